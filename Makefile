@@ -1,0 +1,64 @@
+# textclf: `make help` lists the targets. Every target sets up .venv itself.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.stamp-install
+ARGS ?=
+
+# These machines have no internet: keep MLflow and Hugging Face from calling home.
+export MLFLOW_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := 1
+export HF_HUB_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export HF_UPDATE_DOWNLOAD_COUNTS := 0
+export HF_HUB_DISABLE_TELEMETRY := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: help install data train eval test lint format ui bench clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-8s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "  Pass Hydra overrides with ARGS, e.g. make train ARGS=\"model=logreg\""
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; set PYTHON=/path/to/python3.11" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev,bench]"
+	@touch $@
+
+install: $(STAMP) ## Create .venv and install textclf with its dev extras (once)
+
+data: $(STAMP) ## Build the line-level datasets under data/processed (idempotent)
+	$(PY) -m textclf.prepare $(ARGS)
+
+train: data ## Train the content/boilerplate and topic models, tracked in MLflow
+	$(PY) -m textclf.train $(ARGS)
+
+eval: $(STAMP) ## Evaluate the champion models on every test split
+	$(PY) -m textclf.evaluate $(ARGS)
+
+bench: $(STAMP) ## Measure prediction throughput against trafilatura
+	$(PY) -m textclf.bench $(ARGS)
+
+test: $(STAMP) ## Run lint and the test suite
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff format --check src tests
+	$(PY) -m pytest $(ARGS)
+
+lint: $(STAMP) ## Lint and check formatting
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff format --check src tests
+
+format: $(STAMP) ## Apply ruff fixes and formatting
+	$(VENV)/bin/ruff check --fix src tests
+	$(VENV)/bin/ruff format src tests
+
+ui: $(STAMP) ## Serve the MLflow UI for the project's store on 127.0.0.1
+	$(PY) -m textclf.tracking ui
+
+clean: ## Remove built data, MLflow store and the virtual environment
+	rm -rf data/interim data/processed mlflow.db mlartifacts outputs multirun $(VENV)

@@ -1,0 +1,369 @@
+"""``make bench``: how fast the default model cleans pages, next to trafilatura.
+
+On the WCXB test pages and the Scrapinghub pages (read from ``$TEXTCLF_CORPORA_DIR``, default
+``<project>/data/raw/corpora``), in one process each, one after the other:
+
+* textclf: render the HTML to text (:func:`textclf.render.html_to_text`), then classify the lines
+  with ``Classifier.pipe``; the two steps are timed separately;
+* trafilatura: ``trafilatura.extract(html)`` with its defaults (HTML in, text out).
+
+Each system runs in a fresh child process so that its peak memory (``ru_maxrss``) is its own; the
+HTML of every page is read into memory before timing starts. Speeds are medians of ``--repeats``
+passes; "lines" are the non-empty lines of the rendered pages, for both systems. The table is
+printed and written to ``reports/bench.json`` and ``reports/bench.md``.
+
+``--profile`` also runs one pass of prediction under cProfile and prints the 15 functions with
+the largest cumulative time.
+
+    python -m textclf.bench --repeats 3
+    python -m textclf.bench --limit 50 --profile --model /tmp/model.skops
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from textclf.errors import TextclfError
+
+__all__ = ["main", "run_bench"]
+
+SOURCES = ("wcxb", "scrapinghub")
+TARGET_PAGES_PER_S = 100.0
+TARGET_LINES_PER_S = 30_000.0
+
+
+@dataclass(frozen=True)
+class BenchPage:
+    source: str
+    page_id: str
+    html_path: Path
+
+
+def bench_pages(corpora_dir: Path, sources: tuple[str, ...], limit: int = 0) -> list[BenchPage]:
+    """The test pages of each corpus (WCXB: split ``test``; Scrapinghub: all), ``limit`` each."""
+    from textclf.corpora import iter_records
+
+    pages: list[BenchPage] = []
+    for source in sources:
+        n = 0
+        for rec in iter_records(corpora_dir, source):
+            if rec.split != "test":
+                continue
+            pages.append(BenchPage(source, rec.page_id, rec.html_path))
+            n += 1
+            if limit and n >= limit:
+                break
+    return pages
+
+
+def _maxrss_mb() -> float:
+    """Peak resident memory of this process so far, in MB."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 1024 / (1024 if sys.platform == "darwin" else 1)  # bytes on macOS, KB on Linux
+
+
+def _read_all(paths: list[Path]) -> list[str]:
+    from textclf.corpora import read_html
+
+    return [read_html(p) for p in paths]
+
+
+def measure_textclf(
+    paths: list[Path], model: str | None, repeats: int, batch_size: int
+) -> dict[str, Any]:
+    """Run in a child process: time rendering and prediction over every page, ``repeats`` times."""
+    from textclf.predict import load
+    from textclf.render import html_to_text
+
+    t0 = time.perf_counter()
+    clf = load(model)
+    load_s = time.perf_counter() - t0
+    htmls = _read_all(paths)
+    # Warm up (lazy imports, first-call caches) on a few pages, untimed.
+    list(clf.pipe([html_to_text(h) for h in htmls[:8]], batch_size=batch_size))
+    setup_mb = _maxrss_mb()
+    render_s, predict_s, lines = [], [], 0
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        texts = [html_to_text(h) for h in htmls]
+        t1 = time.perf_counter()
+        lines = sum(len(p.lines) for p in clf.pipe(texts, batch_size=batch_size))
+        t2 = time.perf_counter()
+        render_s.append(t1 - t0)
+        predict_s.append(t2 - t1)
+    return {
+        "model": clf.source,
+        "threshold": clf.threshold,
+        "load_s": load_s,
+        "lines": lines,
+        "render_s": render_s,
+        "predict_s": predict_s,
+        "setup_rss_mb": setup_mb,
+        "peak_rss_mb": _maxrss_mb(),
+    }
+
+
+def measure_trafilatura(paths: list[Path], repeats: int) -> dict[str, Any]:
+    """Run in a child process: time ``trafilatura.extract`` over every page."""
+    import trafilatura
+
+    htmls = _read_all(paths)
+    for h in htmls[:8]:
+        trafilatura.extract(h)
+    setup_mb = _maxrss_mb()
+    extract_s = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for h in htmls:
+            trafilatura.extract(h)
+        extract_s.append(time.perf_counter() - t0)
+    return {
+        "version": trafilatura.__version__,
+        "extract_s": extract_s,
+        "setup_rss_mb": setup_mb,
+        "peak_rss_mb": _maxrss_mb(),
+    }
+
+
+def _in_child(fn: Any, *args: Any) -> Any:
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()
+
+
+def _row(name: str, seconds: list[float], pages: int, lines: int, mem: dict | None) -> dict:
+    med = statistics.median(seconds)
+    row = {
+        "system": name,
+        "seconds_median": med,
+        "seconds_runs": seconds,
+        "pages_per_s": pages / med if med else float("inf"),
+        "lines_per_s": lines / med if med else float("inf"),
+    }
+    if mem is not None:
+        row["peak_rss_mb"] = mem["peak_rss_mb"]
+        row["rss_growth_mb"] = mem["peak_rss_mb"] - mem["setup_rss_mb"]
+    return row
+
+
+def run_bench(
+    pages: list[BenchPage],
+    *,
+    model: str | None = None,
+    repeats: int = 3,
+    batch_size: int = 64,
+    trafilatura: bool = True,
+) -> dict[str, Any]:
+    """Measure both systems on ``pages``; return the report as a dict."""
+    paths = [p.html_path for p in pages]
+    tc = _in_child(measure_textclf, paths, model, repeats, batch_size)
+    n, lines = len(pages), tc["lines"]
+    both = [r + p for r, p in zip(tc["render_s"], tc["predict_s"], strict=True)]
+    rows = [
+        _row("textclf render (HTML to text)", tc["render_s"], n, lines, None),
+        _row("textclf predict (text to labels)", tc["predict_s"], n, lines, None),
+        _row("textclf render + predict", both, n, lines, tc),
+    ]
+    tf = None
+    if trafilatura:
+        tf = _in_child(measure_trafilatura, paths, repeats)
+        rows.append(_row(f"trafilatura {tf['version']} extract", tf["extract_s"], n, lines, tf))
+        base = rows[-1]["pages_per_s"]
+        for row in rows:
+            row["speed_vs_trafilatura"] = row["pages_per_s"] / base if base else None
+    predict = rows[1]
+    return {
+        "pages": n,
+        "pages_by_source": {s: sum(p.source == s for p in pages) for s in SOURCES},
+        "lines": lines,
+        "repeats": repeats,
+        "batch_size": batch_size,
+        "model": tc["model"],
+        "threshold": tc["threshold"],
+        "model_load_s": tc["load_s"],
+        "rows": rows,
+        "targets": {
+            "pages_per_s": TARGET_PAGES_PER_S,
+            "lines_per_s": TARGET_LINES_PER_S,
+            "predict_meets_targets": predict["pages_per_s"] >= TARGET_PAGES_PER_S
+            and predict["lines_per_s"] >= TARGET_LINES_PER_S,
+        },
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
+    }
+
+
+def format_table(report: dict[str, Any]) -> str:
+    """The report as a Markdown table (also readable as plain text)."""
+    src = ", ".join(f"{k} {v}" for k, v in report["pages_by_source"].items() if v)
+    head = (
+        f"{report['pages']} pages ({src}), {report['lines']:,} rendered lines; "
+        f"model {report['model']} (loaded in {report['model_load_s']:.2f} s); "
+        f"median of {report['repeats']} runs, one process, batch size {report['batch_size']}."
+    )
+    lines = [
+        head,
+        "",
+        "| system | pages/s | lines/s | vs trafilatura | peak RSS MB | RSS growth MB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in report["rows"]:
+        ratio = row.get("speed_vs_trafilatura")
+        lines.append(
+            f"| {row['system']} | {row['pages_per_s']:,.1f} | {row['lines_per_s']:,.0f} | "
+            f"{'' if ratio is None else f'{ratio:.2f}x'} | "
+            f"{row.get('peak_rss_mb', float('nan')):,.0f} | "
+            f"{row.get('rss_growth_mb', float('nan')):,.0f} |".replace("nan", "")
+        )
+    t = report["targets"]
+    verdict = "met" if t["predict_meets_targets"] else "NOT met"
+    lines += [
+        "",
+        f"Targets for prediction (>= {t['pages_per_s']:.0f} pages/s and "
+        f">= {t['lines_per_s']:,.0f} lines/s per process): {verdict}.",
+        "Peak RSS includes the HTML of every page held in memory; RSS growth is the peak minus "
+        "the memory after loading the pages (and the model).",
+    ]
+    return "\n".join(lines)
+
+
+def write_report(report: dict[str, Any], reports_dir: Path) -> tuple[Path, Path]:
+    """Write ``bench.json`` and ``bench.md`` atomically."""
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, body in (
+        ("bench.json", json.dumps(report, indent=2) + "\n"),
+        ("bench.md", "# textclf benchmark\n\n" + format_table(report) + "\n"),
+    ):
+        path = reports_dir / name
+        tmp = path.with_name(f".{name}.tmp")
+        tmp.write_text(body, encoding="utf-8")
+        os.replace(tmp, path)
+        out.append(path)
+    return out[0], out[1]
+
+
+def profile_prediction(
+    pages: list[BenchPage], model: str | None, batch_size: int, top: int = 15
+) -> str:
+    """cProfile one pass of prediction (rendering excluded): the top functions, cumulatively."""
+    import cProfile
+    import io
+    import pstats
+
+    from textclf.predict import load
+    from textclf.render import html_to_text
+
+    clf = load(model)
+    texts = [html_to_text(h) for h in _read_all([p.html_path for p in pages])]
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in clf.pipe(texts, batch_size=batch_size):
+        pass
+    profiler.disable()
+    buf = io.StringIO()
+    pstats.Stats(profiler, stream=buf).sort_stats("cumulative").print_stats(top)
+    return buf.getvalue()
+
+
+def _default_corpora_dir() -> Path:
+    env = os.environ.get("TEXTCLF_CORPORA_DIR", "").strip()
+    if env:
+        return Path(env).expanduser()
+    from textclf.config import project_root
+
+    return project_root() / "data" / "raw" / "corpora"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m textclf.bench",
+        description="Measure textclf's prediction speed against trafilatura's on the test pages.",
+    )
+    parser.add_argument("--model", default=None, help="model path or URI (default: as load())")
+    parser.add_argument(
+        "--corpora-dir",
+        type=Path,
+        default=None,
+        help="corpora folder (default: $TEXTCLF_CORPORA_DIR, else <project>/data/raw/corpora)",
+    )
+    parser.add_argument("--sources", nargs="+", choices=SOURCES, default=list(SOURCES))
+    parser.add_argument("--limit", type=int, default=0, help="at most N pages per corpus (0: all)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed passes (median reported)")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--reports-dir", type=Path, default=None, help="default: <project>/reports")
+    parser.add_argument("--no-trafilatura", action="store_true", help="skip trafilatura")
+    parser.add_argument(
+        "--profile", action="store_true", help="also cProfile one pass of prediction"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.repeats < 1 or args.batch_size < 1 or args.limit < 0:
+        print(
+            "textclf.bench: --repeats and --batch-size must be >= 1, --limit >= 0", file=sys.stderr
+        )
+        return 2
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    corpora_dir = args.corpora_dir or _default_corpora_dir()
+    try:
+        pages = bench_pages(corpora_dir, tuple(args.sources), args.limit)
+    except TextclfError as exc:
+        print(
+            f"textclf.bench: {exc}\nSet TEXTCLF_CORPORA_DIR to the corpora folder or run "
+            "`make data`.",
+            file=sys.stderr,
+        )
+        return 2
+    if not pages:
+        print(f"textclf.bench: no test pages under {corpora_dir}", file=sys.stderr)
+        return 2
+    trafilatura = not args.no_trafilatura
+    if trafilatura:
+        try:
+            import trafilatura as _  # noqa: F401
+        except ImportError:
+            print("textclf.bench: trafilatura is not installed; pip install -e '.[bench]'")
+            trafilatura = False
+    try:
+        report = run_bench(
+            pages,
+            model=args.model,
+            repeats=args.repeats,
+            batch_size=args.batch_size,
+            trafilatura=trafilatura,
+        )
+    except TextclfError as exc:
+        print(f"textclf.bench: {exc}", file=sys.stderr)
+        return 2
+    print(format_table(report))
+    if args.reports_dir is None:
+        from textclf.config import project_root
+
+        args.reports_dir = project_root() / "reports"
+    json_path, md_path = write_report(report, args.reports_dir)
+    print(f"\nwrote {json_path} and {md_path}")
+    if args.profile:
+        print("\ncProfile of one prediction pass (rendering excluded), top 15 by cumulative time:")
+        print(profile_prediction(pages, args.model, args.batch_size))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""The dataset card: counts per split, page type and topic, label sources and oracle scores."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+from datasets import DatasetDict
+
+from textclf.scoring import score_split
+
+__all__ = ["dataset_card", "render_card_markdown"]
+
+_ORACLE_KEYS = ("page_f1", "page_precision", "page_recall", "shingle_f1", "snippet_with_rate")
+
+
+def dataset_card(
+    lines: DatasetDict,
+    pages: DatasetDict,
+    topic_names: list[str],
+    *,
+    fingerprint: str,
+    seconds: float,
+) -> dict[str, Any]:
+    """Summarise a built dataset. The oracle keeps exactly the lines labeled content."""
+    card: dict[str, Any] = {
+        "fingerprint": fingerprint,
+        "build_seconds": round(seconds, 1),
+        "topics": list(topic_names),
+        "splits": {},
+    }
+    for split in lines:
+        ln, pg = lines[split], pages[split]
+        labels = np.asarray(ln["label"], dtype=np.int8)
+        known = labels >= 0
+        topic_counts = Counter(t for ts in ln["topics"] for t in ts)
+        info: dict[str, Any] = {
+            "pages": len(pg),
+            "lines": len(ln),
+            "domains": len(set(pg["domain"])),
+            "content_share": round(float(labels[known].mean()), 4) if known.any() else None,
+            "page_types": dict(sorted(Counter(pg["page_type"]).items())),
+            "label_sources": dict(Counter(ln["label_source"])),
+            "topic_sources": dict(Counter(ln["topic_source"])),
+            "topic_lines": {name: topic_counts.get(name, 0) for name in topic_names},
+        }
+        if len(ln) and known.any():
+            scores = score_split(ln.to_dict(), pg.to_dict(), (labels == 1).astype(np.int8))
+            info["oracle"] = {
+                k: round(v, 4)
+                for k, v in scores.items()
+                if k in _ORACLE_KEYS or k.startswith("page_f1/")
+            }
+        card["splits"][split] = info
+    return card
+
+
+def render_card_markdown(card: dict[str, Any]) -> str:
+    """The card as Markdown, for people."""
+    splits = card["splits"]
+    out = [
+        "# textclf line dataset",
+        "",
+        f"Fingerprint `{card['fingerprint']}`, built in {card['build_seconds']} s.",
+        "Labels: 1 content, 0 boilerplate, -1 unknown. Corpus lines are labeled by alignment with "
+        "the gold text; seed lines by hand annotation.",
+        "",
+        "## Splits",
+        "",
+        "| split | pages | lines | domains | content share | oracle page F1 | oracle shingle F1 |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, info in splits.items():
+        oracle = info.get("oracle", {})
+        out.append(
+            f"| {name} | {info['pages']} | {info['lines']} | {info['domains']} | "
+            f"{_fmt(info['content_share'])} | {_fmt(oracle.get('page_f1'))} | "
+            f"{_fmt(oracle.get('shingle_f1'))} |"
+        )
+    types = sorted({t for info in splits.values() for t in info["page_types"]})
+    out += ["", "## Pages per page type", "", "| split | " + " | ".join(types) + " |"]
+    out.append("|---|" + "---:|" * len(types))
+    for name, info in splits.items():
+        out.append(
+            f"| {name} | " + " | ".join(str(info["page_types"].get(t, 0)) for t in types) + " |"
+        )
+    out += ["", "## Oracle page F1 per page type", "", "| split | " + " | ".join(types) + " |"]
+    out.append("|---|" + "---:|" * len(types))
+    for name, info in splits.items():
+        oracle = info.get("oracle", {})
+        out.append(
+            f"| {name} | " + " | ".join(_fmt(oracle.get(f"page_f1/{t}")) for t in types) + " |"
+        )
+    topics = card["topics"]
+    out += ["", "## Lines per topic", "", "| split | " + " | ".join(topics) + " |"]
+    out.append("|---|" + "---:|" * len(topics))
+    for name, info in splits.items():
+        out.append(
+            f"| {name} | " + " | ".join(str(info["topic_lines"].get(t, 0)) for t in topics) + " |"
+        )
+    out += ["", "## Label sources", ""]
+    for name, info in splits.items():
+        out.append(f"- {name}: labels {info['label_sources']}, topics {info['topic_sources']}")
+    return "\n".join(out) + "\n"
+
+
+def _fmt(value: Any) -> str:
+    return "–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)

@@ -1,0 +1,281 @@
+"""The ``textclf`` command: classify or clean pages from files, folders or stdin.
+
+    textclf predict page.txt                 # label<TAB>probability<TAB>text, one row per line
+    textclf extract --html pages/ > out.txt  # the content of every pages/*.html, *.htm
+    cat page.txt | textclf extract           # no input (or "-") reads stdin
+    textclf predict --format jsonl pages/    # one JSON object per page
+
+Results go to stdout in input order; errors go to stderr as ``textclf: <path>: <reason>``, and a
+failed input does not stop the others. Exit status: 0 when every input was processed, 1 when
+some input failed, 2 on a usage error or when no model could be loaded.
+
+Input files are read as bytes: text pages are decoded as UTF-8 (invalid bytes become U+FFFD),
+HTML pages with their declared or detected encoding. A file containing NUL bytes is refused as
+binary (UTF-16 text too: convert it to UTF-8).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from textclf import __version__
+from textclf.errors import InputError, TextclfError
+
+if TYPE_CHECKING:
+    from textclf.predict import Classifier, PagePrediction
+
+__all__ = ["build_parser", "main"]
+
+STDIN = "-"
+TEXT_PATTERNS = ("*.txt",)
+HTML_PATTERNS = ("*.html", "*.htm")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class _Input:
+    """One page to process, or an argument that already failed (``error`` set)."""
+
+    name: str
+    path: Path | None = None  # None: stdin
+    error: str | None = None
+
+
+def _threshold(value: str) -> float:
+    try:
+        t = float(value)
+    except ValueError:
+        t = float("nan")
+    if not 0.0 <= t <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, got {value!r}")
+    return t
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value!r}")
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="INPUT",
+        help="files, folders (all their *.txt, or *.html/*.htm with --html, sorted) or - for "
+        "stdin (the default)",
+    )
+    common.add_argument("--html", action="store_true", help="inputs are HTML: render them first")
+    common.add_argument(
+        "--format",
+        choices=("text", "jsonl"),
+        default="text",
+        help="text (default) or jsonl: one object per input with path, lines, content",
+    )
+    common.add_argument(
+        "--threshold",
+        type=_threshold,
+        default=None,
+        metavar="T",
+        help="content probability threshold in [0, 1] (default: the model's trained one)",
+    )
+    common.add_argument(
+        "--model",
+        default=None,
+        metavar="URI",
+        help="a .skops file, an MLflow model folder or URI (models:/..., runs:/...); default: "
+        "$TEXTCLF_MODEL_URI, else the champion models:/textclf-boilerplate@champion",
+    )
+    common.add_argument(
+        "--batch-size", type=_positive_int, default=64, metavar="N", help="pages per batch"
+    )
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    parser = argparse.ArgumentParser(
+        prog="textclf",
+        description="Tell the content lines of web pages from their boilerplate.",
+        epilog="Exit status: 0 all inputs done, 1 some input failed, 2 usage error or no model.",
+    )
+    parser.add_argument("--version", action="version", version=f"textclf {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser(
+        "predict",
+        parents=[common],
+        help="label every line: content or boilerplate, with its probability",
+        description="Label every non-empty line of each page. Text output: "
+        "label<TAB>probability<TAB>text per line (a topics column before the text when the "
+        "model has a topic model).",
+    )
+    sub.add_parser(
+        "extract",
+        parents=[common],
+        help="print the content of each page",
+        description="Print the content lines of each page.",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away: stop quietly, without a second error at exit.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_FAILED
+
+
+def _run(args: argparse.Namespace) -> int:
+    from textclf.predict import load
+
+    inputs = list(_expand(args.inputs or [STDIN], html=args.html))
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    try:
+        clf = load(args.model)
+    except (TextclfError, TypeError) as exc:
+        print(f"textclf: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    from tqdm import tqdm
+
+    out = sys.stdout
+    headers = args.format == "text" and len(inputs) > 1
+    failed = wrote = 0
+    progress = tqdm(
+        total=len(inputs),
+        file=sys.stderr,
+        unit="page",
+        disable=args.quiet or len(inputs) < 2 or not sys.stderr.isatty(),
+    )
+    with progress:
+        for item, result in _predict_all(clf, inputs, args):
+            progress.update(1)
+            if isinstance(result, str):
+                failed += 1
+                progress.write(f"textclf: {item.name}: {result}", file=sys.stderr)
+                continue
+            if headers:
+                out.write(f"{chr(10) if wrote else ''}==> {item.name} <==\n")
+            _write(out, item.name, result, args)
+            wrote += 1
+    out.flush()
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _expand(args: Sequence[str], *, html: bool) -> Iterator[_Input]:
+    """The inputs named on the command line, folders expanded, in order."""
+    patterns = HTML_PATTERNS if html else TEXT_PATTERNS
+    for arg in args:
+        if arg == STDIN:
+            yield _Input(STDIN)
+            continue
+        path = Path(arg)
+        if path.is_dir():
+            files = sorted({p for pattern in patterns for p in path.glob(pattern) if p.is_file()})
+            if not files:
+                kinds = "/".join(patterns)
+                hint = "" if html else " (use --html for HTML pages)"
+                yield _Input(arg, path, f"folder has no {kinds} files{hint}")
+            yield from (_Input(str(p), p) for p in files)
+        elif path.exists():
+            yield _Input(arg, path)
+        else:
+            yield _Input(arg, path, "no such file or folder")
+
+
+def _read(item: _Input, limit: int) -> bytes:
+    """The bytes of one input, refusing files over ``limit`` bytes and binary data."""
+    if item.path is None:
+        data = sys.stdin.buffer.read(limit + 1)
+    else:
+        size = item.path.stat().st_size
+        if size > limit:
+            raise InputError(f"file too large: {size:,} bytes, more than {limit:,}")
+        data = item.path.read_bytes()
+    if len(data) > limit:
+        raise InputError(f"input too large: more than {limit:,} bytes")
+    if b"\x00" in data:
+        raise InputError("contains NUL bytes: binary data, or UTF-16 text (convert it to UTF-8)")
+    return data
+
+
+def _predict_all(
+    clf: Classifier, inputs: list[_Input], args: argparse.Namespace
+) -> Iterator[tuple[_Input, PagePrediction | str]]:
+    """(input, prediction or error message) for every input, in order, ``batch_size`` at a time."""
+    size = args.batch_size
+    for start in range(0, len(inputs), size):
+        chunk = inputs[start : start + size]
+        results: list[PagePrediction | str | None] = []
+        pages: list[bytes] = []
+        for item in chunk:
+            if item.error is not None:
+                results.append(item.error)
+                continue
+            try:
+                pages.append(_read(item, clf.max_page_bytes))
+                results.append(None)
+            except (OSError, TextclfError) as exc:
+                results.append(_reason(exc))
+        try:
+            preds: Iterator[PagePrediction | str] = iter(
+                list(clf.pipe(pages, batch_size=size, threshold=args.threshold, html=args.html))
+            )
+        except Exception:
+            # Some page of the batch failed: redo them one by one to name it.
+            preds = (_predict_one(clf, page, args) for page in pages)
+        for item, result in zip(chunk, results, strict=True):
+            yield item, next(preds) if result is None else result
+
+
+def _predict_one(clf: Classifier, page: bytes, args: argparse.Namespace) -> PagePrediction | str:
+    try:
+        return next(clf.pipe([page], threshold=args.threshold, html=args.html))
+    except Exception as exc:  # one bad page must not stop the others
+        return _reason(exc)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, FileNotFoundError) and not isinstance(exc, TextclfError):
+        return "no such file or folder"
+    if isinstance(exc, OSError) and exc.strerror and not isinstance(exc, TextclfError):
+        return exc.strerror
+    if isinstance(exc, TextclfError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _write(out: TextIO, name: str, page: PagePrediction, args: argparse.Namespace) -> None:
+    if args.format == "jsonl":
+        out.write(json.dumps({"path": name, **page.to_dict()}, ensure_ascii=False) + "\n")
+    elif args.command == "extract":
+        if page.content:
+            out.write(page.content + "\n")
+    else:
+        for line in page.lines:
+            topics = "" if line.topics is None else (",".join(line.topics) or "-") + "\t"
+            out.write(f"{line.label}\t{line.probability:.4f}\t{topics}{line.text}\n")

@@ -1,0 +1,201 @@
+"""Typed configuration: the dataclass schemas Hydra's YAML is checked against.
+
+Hydra stops at the entry points: each ``main(cfg)`` calls :func:`to_config` once and passes typed
+dataclasses to plain functions, which never see a ``DictConfig``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from textclf.errors import ConfigError
+from textclf.labels import AlignConfig
+from textclf.render import RenderOptions
+from textclf.topics import TopicsConfig
+
+__all__ = [
+    "DataConfig",
+    "EvaluateConfig",
+    "FeaturesConfig",
+    "MlflowConfig",
+    "ModelConfig",
+    "PathsConfig",
+    "PrepareConfig",
+    "SplitConfig",
+    "TrainConfig",
+    "project_root",
+    "register_resolvers",
+    "to_config",
+]
+
+T = TypeVar("T")
+
+
+def project_root() -> Path:
+    """The project folder: ``$TEXTCLF_ROOT``, else the checkout this package runs from, else cwd."""
+    env = os.environ.get("TEXTCLF_ROOT")
+    if env:
+        return Path(env).resolve()
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "conf").is_dir() and (checkout / "pyproject.toml").is_file():
+        return checkout
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        if (folder / "conf").is_dir() and (folder / "pyproject.toml").is_file():
+            return folder
+    return Path.cwd().resolve()
+
+
+def register_resolvers() -> None:
+    """Register ``${textclf_root:}`` (absolute project folder) and ``${abspath:p}``."""
+    if not OmegaConf.has_resolver("textclf_root"):
+        OmegaConf.register_new_resolver("textclf_root", lambda: str(project_root()))
+    if not OmegaConf.has_resolver("abspath"):
+        OmegaConf.register_new_resolver(
+            "abspath", lambda p: str((project_root() / os.path.expanduser(p)).resolve())
+        )
+
+
+register_resolvers()
+
+
+@dataclass
+class PathsConfig:
+    """Where things live. Every path is absolute once resolved."""
+
+    root: str = "${textclf_root:}"
+    seeds_dir: str = "${paths.root}/seeds"
+    data_dir: str = "${paths.root}/data"
+    raw_dir: str = "${paths.data_dir}/raw"
+    interim_dir: str = "${paths.data_dir}/interim"
+    processed_dir: str = "${paths.data_dir}/processed"
+    corpora_dir: str = "${abspath:${oc.env:TEXTCLF_CORPORA_DIR,${paths.raw_dir}/corpora}}"
+    dataset_dir: str = "${paths.processed_dir}/dataset"
+    reports_dir: str = "${paths.root}/reports"
+    output_dir: str = "${paths.root}/outputs"
+
+
+@dataclass
+class SplitConfig:
+    """WCXB dev is split into train and validation by domain: no domain is in both."""
+
+    validation_fraction: float = 0.2
+    seed: int = 13
+
+
+@dataclass
+class DownloadConfig:
+    """Where ``make data`` fetches the corpora from when the corpora folder is missing."""
+
+    enabled: bool = True
+    base_url: str = "https://github.com"
+    timeout: float = 60.0
+
+
+@dataclass
+class DataConfig:
+    """What goes into the line-level datasets and how lines are labeled."""
+
+    sources: list[str] = field(default_factory=lambda: ["seeds", "wcxb", "scrapinghub"])
+    render: RenderOptions = field(default_factory=RenderOptions)
+    align: AlignConfig = field(default_factory=AlignConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    download: DownloadConfig = field(default_factory=DownloadConfig)
+    # At most this many pages per corpus (0: all). For quick debug builds.
+    limit: int = 0
+    n_jobs: int = 2
+    force: bool = False
+
+
+@dataclass
+class PrepareConfig:
+    """``make data``: build the datasets."""
+
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    topics: TopicsConfig = field(default_factory=TopicsConfig)
+
+
+@dataclass
+class FeaturesConfig:
+    """``LineFeaturizer`` settings (see textclf.features)."""
+
+    neighbours: bool = True
+    blocks: bool = True
+    context: bool = True
+    corpus_frequency: bool = True
+    min_pages: int = 2
+
+
+@dataclass
+class ModelConfig:
+    """The estimator (by registry name) and the stacking around it."""
+
+    name: str = "hgb"
+    params: dict[str, Any] = field(default_factory=dict)
+    stages: int = 2
+    cv: int = 4
+    # "auto": chosen on out-of-fold predictions of the training split; or a number in [0, 1].
+    threshold: str = "auto"
+
+
+@dataclass
+class MlflowConfig:
+    """Where runs go. An empty tracking_uri means $MLFLOW_TRACKING_URI or <project>/mlflow.db."""
+
+    tracking_uri: str = ""
+    experiment: str = "textclf-boilerplate"
+    registered_model: str = "textclf-boilerplate"
+    register: bool = True
+    # The metric that decides whether a new model becomes the champion (higher is better).
+    champion_metric: str = "validation/page_f1"
+    wrong_lines_sample: int = 300
+
+
+@dataclass
+class TrainConfig:
+    """``make train``: fit on ``fit_splits``, score on ``eval_splits``, log everything to MLflow."""
+
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    features: FeaturesConfig = field(default_factory=FeaturesConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    mlflow: MlflowConfig = field(default_factory=MlflowConfig)
+    tasks: list[str] = field(default_factory=lambda: ["boilerplate"])
+    fit_splits: list[str] = field(default_factory=lambda: ["train"])
+    eval_splits: list[str] = field(default_factory=lambda: ["validation"])
+    run_name: str = ""
+    seed: int = 0
+    topic_model: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EvaluateConfig:
+    """``make eval``: score a model (default: the champion) on every test split, with baselines."""
+
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    mlflow: MlflowConfig = field(default_factory=MlflowConfig)
+    tasks: list[str] = field(default_factory=lambda: ["boilerplate"])
+    # A path or MLflow URI; empty means models:/<registered_model>@champion.
+    model_uri: str = ""
+    splits: list[str] = field(default_factory=lambda: ["wcxb_test", "scrapinghub", "seeds"])
+    baselines: list[str] = field(default_factory=lambda: ["keep_all", "line_rules"])
+    topic_model: dict[str, Any] = field(default_factory=dict)
+
+
+def to_config(cfg: DictConfig | dict[str, Any], schema: type[T]) -> T:
+    """Validate a composed config against ``schema`` and return the typed object.
+
+    Unknown keys and wrong types raise :class:`ConfigError` naming the key.
+    """
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(schema), cfg)
+        merged_obj = OmegaConf.to_object(merged)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(f"invalid configuration: {exc}") from exc
+    assert isinstance(merged_obj, schema)
+    return merged_obj

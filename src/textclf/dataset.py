@@ -1,0 +1,380 @@
+"""Build, split, save and load the line-level datasets.
+
+The dataset folder (``data/processed/dataset``) holds two ``datasets.DatasetDict`` with the same
+splits (``train``, ``validation``, ``wcxb_test``, ``scrapinghub``, ``seeds``): ``lines``, one row
+per non-empty line, and ``pages``, one row per page with its gold; plus a dataset card and the
+build's fingerprint. It is rebuilt only when the fingerprint changes, and always atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from datasets import Dataset, DatasetDict, Features, List, Value, load_from_disk
+
+from textclf import __version__
+from textclf.errors import CorpusError
+from textclf.labels import AlignConfig, align_labels
+from textclf.pages import Page, read_seed_pages
+from textclf.render import RenderOptions
+from textclf.topics import TopicRules
+
+__all__ = [
+    "LINE_FEATURES",
+    "PAGE_FEATURES",
+    "SPLITS",
+    "TEST_SPLITS",
+    "BuildResult",
+    "assign_split",
+    "build_dataset",
+    "load_dataset",
+]
+
+SPLITS = ("train", "validation", "wcxb_test", "scrapinghub", "seeds")
+TEST_SPLITS = ("wcxb_test", "scrapinghub", "seeds")
+CONTENT, BOILERPLATE, UNKNOWN = 1, 0, -1
+
+LINE_FEATURES = Features(
+    {
+        "page_id": Value("string"),
+        "source": Value("string"),
+        "domain": Value("string"),
+        "page_type": Value("string"),
+        "line_index": Value("int32"),
+        "n_lines": Value("int32"),
+        "text": Value("string"),
+        "blank_before": Value("bool"),
+        "blank_after": Value("bool"),
+        # 1 content, 0 boilerplate, -1 unknown (a seed page without hand annotation).
+        "label": Value("int8"),
+        "label_source": Value("string"),  # gold (hand annotation) | aligned | none
+        "topics": List(Value("string")),
+        "topic_source": Value("string"),  # gold (hand annotation) | rule
+    }
+)
+
+PAGE_FEATURES = Features(
+    {
+        "page_id": Value("string"),
+        "source": Value("string"),
+        "split": Value("string"),
+        "url": Value("string"),
+        "domain": Value("string"),
+        "page_type": Value("string"),
+        "n_lines": Value("int32"),
+        "gold_text": Value("string"),
+        "gold_title": Value("string"),
+        "has_gold": Value("bool"),
+        "snippets_with": List(Value("string")),
+        "snippets_without": List(Value("string")),
+    }
+)
+
+# Modules whose code decides what the dataset contains: a change to any rebuilds it.
+_CODE_MODULES = ("pages", "render", "labels", "topics", "annotation", "corpora", "dataset")
+
+
+@dataclass
+class BuildResult:
+    """What :func:`build_dataset` did."""
+
+    path: Path
+    fingerprint: str
+    rebuilt: bool
+    seconds: float
+    card: dict[str, Any]
+
+
+def assign_split(
+    source: str, native_split: str, domain: str, validation_fraction: float, seed: int
+) -> str:
+    """The dataset split of a page. WCXB dev goes to train or validation by a hash of its domain."""
+    if source == "seeds":
+        return "seeds"
+    if source == "scrapinghub":
+        return "scrapinghub"
+    if source == "wcxb":
+        if native_split == "test":
+            return "wcxb_test"
+        digest = hashlib.blake2b(f"{seed}:{domain}".encode(), digest_size=8).digest()
+        share = int.from_bytes(digest, "big") / 2**64
+        return "validation" if share < validation_fraction else "train"
+    raise CorpusError(f"unknown source {source!r}")
+
+
+def _label_corpus_page(
+    record: Any, render: RenderOptions, align: AlignConfig, rules: TopicRules
+) -> dict:
+    from textclf.corpora import load_page
+
+    page = load_page(record, render)
+    labels = align_labels(page.texts, page.gold_text, page.gold_title, align)
+    return _page_rows(page, labels, "aligned", rules.label_lines(page.texts), "rule")
+
+
+def _page_rows(
+    page: Page,
+    labels: Sequence[int],
+    label_source: str,
+    topics: Sequence[Sequence[str]],
+    topic_source: str,
+) -> dict:
+    n = len(page.lines)
+    return {
+        "page": {
+            "page_id": page.page_id,
+            "source": page.source,
+            "split": page.split,
+            "url": page.url,
+            "domain": page.domain,
+            "page_type": page.page_type,
+            "n_lines": n,
+            "gold_text": page.gold_text or "",
+            "gold_title": page.gold_title or "",
+            "has_gold": page.gold_text is not None or page.labels is not None,
+            "snippets_with": list(page.snippets_with),
+            "snippets_without": list(page.snippets_without),
+        },
+        "lines": {
+            "page_id": [page.page_id] * n,
+            "source": [page.source] * n,
+            "domain": [page.domain] * n,
+            "page_type": [page.page_type] * n,
+            "line_index": list(range(n)),
+            "n_lines": [n] * n,
+            "text": [line.text for line in page.lines],
+            "blank_before": [line.blank_before for line in page.lines],
+            "blank_after": [line.blank_after for line in page.lines],
+            "label": [int(x) for x in labels],
+            "label_source": [label_source] * n,
+            "topics": [list(t) for t in topics],
+            "topic_source": [topic_source] * n,
+        },
+    }
+
+
+def _seed_rows(page: Page, rules: TopicRules) -> dict:
+    if page.labels is not None and page.topics is not None:
+        page.gold_text = "\n".join(
+            t for t, y in zip(page.texts, page.labels, strict=True) if y == CONTENT
+        )
+        return _page_rows(page, page.labels, "gold", page.topics, "gold")
+    return _page_rows(
+        page, [UNKNOWN] * len(page.lines), "none", rules.label_lines(page.texts), "rule"
+    )
+
+
+def _hash_files(paths: Iterable[Path], root: Path) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(paths):
+        digest.update(str(path.relative_to(root)).encode())
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fingerprint(
+    seeds_dir: Path, corpora_dir: Path, sources: Sequence[str], settings: dict[str, Any]
+) -> str:
+    """A hash of the inputs, the code that reads them, and the settings."""
+    code_dir = Path(__file__).parent
+    parts = {
+        "version": __version__,
+        "code": _hash_files([code_dir / f"{m}.py" for m in _CODE_MODULES], code_dir),
+        "settings": settings,
+        "sources": list(sources),
+    }
+    if "seeds" in sources and seeds_dir.is_dir():
+        parts["seeds"] = _hash_files([p for p in seeds_dir.iterdir() if p.is_file()], seeds_dir)
+    for name in ("wcxb", "scrapinghub"):
+        if name in sources and (corpora_dir / name).is_dir():
+            files = [p for p in (corpora_dir / name).rglob("*") if p.is_file()]
+            parts[name] = _hash_files(files, corpora_dir)
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:20]
+
+
+def read_fingerprint(path: Path) -> str | None:
+    try:
+        return json.loads((path / "fingerprint.json").read_text())["fingerprint"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def build_dataset(
+    *,
+    out_dir: Path,
+    seeds_dir: Path,
+    corpora_dir: Path,
+    sources: Sequence[str],
+    rules: TopicRules,
+    topics_settings: dict[str, Any] | None = None,
+    render: RenderOptions | None = None,
+    align: AlignConfig | None = None,
+    validation_fraction: float = 0.2,
+    split_seed: int = 13,
+    limit: int = 0,
+    n_jobs: int = 2,
+    force: bool = False,
+    download: Any = None,
+    progress: bool = True,
+) -> BuildResult:
+    """Build the datasets into ``out_dir`` unless an identical build is already there.
+
+    ``topics_settings`` (the taxonomy as a dict) goes into the fingerprint, so editing a topic's
+    rules rebuilds. ``download`` is a callable ``(corpora_dir) -> None`` that fetches missing
+    corpora, or None to fail with a clear message when they are missing.
+    """
+    start = time.perf_counter()
+    render = render or RenderOptions()
+    align = align or AlignConfig()
+    out_dir, seeds_dir, corpora_dir = Path(out_dir), Path(seeds_dir), Path(corpora_dir)
+    corpus_sources = [s for s in sources if s in ("wcxb", "scrapinghub")]
+    unknown = sorted(set(sources) - {"seeds", "wcxb", "scrapinghub"})
+    if unknown:
+        raise CorpusError(f"unknown data source(s) {unknown}; valid: seeds, wcxb, scrapinghub")
+    if corpus_sources:
+        missing = [s for s in corpus_sources if not (corpora_dir / s).is_dir()]
+        if missing:
+            if download is None:
+                raise CorpusError(
+                    f"corpora {missing} not found in {corpora_dir}. Set TEXTCLF_CORPORA_DIR to the "
+                    "folder that holds wcxb/ and scrapinghub/, or enable data.download."
+                )
+            download(corpora_dir)
+
+    settings = {
+        "render": asdict(render),
+        "align": asdict(align),
+        "validation_fraction": validation_fraction,
+        "split_seed": split_seed,
+        "limit": limit,
+        "topics": topics_settings if topics_settings is not None else rules.names,
+    }
+    fp = fingerprint(seeds_dir, corpora_dir, sources, settings)
+    if not force and read_fingerprint(out_dir) == fp:
+        card = json.loads((out_dir / "card.json").read_text())
+        return BuildResult(out_dir, fp, False, time.perf_counter() - start, card)
+
+    results: list[dict] = []
+    if "seeds" in sources:
+        results.extend(_seed_rows(page, rules) for page in read_seed_pages(seeds_dir))
+    records = []
+    for source in corpus_sources:
+        from textclf.corpora import iter_records
+
+        recs = list(iter_records(corpora_dir, source))
+        records.extend(recs[:limit] if limit else recs)
+    results.extend(_run_parallel(records, render, align, rules, n_jobs, progress))
+
+    lines: dict[str, dict[str, list]] = {s: defaultdict(list) for s in SPLITS}
+    pages: dict[str, dict[str, list]] = {s: defaultdict(list) for s in SPLITS}
+    for res in results:
+        page = res["page"]
+        split = assign_split(
+            page["source"], page["split"], page["domain"], validation_fraction, split_seed
+        )
+        for key, value in page.items():
+            pages[split][key].append(value)
+        for key, values in res["lines"].items():
+            lines[split][key].extend(values)
+
+    # A split with no pages (e.g. a build without Scrapinghub) is left out: datasets cannot
+    # reload an empty saved split.
+    present = [s for s in SPLITS if pages[s]]
+    line_dd = DatasetDict(
+        {s: Dataset.from_dict(dict(lines[s]), features=LINE_FEATURES) for s in present}
+    )
+    page_dd = DatasetDict(
+        {s: Dataset.from_dict(dict(pages[s]), features=PAGE_FEATURES) for s in present}
+    )
+    _check_no_leak(page_dd)
+    seconds = time.perf_counter() - start
+    from textclf.card import dataset_card
+
+    card = dataset_card(line_dd, page_dd, rules.names, fingerprint=fp, seconds=seconds)
+    _write_atomically(out_dir, line_dd, page_dd, card, fp, progress)
+    return BuildResult(out_dir, fp, True, time.perf_counter() - start, card)
+
+
+def _run_parallel(records, render, align, rules, n_jobs, progress) -> list[dict]:
+    if not records:
+        return []
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    jobs = Parallel(n_jobs=n_jobs, batch_size=16, return_as="generator")(
+        delayed(_label_corpus_page)(r, render, align, rules) for r in records
+    )
+    return list(tqdm(jobs, total=len(records), desc="render+label pages", disable=not progress))
+
+
+def _check_no_leak(pages: DatasetDict) -> None:
+    """No test page and no validation domain may reach training."""
+    if "train" not in pages:
+        return
+    train_domains = set(pages["train"]["domain"])
+    shared = train_domains & set(pages["validation"]["domain"] if "validation" in pages else [])
+    if shared:
+        raise AssertionError(f"domains in both train and validation: {sorted(shared)[:5]}")
+    for split in ("train", "validation"):
+        if split not in pages:
+            continue
+        bad = [
+            p
+            for p, s in zip(pages[split]["page_id"], pages[split]["split"], strict=True)
+            if s != "dev"
+        ]
+        if bad:
+            raise AssertionError(f"test pages reached {split}: {bad[:5]}")
+
+
+def _write_atomically(
+    out_dir: Path, lines: DatasetDict, pages: DatasetDict, card: dict, fp: str, progress: bool
+) -> None:
+    from datasets.utils.logging import disable_progress_bar, enable_progress_bar
+
+    from textclf.card import render_card_markdown
+
+    # Saving is quick: its per-split bars are noise next to the rendering bar.
+    disable_progress_bar()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        lines.save_to_disk(str(tmp / "lines"))
+        pages.save_to_disk(str(tmp / "pages"))
+        (tmp / "card.json").write_text(json.dumps(card, indent=2, sort_keys=True))
+        (tmp / "card.md").write_text(render_card_markdown(card))
+        (tmp / "fingerprint.json").write_text(json.dumps({"fingerprint": fp}))
+        old = None
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+            os.replace(out_dir, old)
+        os.replace(tmp, out_dir)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        if progress:
+            enable_progress_bar()
+
+
+def load_dataset(path: Path) -> tuple[DatasetDict, DatasetDict]:
+    """Load ``(lines, pages)`` from a built dataset folder; a clear error when it is missing."""
+    path = Path(path)
+    if read_fingerprint(path) is None:
+        raise CorpusError(f"no dataset at {path}: run `make data` first")
+    return load_from_disk(str(path / "lines")), load_from_disk(str(path / "pages"))

@@ -1,0 +1,176 @@
+"""``make eval``: score a model (default: the registered champion) on every test split.
+
+    python -m textclf.evaluate                                   # the champion
+    python -m textclf.evaluate model_uri=models:/textclf-boilerplate/3
+
+Baselines (keep every line; a C4-style line filter) are scored on the same lines in the same run.
+The summary table is printed and saved as a run artifact and under reports/.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import hydra
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from textclf import tracking
+from textclf.baselines import get_baseline
+from textclf.config import EvaluateConfig, to_config
+from textclf.dataset import load_dataset
+from textclf.errors import ConfigError, ModelNotFoundError
+from textclf.reporting import markdown_table
+from textclf.scoring import score_split
+
+__all__ = ["evaluate", "evaluate_boilerplate", "load_pipeline", "main"]
+
+log = logging.getLogger(__name__)
+
+MODEL_INPUT = ["page_id", "text", "blank_before", "blank_after"]
+SUMMARY_COLUMNS = [
+    "system",
+    "split",
+    "line_f1",
+    "page_f1",
+    "page_precision",
+    "page_recall",
+    "shingle_f1",
+    "snippet_with_rate",
+    "snippet_without_rate",
+]
+
+
+def load_pipeline(model_uri: str, tracking_uri: str | None = None) -> Any:
+    """Load a fitted pipeline from a skops file, a logged-model folder or an MLflow URI."""
+    from textclf.serialization import load_model_file
+
+    path = Path(model_uri)
+    if path.is_file():
+        return load_model_file(path)
+    if path.is_dir():
+        return load_model_file(path / "model.skops")
+    try:
+        folder = tracking.download_model_dir(model_uri, tracking_uri)
+    except Exception as exc:
+        raise ModelNotFoundError(
+            f"could not load model {model_uri}: {exc}. Train one with `make train`."
+        ) from exc
+    return load_model_file(folder / "model.skops")
+
+
+def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
+    """Score the model and the baselines on ``cfg.splits``; log one MLflow run."""
+    uri = tracking.init_store(cfg.mlflow.tracking_uri or None)
+    model_uri = cfg.model_uri or f"models:/{cfg.mlflow.registered_model}@champion"
+    version = tracking.model_version_of(model_uri, uri)
+    pipe = load_pipeline(model_uri, uri)
+    threshold = float(pipe[-1].threshold_)
+    lines, pages = load_dataset(Path(cfg.paths.dataset_dir))
+    rows: list[dict[str, Any]] = []
+    metrics: dict[str, float] = {}
+    wrong_seed_lines: list[str] = []
+    run_name = (
+        f"eval-{cfg.mlflow.registered_model}-v{version}"
+        if version
+        else "eval-" + Path(model_uri).name
+    )
+    tags = {"task": "boilerplate", "model_uri": model_uri, "model_version": str(version or "")}
+    with tracking.start_run(cfg.mlflow.experiment + "-eval", run_name, uri, tags=tags) as run:
+        tracking.log_params(
+            {"model_uri": model_uri, "model_version": version or "", "threshold": threshold}
+        )
+        for split in cfg.splits:
+            if split not in lines:
+                raise ConfigError(f"unknown split {split!r}; the dataset has {list(lines)}")
+            df = lines[split].to_pandas()
+            pg = pages[split].to_dict()
+            if df.empty:
+                log.warning("split %s is empty; skipped", split)
+                continue
+            start = time.perf_counter()
+            proba = pipe.predict_proba(df[MODEL_INPUT])[:, 1]
+            seconds = time.perf_counter() - start
+            keep = (proba >= threshold).astype(np.int8)
+            scores = score_split(df.to_dict("list"), pg, keep)
+            scores["lines_per_second"] = len(df) / max(seconds, 1e-9)
+            metrics.update({f"{split}/{k}": v for k, v in scores.items()})
+            rows.append({"system": "textclf", "split": split, **scores})
+            for name in cfg.baselines:
+                b_scores = score_split(
+                    df.to_dict("list"), pg, get_baseline(name)(df["text"].tolist())
+                )
+                metrics.update({f"{split}/{name}/{k}": v for k, v in b_scores.items()})
+                rows.append({"system": name, "split": split, **b_scores})
+            if split == "seeds":
+                wrong_seed_lines = _wrong_lines(df, proba, keep)
+        table = markdown_table(rows, SUMMARY_COLUMNS)
+        per_type = _per_type_table(rows)
+        summary = (
+            f"# Evaluation of {model_uri} (version {version or '-'}, threshold {threshold:.3f})\n\n"
+            + table
+            + "\n## textclf page F1 per page type\n\n"
+            + per_type
+            + "\n## Seed lines labeled wrong\n\n"
+            + ("\n".join(wrong_seed_lines) if wrong_seed_lines else "none")
+            + "\n"
+        )
+        tracking.log_metrics(metrics)
+        tracking.log_text_artifact(summary, "summary.md")
+        reports = Path(cfg.paths.reports_dir)
+        reports.mkdir(parents=True, exist_ok=True)
+        (reports / "eval_boilerplate.md").write_text(summary)
+        print(summary)
+        return {
+            "run_id": run.info.run_id,
+            "metrics": metrics,
+            "summary": summary,
+            "version": version,
+        }
+
+
+def _per_type_table(rows: list[dict[str, Any]]) -> str:
+    model_rows = [r for r in rows if r["system"] == "textclf"]
+    types = sorted({k.split("/", 1)[1] for r in model_rows for k in r if k.startswith("page_f1/")})
+    out = [{"split": r["split"], **{t: r.get(f"page_f1/{t}") for t in types}} for r in model_rows]
+    return markdown_table(out, ["split", *types])
+
+
+def _wrong_lines(df: Any, proba: np.ndarray, keep: np.ndarray) -> list[str]:
+    out = []
+    for i, (label, k) in enumerate(zip(df["label"], keep, strict=True)):
+        if label >= 0 and label != k:
+            want = "content" if label == 1 else "boilerplate"
+            out.append(
+                f"- {df['page_id'][i]} line {df['line_index'][i] + 1}: labeled {want}, "
+                f"p(content)={proba[i]:.2f}: {df['text'][i][:100]!r}"
+            )
+    return out
+
+
+def evaluate(cfg: EvaluateConfig) -> dict[str, Any]:
+    unknown = sorted(set(cfg.tasks) - {"boilerplate", "topics"})
+    if unknown:
+        raise ConfigError(f"unknown task(s) {unknown}; valid: boilerplate, topics")
+    results: dict[str, Any] = {}
+    if "boilerplate" in cfg.tasks:
+        results["boilerplate"] = evaluate_boilerplate(cfg)
+    if "topics" in cfg.tasks:
+        from textclf.topic_train import evaluate_topics
+
+        results["topics"] = evaluate_topics(cfg)
+    return results
+
+
+@hydra.main(version_base="1.3", config_path="../../conf", config_name="evaluate")
+def main(dcfg: DictConfig) -> None:
+    cfg = to_config(dcfg, EvaluateConfig)
+    log.debug("config:\n%s", OmegaConf.to_yaml(dcfg))
+    evaluate(cfg)
+
+
+if __name__ == "__main__":
+    main()

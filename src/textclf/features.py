@@ -1,0 +1,487 @@
+"""Line features computed from the plain page text alone.
+
+The featurizer takes a table of lines (``page_id``, ``text``, ``blank_before``, ``blank_after``;
+the rows of a page contiguous and in page order) and returns one row of numbers per line:
+
+* the line's own shape: length, shares of punctuation, digits, capitals and stopwords, whether it
+  ends like a sentence, its position, how often its text repeats on the page;
+* the same for its neighbours, and for its block (the lines between two blank lines);
+* its place on the page: the text density around it, the distance to the nearest long paragraph,
+  whether an earlier line has the same text (a headline versus its repeats in teasers);
+* how many training pages contain the same text, and how often such a line was content there
+  (learned at ``fit``; leave-one-page-out while training, so a line never counts itself).
+
+Column 0 of the output is the page's index within the batch (:data:`PAGE_COLUMN`): the stacking
+stage uses it to find a line's neighbours; it is not a feature.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zlib
+from collections.abc import Sequence
+from importlib.resources import files
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from textclf.errors import InputError
+
+__all__ = ["LINE_COLUMNS", "PAGE_COLUMN", "LineFeaturizer", "lines_frame"]
+
+PAGE_COLUMN = 0
+LINE_COLUMNS = ("page_id", "text", "blank_before", "blank_after")
+
+_WORD = re.compile(r"\w+")
+_SENT_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
+_DIGITS = re.compile(r"\d")
+_DATE = re.compile(
+    r"\b(\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}|"
+    r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}|"
+    r"\d{1,2} (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\b",
+    re.IGNORECASE,
+)
+_TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
+_URLISH = re.compile(r"https?://|www\.|@\w+\.\w|\.(com|org|net)\b", re.IGNORECASE)
+_BOILER = re.compile(
+    r"\b(cookie|cookies|privacy|terms of (use|service)|subscribe|newsletter|sign (in|up)|log ?in|"
+    r"log ?out|register|share|tweet|follow us|read more|more stories|related|advertisement|"
+    r"sponsored|copyright|all rights reserved|menu|skip to|search|comments?|reply|"
+    r"posted by|written by|photo|image|getty|reuters|shutterstock|click here|learn more|"
+    r"see more|view all|load more|next|previous|back to top|download|app|podcast)\b",
+    re.IGNORECASE,
+)
+_STOPWORDS = frozenset(
+    line.strip()
+    for line in (files("textclf") / "resources" / "stopwords.txt").read_text("utf-8").splitlines()
+    if line.strip() and not line.startswith("#")
+)
+
+# Names of the per-line base features (also used for neighbours).
+_BASE = (
+    "log_chars",
+    "log_tokens",
+    "mean_word_len",
+    "punct_share",
+    "digit_share",
+    "upper_share",
+    "alpha_share",
+    "title_word_share",
+    "stopword_share",
+    "ends_sentence",
+    "ends_colon",
+    "starts_upper",
+    "starts_bullet",
+    "n_sentences",
+    "has_date",
+    "has_time",
+    "has_url",
+    "boiler_words",
+    "has_separator",
+    "blank_before",
+    "blank_after",
+)
+_NEIGHBOUR_BASE = (
+    "log_tokens",
+    "punct_share",
+    "ends_sentence",
+    "stopword_share",
+    "title_word_share",
+    "boiler_words",
+    "digit_share",
+)
+_OFFSETS = (-3, -2, -1, 1, 2, 3)
+_WINDOWS = (2, 5, 15)
+
+
+def lines_frame(
+    pages: Sequence[Sequence[str]],
+    *,
+    blanks: Sequence[Sequence[tuple[bool, bool]]] | None = None,
+    page_ids: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Build the featurizer's input table from pages given as lists of line texts."""
+    ids, texts, before, after = [], [], [], []
+    for p, lines in enumerate(pages):
+        pid = str(page_ids[p]) if page_ids is not None else str(p)
+        for i, text in enumerate(lines):
+            ids.append(pid)
+            texts.append(text)
+            bb, ba = blanks[p][i] if blanks is not None else (False, False)
+            before.append(bool(bb))
+            after.append(bool(ba))
+    return pd.DataFrame(
+        {"page_id": ids, "text": texts, "blank_before": before, "blank_after": after}
+    )
+
+
+def normalize_for_lookup(text: str) -> str:
+    """The key under which a line's text is counted across pages: case and digits folded."""
+    return _DIGITS.sub("0", text.lower()).strip(" .:;,!?|-–—•·»«›‹\"'")
+
+
+def text_keys(texts: Sequence[str]) -> np.ndarray:
+    return np.fromiter(
+        (zlib.crc32(normalize_for_lookup(t).encode("utf-8", "replace")) for t in texts),
+        dtype=np.int64,
+        count=len(texts),
+    )
+
+
+def _base_row(text: str, blank_before: bool, blank_after: bool) -> tuple[float, ...]:
+    n = len(text)
+    words = _WORD.findall(text)
+    nw = len(words)
+    alpha = upper = digit = space = 0
+    for ch in text:
+        if ch.isalpha():
+            alpha += 1
+            if ch.isupper():
+                upper += 1
+        elif ch.isdigit():
+            digit += 1
+        elif ch.isspace():
+            space += 1
+    punct = n - alpha - digit - space
+    title_words = sum(1 for w in words if w[:1].isupper())
+    stop = sum(1 for w in words if w.lower() in _STOPWORDS)
+    first = text[:1]
+    return (
+        np.log1p(n),
+        np.log1p(nw),
+        (alpha + digit) / nw if nw else 0.0,
+        punct / n if n else 0.0,
+        digit / n if n else 0.0,
+        upper / alpha if alpha else 0.0,
+        alpha / n if n else 0.0,
+        title_words / nw if nw else 0.0,
+        stop / nw if nw else 0.0,
+        1.0 if _SENT_END.search(text) else 0.0,
+        1.0 if text.endswith(":") else 0.0,
+        1.0 if first.isupper() else 0.0,
+        1.0 if first and (first.isdigit() or unicodedata.category(first)[0] in "PS") else 0.0,
+        float(text.count(". ") + text.count("? ") + text.count("! ")),
+        1.0 if _DATE.search(text) else 0.0,
+        1.0 if _TIME.search(text) else 0.0,
+        1.0 if _URLISH.search(text) else 0.0,
+        float(len(_BOILER.findall(text))) if nw <= 30 else 0.0,
+        1.0 if ("|" in text or " / " in text or "»" in text or "›" in text) else 0.0,
+        float(blank_before),
+        float(blank_after),
+    )
+
+
+class LineFeaturizer(TransformerMixin, BaseEstimator):
+    """Turn a table of page lines into a feature matrix (see the module docstring).
+
+    Parameters
+    ----------
+    neighbours : bool
+        Add the shape features of the lines up to three before and after.
+    blocks : bool
+        Add features of the line's block (lines between blank lines).
+    context : bool
+        Add page-context features: text density windows, distances to long paragraphs, repeats.
+    corpus_frequency : bool
+        Learn at ``fit`` how many training pages hold each line text and how often it was content.
+    min_pages : int
+        A text must occur on at least this many training pages to get a content rate.
+    """
+
+    def __init__(
+        self,
+        neighbours: bool = True,
+        blocks: bool = True,
+        context: bool = True,
+        corpus_frequency: bool = True,
+        min_pages: int = 2,
+    ) -> None:
+        self.neighbours = neighbours
+        self.blocks = blocks
+        self.context = context
+        self.corpus_frequency = corpus_frequency
+        self.min_pages = min_pages
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X: pd.DataFrame, y: Sequence[int] | None = None) -> LineFeaturizer:
+        self._fit_tables(X, y)
+        self.n_features_out_ = len(self.get_feature_names_out())
+        return self
+
+    def fit_transform(
+        self, X: pd.DataFrame, y: Sequence[int] | None = None, **_: object
+    ) -> np.ndarray:
+        self.fit(X, y)
+        # Training rows must not count their own site: leave its pages out of the tables.
+        self._loo_y = None if y is None else np.asarray(y, dtype=float)
+        try:
+            return self._transform(X, leave_own_page_out=True)
+        finally:
+            del self._loo_y
+
+    def _fit_tables(self, X: pd.DataFrame, y: Sequence[int] | None) -> None:
+        frame = _check_frame(X)
+        if not self.corpus_frequency:
+            self.freq_keys_ = np.zeros(0, dtype=np.int64)
+            self.freq_pages_ = np.zeros(0, dtype=np.float32)
+            self.freq_content_ = np.zeros(0, dtype=np.float32)
+            return
+        keys = text_keys(frame["text"].tolist())
+        pages = pd.factorize(_loo_groups(frame))[0]
+        labels = np.zeros(len(frame)) if y is None else np.asarray(y, dtype=float)
+        # One vote per (page, text): a text repeated on a page counts once for that page.
+        df = pd.DataFrame({"key": keys, "page": pages, "y": labels})
+        per_page = df.groupby(["key", "page"], sort=False)["y"].max().reset_index()
+        agg = per_page.groupby("key")["y"].agg(["size", "sum"])
+        self.freq_keys_ = agg.index.to_numpy(dtype=np.int64)
+        self.freq_pages_ = agg["size"].to_numpy(dtype=np.float32)
+        self.freq_content_ = agg["sum"].to_numpy(dtype=np.float32)
+        self.prior_ = float(labels.mean()) if len(labels) else 0.5
+
+    # ------------------------------------------------------------------ transform
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        return self._transform(X, leave_own_page_out=False)
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        names = ["page", *_BASE, "rel_pos", "log_index", "log_from_end", "log_page_lines"]
+        names += ["page_repeats", "earlier_repeats", "later_repeats", "is_first_copy"]
+        if self.neighbours:
+            for off in _OFFSETS:
+                names += [f"n{off:+d}_{f}" for f in _NEIGHBOUR_BASE]
+                names.append(f"n{off:+d}_missing")
+        if self.blocks:
+            names += [
+                "block_lines",
+                "block_log_tokens",
+                "block_mean_tokens",
+                "block_ends_sentence",
+                "block_pos",
+                "block_stopword_share",
+                "block_punct_share",
+            ]
+        if self.context:
+            for w in _WINDOWS:
+                names += [f"win{w}_mean_tokens", f"win{w}_ends_sentence", f"win{w}_stopword_share"]
+            names += [
+                "dist_prev_long",
+                "dist_next_long",
+                "tokens_before_share",
+                "tokens_rel_max",
+                "page_log_tokens",
+                "prefix_of_later_line",
+            ]
+        if self.corpus_frequency:
+            names += ["log_corpus_pages", "corpus_content_rate", "corpus_rate_known"]
+        return np.asarray(names, dtype=object)
+
+    def _transform(self, X: pd.DataFrame, *, leave_own_page_out: bool) -> np.ndarray:
+        frame = _check_frame(X)
+        n = len(frame)
+        texts = frame["text"].tolist()
+        bb = frame["blank_before"].to_numpy(dtype=bool)
+        ba = frame["blank_after"].to_numpy(dtype=bool)
+        page = pd.factorize(frame["page_id"])[0].astype(np.int64)
+        if n == 0:
+            return np.zeros((0, len(self.get_feature_names_out())), dtype=np.float32)
+        if np.any(np.diff(page) < 0):
+            raise InputError("the lines of each page must be contiguous and in page order")
+        base = np.array(
+            [_base_row(t, b1, b2) for t, b1, b2 in zip(texts, bb, ba, strict=True)],
+            dtype=np.float32,
+        )
+        col = {name: base[:, i] for i, name in enumerate(_BASE)}
+        starts = np.flatnonzero(np.r_[True, page[1:] != page[:-1]])
+        sizes = np.diff(np.r_[starts, n])
+        page_start = np.repeat(starts, sizes)
+        page_size = np.repeat(sizes, sizes)
+        index = np.arange(n) - page_start
+        cols: list[np.ndarray] = [page.astype(np.float32), base]
+        cols.append(
+            np.column_stack(
+                [
+                    index / np.maximum(page_size - 1, 1),
+                    np.log1p(index),
+                    np.log1p(page_size - 1 - index),
+                    np.log1p(page_size),
+                ]
+            )
+        )
+        keys = text_keys(texts)
+        cols.append(_repeat_features(keys, page))
+
+        if self.neighbours:
+            nb = np.column_stack([col[f] for f in _NEIGHBOUR_BASE])
+            for off in _OFFSETS:
+                shifted, missing = _shift(nb, off, index, page_size)
+                cols.append(np.column_stack([shifted, missing]))
+        tokens = np.expm1(col["log_tokens"])
+        if self.blocks:
+            cols.append(_block_features(bb, starts, tokens, col))
+        if self.context:
+            cols.append(
+                _context_features(texts, tokens, col, page, starts, sizes, index, page_size)
+            )
+        if self.corpus_frequency:
+            groups = pd.factorize(_loo_groups(frame))[0] if leave_own_page_out else page
+            cols.append(self._frequency_features(keys, groups, leave_own_page_out))
+        out = np.column_stack(cols).astype(np.float32)
+        return out
+
+    def _frequency_features(self, keys: np.ndarray, page: np.ndarray, loo: bool) -> np.ndarray:
+        n = len(keys)
+        pos = np.searchsorted(self.freq_keys_, keys)
+        pos = np.minimum(pos, max(len(self.freq_keys_) - 1, 0))
+        found = self.freq_keys_[pos] == keys if len(self.freq_keys_) else np.zeros(n, dtype=bool)
+        pages_n = np.where(found, self.freq_pages_[pos] if len(self.freq_keys_) else 0, 0.0)
+        content_n = np.where(found, self.freq_content_[pos] if len(self.freq_keys_) else 0, 0.0)
+        if loo:
+            own = _own_page_votes(keys, page, self._loo_y)
+            pages_n = pages_n - own[0]
+            content_n = content_n - own[1]
+        pages_n = np.maximum(pages_n, 0)
+        known = pages_n >= self.min_pages
+        # Smoothed toward the prior so a text seen on two pages does not get a rate of 0 or 1.
+        rate = (content_n + 2 * self.prior_) / (pages_n + 2)
+        rate = np.where(known, rate, self.prior_)
+        return np.column_stack([np.log1p(pages_n), rate, known.astype(np.float32)])
+
+
+def _loo_groups(frame: pd.DataFrame) -> pd.Series:
+    """What a training line must not count itself in: its domain when known, else its page."""
+    if "domain" in frame.columns:
+        domain = frame["domain"].astype(str)
+        return domain.where(domain != "", frame["page_id"].astype(str))
+    return frame["page_id"]
+
+
+def _check_frame(X: object) -> pd.DataFrame:
+    if not isinstance(X, pd.DataFrame):
+        raise InputError(
+            f"expected a pandas DataFrame with columns {list(LINE_COLUMNS)}, got {type(X).__name__}"
+        )
+    missing = [c for c in LINE_COLUMNS if c not in X.columns]
+    if missing:
+        raise InputError(f"the lines table lacks column(s) {missing}; need {list(LINE_COLUMNS)}")
+    return X
+
+
+def _own_page_votes(
+    keys: np.ndarray, page: np.ndarray, y: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each row: 1 (its page holds the text) and whether that page's copy was content."""
+    labels = np.zeros(len(keys)) if y is None else y
+    df = pd.DataFrame({"key": keys, "page": page, "y": labels})
+    ymax = df.groupby(["key", "page"], sort=False)["y"].transform("max").to_numpy()
+    return np.ones(len(keys)), ymax
+
+
+def _repeat_features(keys: np.ndarray, page: np.ndarray) -> np.ndarray:
+    df = pd.DataFrame({"key": keys, "page": page})
+    grp = df.groupby(["page", "key"], sort=False)
+    count = grp["key"].transform("size").to_numpy(dtype=np.float32)
+    earlier = grp.cumcount().to_numpy(dtype=np.float32)
+    later = count - 1 - earlier
+    return np.column_stack([np.log1p(count - 1), np.log1p(earlier), np.log1p(later), earlier == 0])
+
+
+def _shift(
+    values: np.ndarray, off: int, index: np.ndarray, page_size: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    n = len(values)
+    target = np.arange(n) + off
+    valid = (index + off >= 0) & (index + off < page_size)
+    out = np.zeros_like(values)
+    out[valid] = values[target[valid]]
+    return out, (~valid).astype(np.float32)[:, None]
+
+
+def _block_features(
+    bb: np.ndarray, starts: np.ndarray, tokens: np.ndarray, col: dict
+) -> np.ndarray:
+    n = len(bb)
+    new_block = bb.copy()
+    new_block[starts] = True
+    block = np.cumsum(new_block) - 1
+    counts = np.bincount(block).astype(np.float32)
+    first = np.flatnonzero(new_block)
+    size = counts[block]
+    tok_sum = np.bincount(block, weights=tokens)[block]
+    ends = np.bincount(block, weights=col["ends_sentence"])[block] / size
+    stop = np.bincount(block, weights=col["stopword_share"])[block] / size
+    punct = np.bincount(block, weights=col["punct_share"])[block] / size
+    pos = (np.arange(n) - first[block]) / np.maximum(size - 1, 1)
+    return np.column_stack(
+        [np.log1p(size), np.log1p(tok_sum), np.log1p(tok_sum / size), ends, pos, stop, punct]
+    )
+
+
+def _window_mean(
+    values: np.ndarray, w: int, page: np.ndarray, starts: np.ndarray, sizes: np.ndarray
+) -> np.ndarray:
+    """Mean of ``values`` over lines i-w..i+w of the same page."""
+    n = len(values)
+    csum = np.zeros(n + len(starts), dtype=np.float64)
+    # cumulative sums restarted per page: offset index by page number to leave a 0 at each start
+    padded_idx = np.arange(n) + page + 1
+    csum[padded_idx] = values
+    csum = np.cumsum(csum)
+    page_first = starts + np.arange(len(starts))  # position of the 0 before each page
+    pf = page_first[page]
+    last = pf + sizes[page]
+    lo = np.maximum(padded_idx - w - 1, pf)
+    hi = np.minimum(padded_idx + w, last)
+    return (csum[hi] - csum[lo]) / (hi - lo)
+
+
+def _context_features(texts, tokens, col, page, starts, sizes, index, page_size) -> np.ndarray:
+    n = len(texts)
+    feats = []
+    for w in _WINDOWS:
+        feats.append(np.log1p(_window_mean(tokens, w, page, starts, sizes)))
+        feats.append(_window_mean(col["ends_sentence"], w, page, starts, sizes))
+        feats.append(_window_mean(col["stopword_share"], w, page, starts, sizes))
+    long_line = (tokens >= 25) & (col["stopword_share"] > 0.15)
+    dist_prev = np.full(n, 50.0, dtype=np.float32)
+    dist_next = np.full(n, 50.0, dtype=np.float32)
+    last = -(10**9)
+    for i in range(n):
+        if index[i] == 0:
+            last = -(10**9)
+        dist_prev[i] = min(i - last, 50)
+        if long_line[i]:
+            last = i
+    nxt = 10**9
+    for i in range(n - 1, -1, -1):
+        if index[i] == page_size[i] - 1:
+            nxt = 10**9
+        dist_next[i] = min(nxt - i, 50)
+        if long_line[i]:
+            nxt = i
+    feats += [np.log1p(dist_prev), np.log1p(dist_next)]
+    tok_page = np.bincount(page, weights=tokens)
+    csum = np.cumsum(tokens) - tokens
+    before = csum - (np.cumsum(tokens) - tokens)[starts][page]
+    feats.append(before / np.maximum(tok_page[page], 1))
+    max_tok = np.maximum.reduceat(tokens, starts)[page]
+    feats.append(tokens / np.maximum(max_tok, 1))
+    feats.append(np.log1p(tok_page[page]))
+    feats.append(_prefix_of_later(texts, page))
+    return np.column_stack(feats)
+
+
+def _prefix_of_later(texts: list[str], page: np.ndarray) -> np.ndarray:
+    """1 when a later line of the page starts with this line's text (a teaser's headline)."""
+    out = np.zeros(len(texts), dtype=np.float32)
+    seen: set[str] = set()
+    for i in range(len(texts) - 1, -1, -1):
+        if i + 1 < len(texts) and page[i + 1] != page[i]:
+            seen = set()
+        text = texts[i]
+        if len(text) >= 20:
+            key = text[:40]
+            if key in seen:
+                out[i] = 1.0
+            seen.add(key)
+    return out

@@ -1,0 +1,255 @@
+"""The estimator registry and the stacked line classifier built on it.
+
+A model is one sklearn ``Pipeline``: ``LineFeaturizer`` then ``StackedLineClassifier``. The stacked
+classifier fits its base estimator in stages: each stage after the first also sees the content
+probabilities of the neighbouring lines, out-of-fold from the previous stage (so it learns how far
+to trust them), and the decision threshold is chosen on out-of-fold predictions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
+
+from textclf.errors import ConfigError
+from textclf.features import PAGE_COLUMN, LineFeaturizer
+
+__all__ = ["ESTIMATORS", "StackedLineClassifier", "build_pipeline", "make_estimator"]
+
+
+def _logreg(**params: Any) -> BaseEstimator:
+    params = {"max_iter": 2000, "C": 1.0, **params}
+    return make_pipeline(StandardScaler(), LogisticRegression(**params))
+
+
+def _linear_svm(**params: Any) -> BaseEstimator:
+    cv = params.pop("calibration_cv", 3)
+    params = {"C": 0.5, "max_iter": 5000, **params}
+    return make_pipeline(
+        StandardScaler(), CalibratedClassifierCV(LinearSVC(**params), cv=cv, method="sigmoid")
+    )
+
+
+def _hgb(**params: Any) -> BaseEstimator:
+    params = {"max_iter": 300, "learning_rate": 0.1, "max_leaf_nodes": 63, **params}
+    return HistGradientBoostingClassifier(**params)
+
+
+def _random_forest(**params: Any) -> BaseEstimator:
+    params = {"n_estimators": 200, "min_samples_leaf": 3, "n_jobs": -1, **params}
+    return RandomForestClassifier(**params)
+
+
+ESTIMATORS: dict[str, Callable[..., BaseEstimator]] = {
+    "logreg": _logreg,
+    "linear_svm": _linear_svm,
+    "hgb": _hgb,
+    "random_forest": _random_forest,
+}
+
+
+def make_estimator(name: str, params: dict[str, Any] | None = None) -> BaseEstimator:
+    """An unfitted estimator from the registry.
+
+    >>> make_estimator("hgb", {"max_iter": 50}).max_iter
+    50
+    """
+    if name not in ESTIMATORS:
+        raise ConfigError(
+            f"unknown estimator {name!r}; valid names: {', '.join(sorted(ESTIMATORS))}"
+        )
+    try:
+        return ESTIMATORS[name](**dict(params or {}))
+    except TypeError as exc:
+        raise ConfigError(f"bad parameters for estimator {name!r}: {exc}") from exc
+
+
+def probability_context(
+    proba: np.ndarray, page: np.ndarray, offsets: Sequence[int], windows: Sequence[int]
+) -> np.ndarray:
+    """Features from neighbouring lines' content probabilities, within each page."""
+    n = len(proba)
+    starts = np.flatnonzero(np.r_[True, page[1:] != page[:-1]]) if n else np.zeros(0, int)
+    sizes = np.diff(np.r_[starts, n])
+    page_idx = np.repeat(np.arange(len(starts)), sizes)
+    index = np.arange(n) - np.repeat(starts, sizes)
+    size = np.repeat(sizes, sizes)
+    cols = []
+    for off in offsets:
+        valid = (index + off >= 0) & (index + off < size)
+        shifted = np.full(n, -1.0)
+        shifted[valid] = proba[np.arange(n)[valid] + off]
+        cols.append(shifted)
+    csum = np.concatenate([[0.0], np.cumsum(proba)])
+    first = np.repeat(starts, sizes)
+    last = first + size
+    for w in windows:
+        lo = np.maximum(np.arange(n) - w, first)
+        hi = np.minimum(np.arange(n) + w + 1, last)
+        cols.append((csum[hi] - csum[lo]) / (hi - lo))
+    page_sum = np.bincount(page_idx, weights=proba, minlength=len(starts))
+    cols.append((page_sum / np.maximum(sizes, 1))[page_idx])
+    page_max = np.maximum.reduceat(proba, starts)[page_idx] if n else np.zeros(0)
+    cols.append(page_max)
+    # Share of the page's probability mass before this line: where the content starts and ends.
+    before = (csum[:-1] - csum[first]) / np.maximum(page_sum[page_idx], 1e-9)
+    cols.append(before)
+    cols.append(proba)
+    return np.column_stack(cols)
+
+
+class StackedLineClassifier(ClassifierMixin, BaseEstimator):
+    """Stacked classifier over the lines of pages.
+
+    Parameters
+    ----------
+    estimator : estimator or None
+        The base estimator of every stage (default: histogram gradient boosting).
+    stages : int
+        1 = plain classifier; 2+ = each later stage adds the previous stage's probabilities of the
+        neighbouring lines as features.
+    cv : int
+        Folds (grouped by page, or by the ``groups`` given to ``fit``) for out-of-fold predictions.
+    offsets, windows : sequences of int
+        Which neighbours' probabilities, and which window means, later stages see.
+    threshold : float or "auto"
+        Decision threshold on the content probability; "auto" picks the one that maximises the mean
+        per-page token F1 of the out-of-fold predictions of the last stage.
+    """
+
+    def __init__(
+        self,
+        estimator: BaseEstimator | None = None,
+        stages: int = 2,
+        cv: int = 4,
+        offsets: Sequence[int] = (-3, -2, -1, 1, 2, 3),
+        windows: Sequence[int] = (2, 5, 15),
+        threshold: float | str = "auto",
+        random_state: int = 0,
+    ) -> None:
+        self.estimator = estimator
+        self.stages = stages
+        self.cv = cv
+        self.offsets = offsets
+        self.windows = windows
+        self.threshold = threshold
+        self.random_state = random_state
+
+    def _split(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        X = np.asarray(X)
+        return X[:, PAGE_COLUMN].astype(np.int64), np.delete(X, PAGE_COLUMN, axis=1)
+
+    def fit(
+        self, X: np.ndarray, y: Sequence[int], groups: Sequence[Any] | None = None
+    ) -> StackedLineClassifier:
+        if self.stages < 1:
+            raise ConfigError(f"stages must be >= 1, got {self.stages}")
+        y = np.asarray(y).astype(np.int64)
+        page, feats = self._split(X)
+        groups = page if groups is None else np.asarray(groups)
+        self.classes_ = np.array([0, 1])
+        base = self.estimator if self.estimator is not None else make_estimator("hgb")
+        need_oof = self.stages > 1 or self.threshold == "auto"
+        current = feats
+        self.stages_ = []
+        oof = None
+        for stage in range(self.stages):
+            est = clone(base)
+            if need_oof and (stage < self.stages - 1 or self.threshold == "auto"):
+                oof = self._oof(est, current, y, groups)
+            est.fit(current, y)
+            self.stages_.append(est)
+            if stage < self.stages - 1:
+                current = np.hstack(
+                    [feats, probability_context(oof, page, self.offsets, self.windows)]
+                )
+        if self.threshold == "auto":
+            tokens = np.expm1(feats[:, 1])  # log_tokens is the second base feature
+            self.threshold_ = choose_threshold(oof, y, page, tokens)
+        else:
+            self.threshold_ = float(self.threshold)
+        self.n_features_in_ = np.asarray(X).shape[1]
+        return self
+
+    def _oof(
+        self, est: BaseEstimator, X: np.ndarray, y: np.ndarray, groups: np.ndarray
+    ) -> np.ndarray:
+        oof = np.zeros(len(y))
+        n_groups = len(np.unique(groups))
+        folds = GroupKFold(n_splits=min(self.cv, n_groups))
+        for train_idx, test_idx in folds.split(X, y, groups):
+            model = clone(est).fit(X[train_idx], y[train_idx])
+            oof[test_idx] = model.predict_proba(X[test_idx])[:, 1]
+        return oof
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        page, feats = self._split(X)
+        current = feats
+        proba = np.zeros(len(feats))
+        for stage, est in enumerate(self.stages_):
+            if len(feats) == 0:
+                break
+            proba = est.predict_proba(current)[:, 1]
+            if stage < len(self.stages_) - 1:
+                current = np.hstack(
+                    [feats, probability_context(proba, page, self.offsets, self.windows)]
+                )
+        return np.column_stack([1 - proba, proba])
+
+    def predict(self, X: np.ndarray, threshold: float | None = None) -> np.ndarray:
+        t = self.threshold_ if threshold is None else threshold
+        return (self.predict_proba(X)[:, 1] >= t).astype(np.int64)
+
+
+def choose_threshold(
+    proba: np.ndarray,
+    y: np.ndarray,
+    page: np.ndarray,
+    tokens: np.ndarray,
+    grid: Sequence[float] | None = None,
+) -> float:
+    """The threshold maximising the mean over pages of token-weighted F1 of the content lines."""
+    grid = np.arange(0.05, 0.96, 0.025) if grid is None else np.asarray(grid)
+    pages, inverse = np.unique(page, return_inverse=True)
+    gold_tok = np.bincount(inverse, weights=tokens * (y == 1), minlength=len(pages))
+    best, best_t = -1.0, 0.5
+    for t in grid:
+        keep = proba >= t
+        pred_tok = np.bincount(inverse, weights=tokens * keep, minlength=len(pages))
+        tp = np.bincount(inverse, weights=tokens * keep * (y == 1), minlength=len(pages))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f1 = np.where(pred_tok + gold_tok > 0, 2 * tp / (pred_tok + gold_tok), 1.0)
+        score = float(f1.mean())
+        if score > best:
+            best, best_t = score, float(t)
+    return best_t
+
+
+def build_pipeline(
+    estimator: str = "hgb",
+    estimator_params: dict[str, Any] | None = None,
+    features: dict[str, Any] | None = None,
+    stack: dict[str, Any] | None = None,
+) -> Pipeline:
+    """The model: featurizer and stacked classifier in one sklearn Pipeline."""
+    return Pipeline(
+        [
+            ("features", LineFeaturizer(**dict(features or {}))),
+            (
+                "model",
+                StackedLineClassifier(
+                    make_estimator(estimator, estimator_params), **dict(stack or {})
+                ),
+            ),
+        ]
+    )

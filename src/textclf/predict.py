@@ -1,0 +1,667 @@
+"""Clean pages with a trained content/boilerplate model: the importable inference API.
+
+Load the champion once, then classify pages one at a time or in batches::
+
+    >>> import textclf
+    >>> clf = textclf.load()  # doctest: +SKIP
+    >>> page = clf.predict_page("Home | News\\n\\nThe river rose overnight and flooded the town.")
+    >>> [line.text for line in page.lines]
+    ['Home | News', 'The river rose overnight and flooded the town.']
+    >>> all(0.0 <= line.probability <= 1.0 for line in page.lines)
+    True
+    >>> [len(p.lines) for p in clf.pipe(["One line.", "", "Two\\nlines."])]
+    [1, 0, 2]
+
+Which model :func:`load` uses: the path or URI it is given, else ``$TEXTCLF_MODEL_URI``, else the
+champion registered by ``make train`` (``models:/textclf-boilerplate@champion`` in the project's
+MLflow store, ``sqlite:///<project>/mlflow.db`` unless ``$MLFLOW_TRACKING_URI`` is set).
+
+Input rules (the same for every method):
+
+* A page is ``str`` or ``bytes``. Bytes are decoded as UTF-8; invalid sequences become U+FFFD
+  (no error). HTML bytes (:meth:`Classifier.predict_html`) are decoded with their declared or
+  detected encoding instead.
+* NUL characters are removed before the page is split into lines.
+* A page is split into lines on ``\\n``, ``\\r\\n`` and ``\\r``; surrounding white space is
+  stripped and empty lines are dropped, so there is one prediction per non-empty line, in order.
+  An empty page gives an empty :class:`PagePrediction` (``content == ""``).
+* A page larger than ``max_page_bytes`` (UTF-8 bytes, default 64 MB) or with more than
+  ``max_page_lines`` lines, blank ones included (default 100,000), raises
+  :class:`~textclf.errors.InputError` before any work is done: memory stays bounded (about
+  3 KB per line at the peak of featurizing).
+* Lines longer than ``max_line_chars`` (default 10,000) are truncated *for computing features
+  only*: the prediction keeps the whole line's text.
+
+A :class:`Classifier` holds no per-call state: share one between threads freely. Loading a model
+never executes code from the model file (see :mod:`textclf.serialization`).
+
+This module imports nothing heavy: scikit-learn, pandas and MLflow load when a model does.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+from textclf.errors import InputError, ModelError, ModelNotFoundError
+from textclf.pages import Line, lines_from_text, lines_from_texts
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "CHAMPION_URI",
+    "DEFAULT_MAX_LINE_CHARS",
+    "DEFAULT_MAX_PAGE_BYTES",
+    "DEFAULT_MAX_PAGE_LINES",
+    "MODEL_ENV",
+    "Classifier",
+    "LinePrediction",
+    "PagePrediction",
+    "TopicModel",
+    "load",
+]
+
+CHAMPION_URI = "models:/textclf-boilerplate@champion"
+TOPICS_CHAMPION_URI = "models:/textclf-topics@champion"
+MODEL_ENV = "TEXTCLF_MODEL_URI"
+MODEL_FILE = "model.skops"
+
+DEFAULT_MAX_PAGE_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_PAGE_LINES = 100_000
+DEFAULT_MAX_LINE_CHARS = 10_000
+# pipe() predicts a batch early once it holds this many lines, so memory stays bounded when the
+# pages are long (featurizing takes ~3 KB per line at its peak).
+_BATCH_MAX_LINES = 20_000
+
+Label = Literal["content", "boilerplate"]
+_URI = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")  # two letters at least: "C:\..." is a path
+
+
+@runtime_checkable
+class TopicModel(Protocol):
+    """What a topic model attached to a :class:`Classifier` provides (issue 5).
+
+    ``predict_topics`` gets the same lines table the content model gets (columns ``page_id``,
+    ``text``, ``blank_before``, ``blank_after``) and returns the topics of each row.
+    """
+
+    def predict_topics(self, lines: pd.DataFrame) -> list[list[str]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LinePrediction:
+    """The prediction for one non-empty line of a page.
+
+    ``topics`` is ``None`` when the classifier has no topic model, else the line's topics
+    (possibly empty).
+
+    >>> LinePrediction("Share this", "boilerplate", 0.125).to_dict()
+    {'text': 'Share this', 'label': 'boilerplate', 'probability': 0.125, 'topics': None}
+    """
+
+    text: str
+    label: Label
+    probability: float
+    topics: tuple[str, ...] | None = None
+
+    @property
+    def is_content(self) -> bool:
+        return self.label == "content"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``text``, ``label``, ``probability``, ``topics`` (list or None)."""
+        return {
+            "text": self.text,
+            "label": self.label,
+            "probability": self.probability,
+            "topics": None if self.topics is None else list(self.topics),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PagePrediction:
+    """The predictions for the non-empty lines of one page, in page order.
+
+    >>> page = PagePrediction(
+    ...     (LinePrediction("Menu", "boilerplate", 0.1), LinePrediction("Story.", "content", 0.9)),
+    ...     threshold=0.5,
+    ... )
+    >>> page.content
+    'Story.'
+    >>> len(page), page.to_dict()["content"]
+    (2, 'Story.')
+    """
+
+    lines: tuple[LinePrediction, ...] = ()
+    threshold: float = 0.5
+
+    @property
+    def content(self) -> str:
+        """The content lines, joined by newlines (``""`` when there are none)."""
+        return "\n".join(line.text for line in self.lines if line.label == "content")
+
+    @property
+    def content_lines(self) -> tuple[LinePrediction, ...]:
+        return tuple(line for line in self.lines if line.label == "content")
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __iter__(self) -> Iterator[LinePrediction]:
+        return iter(self.lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``lines`` (see :meth:`LinePrediction.to_dict`), ``content``,
+        ``threshold``."""
+        return {
+            "lines": [line.to_dict() for line in self.lines],
+            "content": self.content,
+            "threshold": self.threshold,
+        }
+
+
+class Classifier:
+    """A fitted content/boilerplate pipeline with a page-level API. Get one with :func:`load`.
+
+    Parameters
+    ----------
+    pipeline
+        A fitted textclf pipeline (``LineFeaturizer`` first, a classifier with ``threshold_``
+        last), as :func:`textclf.models.build_pipeline` builds and ``make train`` logs.
+    topic_model
+        Optional; an object with ``predict_topics`` (see :class:`TopicModel`).
+    source
+        Where the model came from, for messages and ``repr``.
+    max_page_bytes, max_page_lines, max_line_chars
+        Input limits; see the module docstring.
+
+    Examples (``clf`` is a loaded classifier)::
+
+        >>> clf.extract("")
+        ''
+        >>> clf.predict_page("Menu\\n\\nA line.", threshold=0.0).content  # every line is >= 0
+        'Menu\\nA line.'
+        >>> clf.predict_lines(["Menu", "", "A line."]).lines[1].text
+        'A line.'
+        >>> clf.predict_page("x", threshold=2)
+        Traceback (most recent call last):
+        ...
+        textclf.errors.InputError: threshold must be a number between 0 and 1, got 2
+    """
+
+    __slots__ = (
+        "_max_line_chars",
+        "_max_page_bytes",
+        "_max_page_lines",
+        "_pipeline",
+        "_source",
+        "_threshold",
+        "_topic_model",
+    )
+
+    def __init__(
+        self,
+        pipeline: Any,
+        *,
+        topic_model: TopicModel | None = None,
+        source: str = "",
+        max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
+        max_page_lines: int = DEFAULT_MAX_PAGE_LINES,
+        max_line_chars: int = DEFAULT_MAX_LINE_CHARS,
+    ) -> None:
+        for name, value in (
+            ("max_page_bytes", max_page_bytes),
+            ("max_page_lines", max_page_lines),
+            ("max_line_chars", max_line_chars),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InputError(f"{name} must be a positive int, got {value!r}")
+        if topic_model is not None and not isinstance(topic_model, TopicModel):
+            raise ModelError(
+                f"the topic model ({type(topic_model).__name__}) has no predict_topics method"
+            )
+        self._source = str(source)
+        self._threshold = _check_pipeline(pipeline, self._source)
+        self._pipeline = pipeline
+        self._topic_model = topic_model
+        self._max_page_bytes = max_page_bytes
+        self._max_page_lines = max_page_lines
+        self._max_line_chars = max_line_chars
+        _smoke_test(self)
+
+    # ------------------------------------------------------------------ read-only attributes
+    @property
+    def threshold(self) -> float:
+        """The trained decision threshold: a line is content when its probability is >= it."""
+        return self._threshold
+
+    @property
+    def pipeline(self) -> Any:
+        """The underlying scikit-learn pipeline (do not modify it while predicting)."""
+        return self._pipeline
+
+    @property
+    def topic_model(self) -> TopicModel | None:
+        return self._topic_model
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+    @property
+    def max_page_bytes(self) -> int:
+        return self._max_page_bytes
+
+    @property
+    def max_page_lines(self) -> int:
+        return self._max_page_lines
+
+    @property
+    def max_line_chars(self) -> int:
+        return self._max_line_chars
+
+    def __repr__(self) -> str:
+        source = self._source or "in-memory pipeline"
+        topics = ", topics" if self._topic_model is not None else ""
+        return f"Classifier({source}, threshold={self._threshold:g}{topics})"
+
+    # ------------------------------------------------------------------ one page
+    def predict_page(self, text: str | bytes, *, threshold: float | None = None) -> PagePrediction:
+        """Classify every non-empty line of a page of plain text (``str``, or UTF-8 ``bytes``).
+
+        >>> [line.text for line in clf.predict_page(b"  Title \\r\\n\\r\\nBody\\x00 text.").lines]
+        ['Title', 'Body text.']
+        """
+        t = self._resolve_threshold(threshold)
+        return self._predict_batch([self._page_lines(text)], t)[0]
+
+    def predict_lines(
+        self, lines: Iterable[str], *, threshold: float | None = None
+    ) -> PagePrediction:
+        """Classify a page given as its lines; empty entries count as blank lines between blocks.
+
+        A bare ``str`` or ``bytes`` is refused (:class:`~textclf.errors.InputError`): pass
+        ``text.splitlines()``, or use :meth:`predict_page`.
+
+        >>> [line.text for line in clf.predict_lines(["Menu", "", "  Story. "]).lines]
+        ['Menu', 'Story.']
+        """
+        t = self._resolve_threshold(threshold)
+        page = lines_from_texts(lines)
+        self._check_size(sum(len(line.text) + 1 for line in page))
+        self._check_line_count(len(page))
+        return self._predict_batch([page], t)[0]
+
+    def extract(self, text: str | bytes, *, threshold: float | None = None) -> str:
+        """The content of a page of plain text: its content lines joined by newlines.
+
+        >>> clf.extract("") == clf.predict_page("").content == ""
+        True
+        """
+        return self.predict_page(text, threshold=threshold).content
+
+    def predict_html(self, html: str | bytes, *, threshold: float | None = None) -> PagePrediction:
+        """Render an HTML page to its visible text (:func:`textclf.render.html_to_text`), then
+        classify its lines.
+
+        >>> [line.text for line in clf.predict_html("<h1>Title</h1><p>Body <b>text</b>.</p>")]
+        ['Title', 'Body text.']
+        """
+        t = self._resolve_threshold(threshold)
+        return self._predict_batch([self._page_lines(self._render(html))], t)[0]
+
+    # ------------------------------------------------------------------ many pages
+    def pipe(
+        self,
+        pages: Iterable[str | bytes],
+        *,
+        batch_size: int = 64,
+        threshold: float | None = None,
+        html: bool = False,
+    ) -> Iterator[PagePrediction]:
+        """Classify many pages, yielding one :class:`PagePrediction` per page in input order.
+
+        Pages are featurized and predicted ``batch_size`` at a time (fewer when a batch would
+        exceed 20,000 lines), which is much faster than one :meth:`predict_page` call per page.
+        ``pages`` may be any iterable (a generator is consumed lazily); with ``html=True`` each
+        page is HTML and is rendered first. A bad page raises
+        :class:`~textclf.errors.InputError` when the iteration reaches it.
+
+        >>> [p.content == clf.extract(t) for t, p in zip(["A.", "B"], clf.pipe(["A.", "B"]))]
+        [True, True]
+        """
+        if isinstance(pages, str | bytes | bytearray):
+            raise InputError(
+                "pipe() takes an iterable of pages, got a single "
+                f"{type(pages).__name__}; wrap it in a list or use predict_page()"
+            )
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise InputError(f"batch_size must be a positive int, got {batch_size!r}")
+        t = self._resolve_threshold(threshold)
+        return self._pipe(iter(pages), batch_size, t, html)
+
+    def _pipe(
+        self, pages: Iterator[str | bytes], batch_size: int, threshold: float, html: bool
+    ) -> Iterator[PagePrediction]:
+        batch: list[list[Line]] = []
+        n_lines = 0
+        for page in pages:
+            lines = self._page_lines(self._render(page) if html else page)
+            batch.append(lines)
+            n_lines += len(lines)
+            if len(batch) >= batch_size or n_lines >= _BATCH_MAX_LINES:
+                yield from self._predict_batch(batch, threshold)
+                batch, n_lines = [], 0
+        if batch:
+            yield from self._predict_batch(batch, threshold)
+
+    # ------------------------------------------------------------------ internals
+    def _resolve_threshold(self, threshold: float | None) -> float:
+        if threshold is None:
+            return self._threshold
+        if isinstance(threshold, numbers.Real) and not isinstance(threshold, bool):
+            value = float(threshold)
+            if 0.0 <= value <= 1.0:  # False for NaN
+                return value
+        raise InputError(f"threshold must be a number between 0 and 1, got {threshold!r}")
+
+    def _check_size(self, size: int) -> None:
+        if size > self._max_page_bytes:
+            raise InputError(
+                f"page too large: {size:,} bytes, more than max_page_bytes="
+                f"{self._max_page_bytes:,}; split it or pass a larger max_page_bytes to load()"
+            )
+
+    def _check_line_count(self, n_lines: int) -> None:
+        if n_lines > self._max_page_lines:
+            raise InputError(
+                f"page has {n_lines:,} lines, more than max_page_lines="
+                f"{self._max_page_lines:,}; split it or pass a larger max_page_lines to load()"
+            )
+
+    def _as_text(self, page: object) -> str:
+        """Check a page's type and size; decode bytes (UTF-8, replacing) and drop NULs."""
+        if isinstance(page, bytes | bytearray | memoryview):
+            data = bytes(page)
+            self._check_size(len(data))
+            text = data.decode("utf-8", "replace")
+        elif isinstance(page, str):
+            self._check_size(_utf8_size(page, self._max_page_bytes))
+            text = page
+        else:
+            raise InputError(f"expected a page as str or bytes, got {type(page).__name__}")
+        if "\x00" in text:
+            text = text.replace("\x00", "")
+        # Counted before splitting: even blank lines cost memory once split.
+        self._check_line_count(text.count("\n") + text.count("\r") - text.count("\r\n") + 1)
+        return text
+
+    def _page_lines(self, page: object) -> list[Line]:
+        return lines_from_text(self._as_text(page))
+
+    def _render(self, html: object) -> str:
+        from textclf.render import html_to_text
+
+        if isinstance(html, bytes | bytearray | memoryview):
+            html = bytes(html)
+            self._check_size(len(html))
+        elif isinstance(html, str):
+            self._check_size(_utf8_size(html, self._max_page_bytes))
+        else:
+            raise InputError(f"expected an HTML page as str or bytes, got {type(html).__name__}")
+        return html_to_text(html)
+
+    def _predict_batch(self, pages: list[list[Line]], threshold: float) -> list[PagePrediction]:
+        """One featurizer and one model call for all the lines of ``pages``."""
+        if not any(pages):
+            return [PagePrediction((), threshold) for _ in pages]
+        frame = self._frame(pages)
+        proba = self._pipeline.predict_proba(frame)[:, 1].clip(0.0, 1.0).tolist()
+        topics: list[tuple[str, ...]] | list[None]
+        if self._topic_model is not None:
+            topics = [tuple(t) for t in self._topic_model.predict_topics(frame)]
+            if len(topics) != len(proba):
+                raise ModelError(
+                    f"the topic model returned {len(topics)} rows for {len(proba)} lines"
+                )
+        else:
+            topics = [None] * len(proba)
+        out: list[PagePrediction] = []
+        i = 0
+        for page in pages:
+            preds = []
+            for line in page:
+                p = proba[i]
+                label: Label = "content" if p >= threshold else "boilerplate"
+                preds.append(LinePrediction(line.text, label, p, topics[i]))
+                i += 1
+            out.append(PagePrediction(tuple(preds), threshold))
+        return out
+
+    def _frame(self, pages: list[list[Line]]) -> pd.DataFrame:
+        from textclf.features import lines_frame
+
+        cap = self._max_line_chars
+        return lines_frame(
+            [[ln.text if len(ln.text) <= cap else ln.text[:cap] for ln in page] for page in pages],
+            blanks=[[(ln.blank_before, ln.blank_after) for ln in page] for page in pages],
+        )
+
+
+def _utf8_size(text: str, limit: int) -> int:
+    """The UTF-8 size of ``text``, encoding it only when its length alone cannot decide."""
+    if len(text) * 4 <= limit or len(text) > limit:
+        return len(text)  # decides the check either way (1 to 4 bytes per character)
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _check_pipeline(model: Any, source: str) -> float:
+    """Check ``model`` is a fitted content/boilerplate pipeline; return its threshold."""
+    from textclf.features import LineFeaturizer
+
+    where = f" {source}" if source else ""
+    steps = getattr(model, "steps", None)
+    last = steps[-1][1] if isinstance(steps, list) and steps else None
+    threshold = getattr(last, "threshold_", None)
+    if (
+        not steps
+        or not hasattr(model, "predict_proba")
+        or not isinstance(steps[0][1], LineFeaturizer)
+        or threshold is None
+    ):
+        raise ModelError(
+            f"model{where} is a model of the wrong task ({type(model).__name__}): expected a "
+            "content/boilerplate pipeline (LineFeaturizer first, a classifier with predict_proba "
+            "and a trained threshold_ last), as `make train` registers"
+        )
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
+        raise ModelError(f"model{where} has a non-numeric threshold_ {threshold!r}")
+    if not 0.0 <= float(threshold) <= 1.0:
+        raise ModelError(f"model{where} has threshold_ {threshold!r}, outside [0, 1]")
+    return float(threshold)
+
+
+def _smoke_test(clf: Classifier) -> None:
+    """Predict one tiny page so an unfitted or mismatched model fails at load, not later."""
+    try:
+        page = clf.predict_page("Home | About\n\nA short sentence about the weather today.")
+    except Exception as exc:
+        raise ModelError(
+            f"model {clf.source or '(in-memory)'} cannot predict a sample page: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    if len(page.lines) != 2 or not all(math.isfinite(x.probability) for x in page.lines):
+        raise ModelError(f"model {clf.source or '(in-memory)'} gives invalid probabilities")
+
+
+# ---------------------------------------------------------------------- loading
+def load(
+    model: str | os.PathLike[str] | None = None,
+    *,
+    topic_model: TopicModel | None = None,
+    max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
+    max_page_lines: int = DEFAULT_MAX_PAGE_LINES,
+    max_line_chars: int = DEFAULT_MAX_LINE_CHARS,
+) -> Classifier:
+    """Load a content/boilerplate model and return a :class:`Classifier`.
+
+    ``model`` is one of:
+
+    * a ``.skops`` file, or an MLflow model folder holding ``model.skops``;
+    * an MLflow URI (``models:/textclf-boilerplate@champion``, ``models:/name/3``,
+      ``runs:/<run id>/model``, or any artifact URI MLflow can download);
+    * ``None``: ``$TEXTCLF_MODEL_URI`` when set, else the champion
+      (``models:/textclf-boilerplate@champion``) in the project's MLflow store.
+
+    MLflow URIs are resolved against ``$MLFLOW_TRACKING_URI``, else the project's store
+    (``sqlite:///<project root>/mlflow.db``). The model file is loaded with skops, trusting only
+    textclf's own types: a file needing any other type raises
+    :class:`~textclf.errors.UntrustedModelError` without running any of its code.
+
+    Raises :class:`~textclf.errors.ModelNotFoundError` when there is no model where we looked
+    (the message says how to train one) and :class:`~textclf.errors.ModelError` when the file
+    is corrupted or holds a model of another task.
+
+    >>> clf = load("models:/textclf-boilerplate@champion")  # doctest: +SKIP
+    >>> clf.extract(open("page.txt").read())  # doctest: +SKIP
+    """
+    spec: str | os.PathLike[str] | None = model
+    if spec is None or (isinstance(spec, str) and not spec.strip()):
+        spec = os.environ.get(MODEL_ENV, "").strip() or None
+    if spec is None:
+        pipeline, source = _load_champion(), CHAMPION_URI
+    else:
+        pipeline, source = _load_spec(spec)
+    return Classifier(
+        pipeline,
+        topic_model=topic_model,
+        source=source,
+        max_page_bytes=max_page_bytes,
+        max_page_lines=max_page_lines,
+        max_line_chars=max_line_chars,
+    )
+
+
+def _load_spec(spec: str | os.PathLike[str]) -> tuple[Any, str]:
+    if not isinstance(spec, str | os.PathLike):
+        raise TypeError(f"model must be a path or a URI string, got {type(spec).__name__}")
+    text = os.fspath(spec)
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    text = text.strip()
+    match = _URI.match(text)
+    if match and match.group(1).lower() != "file":
+        return _load_mlflow(text, _tracking_uri()), text
+    if match:  # file: URI
+        from urllib.parse import urlsplit
+        from urllib.request import url2pathname
+
+        text = url2pathname(urlsplit(text).path)
+    return _load_path(Path(text).expanduser())
+
+
+def _load_path(path: Path) -> tuple[Any, str]:
+    from textclf.serialization import load_model_file
+
+    if path.is_dir():
+        if not (path / MODEL_FILE).is_file():
+            raise ModelNotFoundError(
+                f"{path} is a folder without {MODEL_FILE}: pass a .skops file or an MLflow model "
+                "folder logged with serialization_format='skops'"
+            )
+        path = path / MODEL_FILE
+    elif not path.exists():
+        raise ModelNotFoundError(
+            f"no model file at {path}; pass an existing .skops file, an MLflow model folder or "
+            "URI, or train one with `make train`"
+        )
+    return load_model_file(path), str(path)
+
+
+def _tracking_uri() -> str:
+    """``$MLFLOW_TRACKING_URI``, else the project's SQLite store (which may not exist yet)."""
+    env = os.environ.get("MLFLOW_TRACKING_URI", "").strip()
+    if env:
+        return env
+    from textclf.config import project_root
+
+    return f"sqlite:///{project_root() / 'mlflow.db'}"
+
+
+def _load_champion() -> Any:
+    uri = _tracking_uri()
+    how = (
+        f"No content/boilerplate model found: nothing is registered as {CHAMPION_URI} in {uri}. "
+        "Train and register one with `make train`, or pass a model to load() "
+        f"(a .skops file or an MLflow URI), or set ${MODEL_ENV}."
+    )
+    # Do not let MLflow create an empty project store just to find nothing in it.
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
+        raise ModelNotFoundError(how)
+    try:
+        return _load_mlflow(CHAMPION_URI, uri)
+    except ModelNotFoundError as exc:
+        raise ModelNotFoundError(how) from exc
+
+
+def _load_mlflow(uri: str, tracking_uri: str) -> Any:
+    """Download an MLflow model's artifacts to a temporary folder and load its skops file.
+
+    ``models:/`` URIs are resolved with a client bound to ``tracking_uri``: MLflow's own resolver
+    would use the process-wide registry URI instead (and create ``./mlflow.db`` when none is set).
+    """
+    import mlflow.artifacts
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from textclf.serialization import load_model_file
+
+    registry_uri = os.environ.get("MLFLOW_REGISTRY_URI", "").strip() or tracking_uri
+    with tempfile.TemporaryDirectory(prefix="textclf-model-") as tmp:
+        try:
+            source = uri
+            if uri.lower().startswith("models:"):
+                client = MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri)
+                source = _models_uri_location(client, uri)
+            local = Path(
+                mlflow.artifacts.download_artifacts(
+                    artifact_uri=source,
+                    dst_path=tmp,
+                    tracking_uri=tracking_uri,
+                    registry_uri=registry_uri,
+                )
+            )
+        except MlflowException as exc:
+            if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND", "ENDPOINT_NOT_FOUND"):
+                raise ModelNotFoundError(
+                    f"no model at {uri} (tracking store {tracking_uri}): {exc.message}"
+                ) from exc
+            raise ModelError(f"could not fetch {uri} from {tracking_uri}: {exc.message}") from exc
+        except OSError as exc:
+            raise ModelNotFoundError(f"could not fetch {uri} from {tracking_uri}: {exc}") from exc
+        skops_file = local if local.is_file() else local / MODEL_FILE
+        if not skops_file.is_file():
+            raise ModelError(
+                f"{uri} has no {MODEL_FILE}: it was not logged by textclf "
+                "(mlflow.sklearn.log_model with serialization_format='skops')"
+            )
+        return load_model_file(skops_file)
+
+
+def _models_uri_location(client: Any, uri: str) -> str:
+    """Where the artifacts of ``models:/name@alias``, ``models:/name/3``, ``models:/m-<id>`` are."""
+    from mlflow.store.artifact.utils.models import get_model_name_and_version
+
+    found = get_model_name_and_version(client, uri)
+    if len(found) == 1:  # a logged model id
+        return str(client.get_logged_model(found[0]).artifact_location)
+    name, version = found
+    return str(client.get_model_version_download_uri(name, version))

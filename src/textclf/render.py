@@ -1,0 +1,54 @@
+"""HTML to the visible page text, one block per line, the way scrapers hold it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["RenderOptions", "decode_html", "html_to_text"]
+
+
+@dataclass
+class RenderOptions:
+    """How to render HTML. The defaults reproduce the seed page's format (see README)."""
+
+    alt_texts: bool = False
+    links: bool = False
+    form_fields: bool = False
+    noscript: bool = False
+    list_bullets: bool = False
+    # Some pages (mostly forums) put their whole text in <noscript>: retry with it when empty.
+    noscript_retry: bool = True
+
+
+def decode_html(data: bytes) -> str:
+    """Decode HTML bytes: the declared or detected encoding, UTF-8 by default."""
+    from resiliparse.parse.encoding import bytes_to_str, detect_encoding
+
+    return bytes_to_str(data, detect_encoding(data))
+
+
+def html_to_text(html: str | bytes, options: RenderOptions | None = None) -> str:
+    """Render a page's whole visible text, navigation and footers included.
+
+    Inline runs are glued as a browser shows them ("HomeRussia & FSU"); blocks are separated by
+    blank lines.
+
+    >>> html_to_text("<p>Hello <b>world</b></p><div>Menu</div>").split()
+    ['Hello', 'world', 'Menu']
+    """
+    from resiliparse.extract.html2text import extract_plain_text
+
+    opts = options or RenderOptions()
+    if isinstance(html, bytes):
+        html = decode_html(html)
+    kwargs = dict(
+        main_content=False,
+        alt_texts=opts.alt_texts,
+        links=opts.links,
+        form_fields=opts.form_fields,
+        list_bullets=opts.list_bullets,
+    )
+    text = extract_plain_text(html, noscript=opts.noscript, **kwargs)
+    if not text.strip() and opts.noscript_retry and not opts.noscript:
+        text = extract_plain_text(html, noscript=True, **kwargs)
+    return text

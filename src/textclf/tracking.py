@@ -1,0 +1,292 @@
+"""The only module that talks to MLflow: store, runs, logged models, registry and the UI.
+
+The embedded default store is SQLite at ``<project>/mlflow.db`` (an absolute URI) with artifacts
+in ``<project>/mlartifacts``; ``MLFLOW_TRACKING_URI`` points everything at a server instead.
+
+    python -m textclf.tracking init     # create the store (once, before parallel jobs)
+    python -m textclf.tracking ui       # serve the MLflow UI on 127.0.0.1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from textclf.config import project_root
+
+__all__ = [
+    "artifact_root",
+    "best_is_better",
+    "champion_metric",
+    "flatten",
+    "init_store",
+    "log_dict_artifact",
+    "log_sklearn_model",
+    "promote_if_better",
+    "start_run",
+    "tracking_uri",
+]
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+
+def tracking_uri(uri: str | None = None) -> str:
+    """The tracking URI: explicit, else ``$MLFLOW_TRACKING_URI``, else the project's SQLite file."""
+    if uri:
+        return uri
+    env = os.environ.get("MLFLOW_TRACKING_URI")
+    if env:
+        return env
+    return f"sqlite:///{project_root() / 'mlflow.db'}"
+
+
+def artifact_root(uri: str) -> str | None:
+    """Where local stores keep artifacts: ``<folder of the db>/mlartifacts``; None for servers."""
+    if uri.startswith("sqlite:///"):
+        db = Path(uri[len("sqlite:///") :])
+        return (db.parent / "mlartifacts").resolve().as_uri()
+    return None
+
+
+def init_store(uri: str | None = None) -> str:
+    """Create (or migrate) the tracking store once; safe to call again."""
+    import mlflow
+
+    uri = tracking_uri(uri)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    mlflow.MlflowClient(uri).search_experiments(max_results=1)
+    return uri
+
+
+def experiment_id(name: str, uri: str) -> str:
+    import mlflow
+
+    client = mlflow.MlflowClient(uri)
+    exp = client.get_experiment_by_name(name)
+    if exp is not None:
+        return exp.experiment_id
+    return client.create_experiment(name, artifact_location=_experiment_artifacts(uri, name))
+
+
+def _experiment_artifacts(uri: str, name: str) -> str | None:
+    root = artifact_root(uri)
+    return f"{root}/{name}" if root else None
+
+
+@contextmanager
+def start_run(
+    experiment: str, run_name: str, uri: str | None = None, tags: Mapping[str, str] | None = None
+) -> Iterator[Any]:
+    """Start an MLflow run in ``experiment`` on the project's store."""
+    import mlflow
+
+    uri = init_store(uri)
+    exp_id = experiment_id(experiment, uri)
+    with mlflow.start_run(experiment_id=exp_id, run_name=run_name, tags=dict(tags or {})) as run:
+        yield run
+
+
+def flatten(cfg: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Flatten a nested mapping into ``a.b.c`` keys, as MLflow params."""
+    out: dict[str, Any] = {}
+    for key, value in cfg.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten(value, f"{name}."))
+        else:
+            text = json.dumps(value) if isinstance(value, list | tuple) else str(value)
+            out[name] = text[:6000]
+    return out
+
+
+def log_params(params: Mapping[str, Any]) -> None:
+    import mlflow
+
+    items = list(params.items())
+    for i in range(0, len(items), 90):
+        mlflow.log_params(dict(items[i : i + 90]))
+
+
+def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
+    """Log metrics; MLflow keys may not contain some characters, so they are kept simple."""
+    import math
+
+    import mlflow
+
+    clean = {k: float(v) for k, v in metrics.items() if v is not None and math.isfinite(float(v))}
+    mlflow.log_metrics(clean, step=step)
+
+
+def log_dict_artifact(data: Any, name: str) -> None:
+    import mlflow
+
+    if name.endswith((".yaml", ".yml", ".json")):
+        mlflow.log_dict(data, name)
+    else:
+        mlflow.log_text(str(data), name)
+
+
+def log_text_artifact(text: str, name: str) -> None:
+    import mlflow
+
+    mlflow.log_text(text, name)
+
+
+def log_figure(fig: Any, name: str) -> None:
+    import mlflow
+
+    mlflow.log_figure(fig, name)
+
+
+def log_dataset_input(frame: Any, *, name: str, source: str, digest: str, context: str) -> None:
+    """Record the dataset a run used (``mlflow.data``), named by its build fingerprint."""
+    import mlflow
+    from mlflow.data.pandas_dataset import from_pandas
+
+    ds = from_pandas(frame, source=source, name=name, digest=digest[:36])
+    mlflow.log_input(ds, context=context)
+
+
+def pip_requirements() -> list[str]:
+    """What serving the model needs, pinned to the versions that trained it."""
+    from importlib.metadata import version
+
+    pkgs = ["scikit-learn", "skops", "numpy", "pandas", "scipy"]
+    return [f"{p}=={version(p)}" for p in pkgs] + [f"textclf=={version('textclf')}"]
+
+
+def log_sklearn_model(
+    model: Any,
+    *,
+    input_example: Any,
+    registered_name: str | None,
+    trusted_types: list[str],
+) -> Any:
+    """Log a fitted pipeline with skops, its signature and input example; register it."""
+    import mlflow
+    from mlflow.models import infer_signature
+
+    output = model.predict_proba(input_example)[:, 1] if hasattr(model, "predict_proba") else None
+    signature = infer_signature(input_example, output)
+    return mlflow.sklearn.log_model(
+        sk_model=model,
+        name="model",
+        serialization_format="skops",
+        skops_trusted_types=trusted_types,
+        signature=signature,
+        input_example=input_example,
+        pip_requirements=pip_requirements(),
+        registered_model_name=registered_name,
+    )
+
+
+def champion_metric(
+    model_name: str, metric: str, uri: str | None = None
+) -> tuple[str | None, float | None]:
+    """The champion's version and its value of ``metric`` (from its training run)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    client = mlflow.MlflowClient(tracking_uri(uri))
+    try:
+        mv = client.get_model_version_by_alias(model_name, "champion")
+    except MlflowException:
+        return None, None
+    if not mv.run_id:
+        return mv.version, None
+    value = client.get_run(mv.run_id).data.metrics.get(metric)
+    return mv.version, value
+
+
+def best_is_better(new: float, old: float | None, higher_is_better: bool = True) -> bool:
+    if old is None:
+        return True
+    return new > old if higher_is_better else new < old
+
+
+def promote_if_better(
+    model_name: str, version: str, metric: str, value: float, uri: str | None = None
+) -> bool:
+    """Move the ``champion`` alias to ``version`` only when it beats the current champion."""
+    import mlflow
+
+    _, current = champion_metric(model_name, metric, uri)
+    if not best_is_better(value, current):
+        return False
+    mlflow.MlflowClient(tracking_uri(uri)).set_registered_model_alias(
+        model_name, "champion", version
+    )
+    return True
+
+
+def registered_version(model_info: Any) -> str | None:
+    version = getattr(model_info, "registered_model_version", None)
+    return None if version is None else str(version)
+
+
+def download_model_dir(model_uri: str, uri: str | None = None) -> Path:
+    """Download a logged model's files (``models:/...`` or ``runs:/...``) and return the folder."""
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri(uri))
+    mlflow.set_registry_uri(tracking_uri(uri))
+    dst = tempfile.mkdtemp(prefix="textclf-model-")
+    return Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=dst))
+
+
+def model_version_of(model_uri: str, uri: str | None = None) -> str | None:
+    """The registry version a ``models:/name@alias`` or ``models:/name/N`` URI points at."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    if not model_uri.startswith("models:/"):
+        return None
+    ref = model_uri[len("models:/") :]
+    client = mlflow.MlflowClient(tracking_uri(uri))
+    try:
+        if "@" in ref:
+            name, alias = ref.split("@", 1)
+            return str(client.get_model_version_by_alias(name, alias).version)
+        name, _, version = ref.partition("/")
+        return version or None
+    except MlflowException:
+        return None
+
+
+def serve_ui(host: str = "127.0.0.1", port: int = 5000) -> None:
+    """Serve the MLflow UI on the project's store."""
+    import subprocess
+    import sys
+
+    uri = init_store()
+    print(f"MLflow UI for {uri} at http://{host}:{port}  (Ctrl-C to stop)", flush=True)
+    cmd = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri, "--host", host]
+    cmd += ["--port", str(port), "--workers", "1"]
+    root = artifact_root(uri)
+    if root:
+        cmd += ["--default-artifact-root", root]
+    raise SystemExit(subprocess.call(cmd))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m textclf.tracking")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("init", help="create the tracking store")
+    ui = sub.add_parser("ui", help="serve the MLflow UI on 127.0.0.1")
+    ui.add_argument("--port", type=int, default=int(os.environ.get("MLFLOW_PORT", "5000")))
+    args = parser.parse_args(argv)
+    if args.command == "init":
+        print(f"tracking store ready: {init_store()}")
+    else:
+        serve_ui(port=args.port)
+
+
+if __name__ == "__main__":
+    main()

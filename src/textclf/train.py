@@ -1,0 +1,247 @@
+"""``make train``: train the content/boilerplate model (and the topic model), tracked in MLflow.
+
+python -m textclf.train                          # default: hgb, 2 stacking stages
+python -m textclf.train model=logreg             # another estimator from the registry
+python -m textclf.train -m model=logreg,hgb      # a sweep; compare the runs in `make ui`
+python -m textclf.train +experiment=fast         # an experiment overlay (conf/experiment/)
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import hydra
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from textclf import tracking
+from textclf.config import TrainConfig, to_config
+from textclf.dataset import load_dataset
+from textclf.errors import ConfigError
+from textclf.models import build_pipeline
+from textclf.scoring import score_split
+from textclf.serialization import trusted_types
+
+__all__ = ["main", "run_name", "train", "train_boilerplate"]
+
+log = logging.getLogger(__name__)
+
+MODEL_INPUT = ["page_id", "text", "blank_before", "blank_after"]
+
+
+def run_name(cfg: TrainConfig) -> str:
+    """What was trained, e.g. ``hgb-stack2``."""
+    return cfg.run_name or f"{cfg.model.name}-stack{cfg.model.stages}"
+
+
+def _frame(lines: Any, splits: list[str]) -> pd.DataFrame:
+    missing = [s for s in splits if s not in lines]
+    if missing:
+        raise ConfigError(f"unknown split(s) {missing}; the dataset has {list(lines)}")
+    frames = [lines[s].to_pandas() for s in splits]
+    frame = pd.concat(frames, ignore_index=True)
+    return frame[frame["label"] >= 0].reset_index(drop=True)
+
+
+def _threshold(value: str) -> str | float:
+    if value == "auto":
+        return "auto"
+    try:
+        t = float(value)
+    except ValueError:
+        raise ConfigError(f"model.threshold must be 'auto' or a number, got {value!r}") from None
+    if not 0.0 <= t <= 1.0:
+        raise ConfigError(f"model.threshold must be in [0, 1], got {t}")
+    return t
+
+
+def train_boilerplate(
+    cfg: TrainConfig, *, config_dict: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Fit the pipeline on ``cfg.fit_splits``, score ``cfg.eval_splits``, log and register it."""
+    lines, pages = load_dataset(Path(cfg.paths.dataset_dir))
+    fingerprint = _fingerprint(Path(cfg.paths.dataset_dir))
+    train_df = _frame(lines, cfg.fit_splits)
+    if train_df.empty:
+        raise ConfigError(f"no labeled lines in {cfg.fit_splits}: run `make data` first")
+    pipe = build_pipeline(
+        estimator=cfg.model.name,
+        estimator_params=cfg.model.params,
+        features=asdict(cfg.features),
+        stack={
+            "stages": cfg.model.stages,
+            "cv": cfg.model.cv,
+            "threshold": _threshold(cfg.model.threshold),
+            "random_state": cfg.seed,
+        },
+    )
+    name = run_name(cfg)
+    uri = tracking.init_store(cfg.mlflow.tracking_uri or None)
+    with tracking.start_run(cfg.mlflow.experiment, name, uri, tags={"task": "boilerplate"}) as run:
+        params = tracking.flatten(config_dict or asdict(cfg))
+        params.pop("paths.root", None)
+        tracking.log_params(params)
+        tracking.log_dict_artifact(config_dict or asdict(cfg), "config.yaml")
+        tracking.log_dataset_input(
+            train_df.head(1000)[[*MODEL_INPUT, "label"]],
+            name="textclf-lines",
+            source=str(cfg.paths.dataset_dir),
+            digest=fingerprint,
+            context="training",
+        )
+        start = time.perf_counter()
+        pipe.fit(
+            train_df[[*MODEL_INPUT, "domain"]],
+            train_df["label"].to_numpy(),
+            model__groups=train_df["domain"].to_numpy(),
+        )
+        fit_seconds = time.perf_counter() - start
+        threshold = float(pipe[-1].threshold_)
+        metrics: dict[str, float] = {
+            "fit_seconds": fit_seconds,
+            "threshold": threshold,
+            "train_lines": float(len(train_df)),
+        }
+        log.info(
+            "%s: fitted on %d lines in %.1f s (threshold %.3f)",
+            name,
+            len(train_df),
+            fit_seconds,
+            threshold,
+        )
+        for split in cfg.eval_splits:
+            df = _frame(lines, [split])
+            start = time.perf_counter()
+            proba = pipe.predict_proba(df[MODEL_INPUT])[:, 1]
+            seconds = time.perf_counter() - start
+            keep = (proba >= threshold).astype(np.int8)
+            scores = score_split(df.to_dict("list"), pages[split].to_dict(), keep)
+            scores["lines_per_second"] = len(df) / max(seconds, 1e-9)
+            metrics.update({f"{split}/{k}": v for k, v in scores.items()})
+            _log_split_figures(split, df, proba, keep, threshold, scores)
+            _log_wrong_lines(split, df, proba, keep, cfg.mlflow.wrong_lines_sample, cfg.seed)
+            log.info(
+                "%s %s: line_f1 %.4f page_f1 %.4f shingle_f1 %.4f",
+                name,
+                split,
+                scores.get("line_f1", float("nan")),
+                scores.get("page_f1", float("nan")),
+                scores.get("shingle_f1", float("nan")),
+            )
+        tracking.log_metrics({k.replace("/", "/", 1): v for k, v in metrics.items()})
+        example = train_df[MODEL_INPUT].head(20).reset_index(drop=True)
+        info = tracking.log_sklearn_model(
+            pipe,
+            input_example=example,
+            registered_name=cfg.mlflow.registered_model if cfg.mlflow.register else None,
+            trusted_types=trusted_types(),
+        )
+        version = tracking.registered_version(info)
+        promoted = False
+        if version is not None:
+            value = metrics.get(cfg.mlflow.champion_metric)
+            if value is None:
+                log.warning(
+                    "champion metric %s was not computed; alias not moved",
+                    cfg.mlflow.champion_metric,
+                )
+            else:
+                promoted = tracking.promote_if_better(
+                    cfg.mlflow.registered_model, version, cfg.mlflow.champion_metric, value, uri
+                )
+            log.info(
+                "registered %s version %s%s",
+                cfg.mlflow.registered_model,
+                version,
+                " (new champion)" if promoted else " (champion unchanged)",
+            )
+        return {
+            "run_id": run.info.run_id,
+            "version": version,
+            "promoted": promoted,
+            "metrics": metrics,
+            "model": pipe,
+        }
+
+
+def _fingerprint(path: Path) -> str:
+    from textclf.dataset import read_fingerprint
+
+    return read_fingerprint(path) or "unknown"
+
+
+def _log_split_figures(
+    split: str,
+    df: pd.DataFrame,
+    proba: np.ndarray,
+    keep: np.ndarray,
+    threshold: float,
+    scores: dict,
+) -> None:
+    import matplotlib.pyplot as plt
+
+    from textclf.reporting import confusion_figure, page_type_figure, pr_curve_figure
+
+    y = df["label"].to_numpy()
+    for fig, fname in (
+        (confusion_figure(y, keep, f"{split}: lines"), f"figures/{split}_confusion.png"),
+        (
+            pr_curve_figure(y, proba, threshold, f"{split}: content lines"),
+            f"figures/{split}_pr_curve.png",
+        ),
+        (
+            page_type_figure(scores, "page_f1/", f"{split}: page F1 per page type"),
+            f"figures/{split}_f1_per_page_type.png",
+        ),
+    ):
+        tracking.log_figure(fig, fname)
+        plt.close(fig)
+
+
+def _log_wrong_lines(
+    split: str, df: pd.DataFrame, proba: np.ndarray, keep: np.ndarray, n: int, seed: int
+) -> None:
+    wrong = df.assign(probability=proba, predicted=keep)
+    wrong = wrong[wrong["predicted"] != wrong["label"]]
+    if wrong.empty:
+        return
+    sample = wrong.sample(min(n, len(wrong)), random_state=seed).sort_values(
+        ["page_id", "line_index"]
+    )
+    cols = ["page_id", "page_type", "line_index", "label", "predicted", "probability", "text"]
+    tracking.log_text_artifact(sample[cols].to_csv(index=False), f"wrong_lines/{split}.csv")
+
+
+def train(cfg: TrainConfig, config_dict: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Train every task in ``cfg.tasks``."""
+    results: dict[str, Any] = {}
+    unknown = sorted(set(cfg.tasks) - {"boilerplate", "topics"})
+    if unknown:
+        raise ConfigError(f"unknown task(s) {unknown}; valid: boilerplate, topics")
+    if "boilerplate" in cfg.tasks:
+        results["boilerplate"] = train_boilerplate(cfg, config_dict=config_dict)
+    if "topics" in cfg.tasks:
+        from textclf.topic_train import train_topics
+
+        results["topics"] = train_topics(cfg, config_dict=config_dict)
+    return results
+
+
+@hydra.main(version_base="1.3", config_path="../../conf", config_name="train")
+def main(dcfg: DictConfig) -> float | None:
+    cfg = to_config(dcfg, TrainConfig)
+    config_dict = OmegaConf.to_container(dcfg, resolve=True)
+    results = train(cfg, config_dict=config_dict)  # type: ignore[arg-type]
+    if "boilerplate" in results:
+        # Returned for sweepers: the metric to maximise.
+        return results["boilerplate"]["metrics"].get(cfg.mlflow.champion_metric)
+    return None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Shared test fixtures.
+
+Prediction tests: a tiny content/boilerplate model trained on the hand-written pages of
+``tests/fixtures/predict`` (no corpus text), once per session.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+PREDICT_FIXTURES = Path(__file__).parent / "fixtures" / "predict"
+
+
+def read_labeled_page(path: Path) -> tuple[str, list[int]]:
+    """A ``*.labeled.txt`` fixture as (plain page text, one label per non-empty line)."""
+    texts, labels = [], []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        if not raw.strip():
+            texts.append("")
+            continue
+        mark, _, text = raw.partition(" ")
+        texts.append(text)
+        labels.append(1 if mark == "+" else 0)
+    return "\n".join(texts), labels
+
+
+@pytest.fixture(scope="session")
+def labeled_pages() -> dict[str, tuple[str, list[int]]]:
+    """name -> (text, labels) for every hand-written fixture page."""
+    return {
+        p.name.removesuffix(".labeled.txt"): read_labeled_page(p)
+        for p in sorted(PREDICT_FIXTURES.glob("*.labeled.txt"))
+    }
+
+
+@pytest.fixture(scope="session")
+def tiny_pipeline(labeled_pages: dict[str, tuple[str, list[int]]]) -> Any:
+    """A fitted two-stage logistic-regression pipeline (trains in well under a second)."""
+    import numpy as np
+
+    from textclf.features import lines_frame
+    from textclf.models import build_pipeline
+    from textclf.pages import lines_from_text
+
+    pages, blanks, y = [], [], []
+    for text, labels in labeled_pages.values():
+        lines = lines_from_text(text)
+        assert len(lines) == len(labels)
+        pages.append([line.text for line in lines])
+        blanks.append([(line.blank_before, line.blank_after) for line in lines])
+        y += labels
+    frame = lines_frame(pages, blanks=blanks, page_ids=list(labeled_pages))
+    pipe = build_pipeline(estimator="logreg", stack={"stages": 2, "cv": 2})
+    return pipe.fit(frame, np.asarray(y))
+
+
+@pytest.fixture(scope="session")
+def tiny_model_path(tiny_pipeline: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny pipeline saved as a skops file."""
+    from textclf.serialization import dump_model
+
+    return dump_model(tiny_pipeline, tmp_path_factory.mktemp("model") / "model.skops")
+
+
+@pytest.fixture(scope="session")
+def tiny_classifier(tiny_pipeline: Any) -> Any:
+    from textclf.predict import Classifier
+
+    return Classifier(tiny_pipeline, source="tiny test model")

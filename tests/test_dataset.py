@@ -1,0 +1,147 @@
+"""Building the line datasets from hand-made corpora and the seed page."""
+
+from pathlib import Path
+
+import pytest
+
+from corpus_fixtures import make_tiny_corpora
+from textclf.dataset import (
+    LINE_FEATURES,
+    PAGE_FEATURES,
+    SPLITS,
+    assign_split,
+    build_dataset,
+    load_dataset,
+)
+from textclf.errors import CorpusError
+from textclf.topics import TopicRules, load_topics_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return TopicRules.from_config(load_topics_config(ROOT / "conf" / "topics" / "default.yaml"))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, rules):
+    root = tmp_path_factory.mktemp("build")
+    corpora = make_tiny_corpora(root / "corpora")
+    result = build_dataset(
+        out_dir=root / "dataset",
+        seeds_dir=ROOT / "seeds",
+        corpora_dir=corpora,
+        sources=["seeds", "wcxb", "scrapinghub"],
+        rules=rules,
+        validation_fraction=0.3,
+        n_jobs=1,
+        progress=False,
+    )
+    return root, corpora, result
+
+
+def test_splits_schema_and_no_leak(built):
+    _, _, result = built
+    lines, pages = load_dataset(result.path)
+    assert tuple(lines) == SPLITS and tuple(pages) == SPLITS
+    for split in SPLITS:
+        assert lines[split].features == LINE_FEATURES
+        assert pages[split].features == PAGE_FEATURES
+    assert (
+        len(pages["wcxb_test"]) == 4 and len(pages["scrapinghub"]) == 3 and len(pages["seeds"]) == 1
+    )
+    assert len(pages["train"]) + len(pages["validation"]) == 16
+    assert len(pages["validation"]) > 0
+    assert not set(pages["train"]["domain"]) & set(pages["validation"]["domain"])
+    assert set(pages["train"]["split"]) == {"dev"}
+    assert set(lines["seeds"]["label_source"]) == {"gold"}
+    assert set(lines["train"]["label_source"]) == {"aligned"}
+    assert set(lines["train"]["topic_source"]) == {"rule"}
+
+
+def test_lines_are_labeled_by_alignment(built):
+    _, _, result = built
+    lines, _ = load_dataset(result.path)
+    page = lines["train"].filter(lambda r: r["page_id"] == lines["train"][0]["page_id"])
+    by_text = {}
+    for text, label in zip(page["text"], page["label"], strict=True):
+        by_text.setdefault(text, []).append(label)
+    assert by_text["Home"] == [0]
+    assert by_text["Subscribe to our newsletter"] == [0]
+    assert 1 in next(v for k, v in by_text.items() if len(k) > 100)
+    assert page["line_index"] == list(range(len(page)))
+    assert set(page["n_lines"]) == {len(page)}
+
+
+def test_card_has_counts_and_oracle(built):
+    _, _, result = built
+    card = result.card
+    assert card["splits"]["train"]["oracle"]["page_f1"] > 0.95
+    assert card["splits"]["scrapinghub"]["oracle"]["shingle_f1"] > 0.95
+    assert (result.path / "card.md").read_text().startswith("# textclf line dataset")
+
+
+def test_rebuild_is_skipped_when_nothing_changed_and_redone_when_config_changes(built, rules):
+    root, corpora, first = built
+    kwargs = dict(
+        out_dir=root / "dataset",
+        seeds_dir=ROOT / "seeds",
+        corpora_dir=corpora,
+        sources=["seeds", "wcxb", "scrapinghub"],
+        rules=rules,
+        validation_fraction=0.3,
+        n_jobs=1,
+        progress=False,
+    )
+    again = build_dataset(**kwargs)
+    assert not again.rebuilt and again.fingerprint == first.fingerprint
+    changed = build_dataset(**{**kwargs, "validation_fraction": 0.5})
+    assert changed.rebuilt and changed.fingerprint != first.fingerprint
+    leftovers = [p.name for p in root.iterdir() if p.name.startswith(".dataset")]
+    assert leftovers == []
+
+
+def test_failed_build_leaves_previous_dataset_intact(built, rules, monkeypatch):
+    root, corpora, _ = built
+    out = root / "dataset"
+    before = (out / "fingerprint.json").read_text()
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("datasets.DatasetDict.save_to_disk", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        build_dataset(
+            out_dir=out,
+            seeds_dir=ROOT / "seeds",
+            corpora_dir=corpora,
+            sources=["seeds", "wcxb"],
+            rules=rules,
+            n_jobs=1,
+            force=True,
+            progress=False,
+        )
+    assert (out / "fingerprint.json").read_text() == before
+    assert [p.name for p in root.iterdir() if p.name.startswith(".dataset")] == []
+
+
+def test_missing_corpora_without_download_is_a_clear_error(tmp_path, rules):
+    with pytest.raises(CorpusError, match="TEXTCLF_CORPORA_DIR"):
+        build_dataset(
+            out_dir=tmp_path / "out",
+            seeds_dir=ROOT / "seeds",
+            corpora_dir=tmp_path / "nowhere",
+            sources=["wcxb"],
+            rules=rules,
+            progress=False,
+        )
+
+
+def test_assign_split_is_by_domain():
+    a = assign_split("wcxb", "dev", "example.com", 0.2, 13)
+    assert all(assign_split("wcxb", "dev", "example.com", 0.2, 13) == a for _ in range(3))
+    assert assign_split("wcxb", "test", "example.com", 0.2, 13) == "wcxb_test"
+    assert assign_split("scrapinghub", "test", "x.com", 0.2, 13) == "scrapinghub"
+    shares = [assign_split("wcxb", "dev", f"d{i}.com", 0.2, 13) for i in range(2000)]
+    assert 0.15 < shares.count("validation") / len(shares) < 0.25

@@ -1,0 +1,97 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from textclf.errors import InputError
+from textclf.features import PAGE_COLUMN, LineFeaturizer, lines_frame
+
+
+def _frame():
+    pages = [
+        [
+            "Home",
+            "News",
+            "A headline about the talks",
+            "The ministers met on Monday to discuss trade and security in the region.",
+            "Read more",
+            "Home",
+        ],
+        [
+            "Menu",
+            "Another story",
+            "It was a long day for everyone involved in the rescue operation at sea.",
+            "Read more",
+        ],
+    ]
+    return lines_frame(pages, page_ids=["p1", "p2"])
+
+
+def test_one_row_per_line_and_named_columns():
+    X = _frame()
+    feats = LineFeaturizer().fit(X, np.array([0, 0, 1, 1, 0, 0, 0, 1, 1, 0]))
+    out = feats.transform(X)
+    names = feats.get_feature_names_out()
+    assert out.shape == (len(X), len(names))
+    assert out.dtype == np.float32
+    assert np.isfinite(out).all()
+    assert list(out[:, PAGE_COLUMN]) == [0] * 6 + [1] * 4
+
+
+def test_repeat_features_mark_first_copy():
+    X = _frame()
+    f = LineFeaturizer(corpus_frequency=False).fit(X)
+    out = f.transform(X)
+    names = list(f.get_feature_names_out())
+    first = out[:, names.index("is_first_copy")]
+    repeats = out[:, names.index("page_repeats")]
+    assert first[0] == 1 and first[5] == 0  # "Home" twice on page 1
+    assert repeats[0] > 0 and repeats[1] == 0
+
+
+def test_neighbour_features_do_not_cross_pages():
+    X = _frame()
+    f = LineFeaturizer(corpus_frequency=False).fit(X)
+    out = f.transform(X)
+    names = list(f.get_feature_names_out())
+    assert out[6, names.index("n-1_missing")] == 1  # first line of page 2
+    assert out[5, names.index("n+1_missing")] == 1  # last line of page 1
+    assert out[7, names.index("n-1_missing")] == 0
+
+
+def test_corpus_frequency_is_leave_one_site_out_while_training():
+    X = _frame()
+    y = np.array([0, 0, 1, 1, 0, 0, 0, 1, 1, 0])
+    f = LineFeaturizer()
+    train_out = f.fit_transform(X, y)
+    names = list(f.get_feature_names_out())
+    col = names.index("log_corpus_pages")
+    # "Read more" is on both pages: at training time each copy sees only the other page.
+    assert train_out[4, col] == pytest.approx(np.log1p(1))
+    # At prediction time the text counts both training pages.
+    assert f.transform(X)[4, col] == pytest.approx(np.log1p(2))
+
+
+def test_features_are_the_same_whatever_the_batch():
+    X = _frame()
+    f = LineFeaturizer().fit(X, np.zeros(len(X)))
+    together = f.transform(X)
+    alone = f.transform(X[X.page_id == "p2"].reset_index(drop=True))
+    # The page column differs (index within the batch); every feature is equal.
+    np.testing.assert_allclose(together[6:, 1:], alone[:, 1:], rtol=1e-6)
+
+
+def test_bad_inputs_are_named():
+    with pytest.raises(InputError, match="DataFrame"):
+        LineFeaturizer().fit_transform([["a"]])
+    with pytest.raises(InputError, match="lacks column"):
+        LineFeaturizer().fit(pd.DataFrame({"text": ["a"]}))
+    X = _frame()
+    scrambled = pd.concat([X.iloc[:2], X.iloc[6:], X.iloc[2:6]], ignore_index=True)
+    with pytest.raises(InputError, match="contiguous"):
+        LineFeaturizer(corpus_frequency=False).fit(scrambled).transform(scrambled)
+
+
+def test_empty_table():
+    f = LineFeaturizer(corpus_frequency=False).fit(_frame())
+    out = f.transform(lines_frame([]))
+    assert out.shape == (0, len(f.get_feature_names_out()))

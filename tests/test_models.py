@@ -1,0 +1,79 @@
+import numpy as np
+import pytest
+
+from corpus_fixtures import FOOTER, NAV, SENTENCES
+from textclf.errors import ConfigError
+from textclf.features import lines_frame
+from textclf.models import (
+    ESTIMATORS,
+    StackedLineClassifier,
+    build_pipeline,
+    choose_threshold,
+    make_estimator,
+)
+
+
+def _pages(n=24, seed=0):
+    rng = np.random.default_rng(seed)
+    pages, labels = [], []
+    for _ in range(n):
+        body = [
+            " ".join(rng.choice(SENTENCES, 2, replace=False)) for _ in range(rng.integers(2, 5))
+        ]
+        lines = [*list(NAV), "A headline of the day", *body, *list(FOOTER)]
+        pages.append(lines)
+        labels += [0] * len(NAV) + [1] + [1] * len(body) + [0] * len(FOOTER)
+    return lines_frame(pages), np.array(labels)
+
+
+def test_registry_errors_list_valid_names():
+    with pytest.raises(ConfigError, match="hgb"):
+        make_estimator("xgboost")
+    with pytest.raises(ConfigError, match="bad parameters"):
+        make_estimator("hgb", {"no_such_param": 1})
+    assert set(ESTIMATORS) >= {"logreg", "linear_svm", "hgb", "random_forest"}
+
+
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
+def test_every_estimator_learns_the_toy_task(name):
+    X, y = _pages()
+    params = (
+        {"max_iter": 30}
+        if name == "hgb"
+        else {"n_estimators": 20}
+        if name == "random_forest"
+        else {}
+    )
+    pipe = build_pipeline(name, params, stack={"stages": 2, "cv": 3})
+    pipe.fit(X, y)
+    Xt, yt = _pages(6, seed=1)
+    pred = pipe.predict(Xt)
+    assert (pred == yt).mean() > 0.9
+    proba = pipe.predict_proba(Xt)[:, 1]
+    assert ((proba >= 0) & (proba <= 1)).all()
+    assert 0 < pipe[-1].threshold_ < 1
+
+
+def test_fixed_threshold_and_single_stage():
+    X, y = _pages()
+    pipe = build_pipeline("logreg", stack={"stages": 1, "threshold": 0.4})
+    pipe.fit(X, y)
+    assert pipe[-1].threshold_ == 0.4 and len(pipe[-1].stages_) == 1
+
+
+def test_stages_must_be_positive():
+    X, y = _pages(4)
+    with pytest.raises(ConfigError, match="stages"):
+        build_pipeline("logreg", stack={"stages": 0}).fit(X, y)
+    assert StackedLineClassifier().get_params()["stages"] == 2
+
+
+def test_choose_threshold_maximises_page_f1():
+    # Two pages; content lines have p=0.6, boilerplate p=0.4 and 0.7 (a hard one).
+    proba = np.array([0.6, 0.4, 0.7, 0.6, 0.4])
+    y = np.array([1, 0, 0, 1, 0])
+    page = np.array([0, 0, 0, 1, 1])
+    tokens = np.array([10.0, 10, 1, 10, 10])
+    t = choose_threshold(proba, y, page, tokens, grid=[0.3, 0.5, 0.65, 0.8])
+    # 0.5 keeps the hard boilerplate line (1 token): F1 = (20/21 + 1)/2; 0.65 drops content.
+    assert t == 0.5

@@ -1,0 +1,66 @@
+from pathlib import Path
+
+import pytest
+
+from textclf.errors import InputError
+from textclf.pages import lines_from_text, lines_from_texts, read_seed_pages, read_text_file
+from textclf.render import html_to_text
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_lines_keep_blank_neighbours():
+    lines = lines_from_text("  Menu \n\nTitle\nBody text.\n\n\nFooter")
+    assert [(x.text, x.blank_before, x.blank_after) for x in lines] == [
+        ("Menu", False, True),
+        ("Title", True, False),
+        ("Body text.", False, True),
+        ("Footer", True, False),
+    ]
+
+
+def test_crlf_and_invisible_characters():
+    lines = lines_from_text("\ufeffA\r\n\u200b\r\nB\rC")
+    assert [x.text for x in lines] == ["A", "B", "C"]
+    assert lines[0].blank_after and lines[1].blank_before
+
+
+def test_empty_page_has_no_lines():
+    assert lines_from_text("") == []
+    assert lines_from_text("\n \n\t\n") == []
+
+
+def test_lines_from_texts_refuses_a_bare_string():
+    with pytest.raises(InputError, match="list of lines"):
+        lines_from_texts("Menu\nTitle")
+    assert [x.text for x in lines_from_texts(["a", "", "b"])] == ["a", "b"]
+
+
+def test_read_text_file_errors_name_the_file(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"caf\xe9")
+    with pytest.raises(InputError, match=r"bad\.txt: not valid UTF-8"):
+        read_text_file(bad)
+    nul = tmp_path / "nul.txt"
+    nul.write_bytes(b"a\x00b")
+    with pytest.raises(InputError, match="NUL"):
+        read_text_file(nul)
+
+
+def test_seed_page_is_read_with_its_annotation():
+    pages = read_seed_pages(ROOT / "seeds")
+    seed = next(p for p in pages if p.page_id == "000_2af67d93a0b182bd")
+    assert len(seed.lines) == 46
+    assert seed.labels is not None and len(seed.labels) == 46
+    assert seed.lines[3].text == "HomeRussia & FSU"
+
+
+def test_render_glues_inline_runs_and_separates_blocks():
+    html = "<div><a>Home</a><a>Russia &amp; FSU</a></div><h1>Title</h1><p>One <b>two</b>.</p>"
+    text = html_to_text(html)
+    assert [x.text for x in lines_from_text(text)] == ["HomeRussia & FSU", "Title", "One two."]
+
+
+def test_render_retries_noscript_when_empty():
+    html = "<html><body><noscript><p>Only here</p></noscript></body></html>"
+    assert "Only here" in html_to_text(html)

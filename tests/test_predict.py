@@ -1,0 +1,537 @@
+"""Tests for textclf.predict: the inference API, its input rules and model loading."""
+
+from __future__ import annotations
+
+import dataclasses
+import doctest
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import textclf
+from textclf.errors import InputError, ModelError, ModelNotFoundError, UntrustedModelError
+from textclf.pages import lines_from_text
+from textclf.predict import (
+    CHAMPION_URI,
+    MODEL_ENV,
+    Classifier,
+    PagePrediction,
+    load,
+)
+
+PREDICT_FIXTURES = Path(__file__).parent / "fixtures" / "predict"
+MB = 1024 * 1024
+
+
+def texts(page: PagePrediction) -> list[str]:
+    return [line.text for line in page.lines]
+
+
+# ---------------------------------------------------------------------- import cost
+def test_importing_the_api_does_not_import_heavy_libraries() -> None:
+    code = (
+        "import sys, textclf, textclf.predict\n"
+        "assert textclf.load is textclf.predict.load\n"
+        "heavy = {'mlflow', 'hydra', 'omegaconf', 'sklearn', 'pandas', 'skops'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_package_exports_the_api_lazily() -> None:
+    assert {"load", "Classifier", "PagePrediction", "LinePrediction"} <= set(dir(textclf))
+    assert textclf.Classifier is Classifier
+    with pytest.raises(AttributeError, match="no attribute"):
+        _ = textclf.no_such_name  # type: ignore[attr-defined]
+
+
+def test_docstring_examples_run(tiny_classifier: Classifier) -> None:
+    import textclf.predict
+
+    result = doctest.testmod(
+        textclf.predict, extraglobs={"clf": tiny_classifier}, optionflags=doctest.ELLIPSIS
+    )
+    assert result.attempted > 10
+    assert result.failed == 0
+
+
+# ---------------------------------------------------------------------- predictions
+def test_predict_page_gives_one_prediction_per_non_empty_line_in_order(
+    tiny_classifier: Classifier, labeled_pages: dict[str, tuple[str, list[int]]]
+) -> None:
+    text, labels = labeled_pages["river"]
+    page = tiny_classifier.predict_page(text)
+    assert texts(page) == [line.text for line in lines_from_text(text)]
+    assert len(page) == len(labels)
+    t = tiny_classifier.threshold
+    for line in page:
+        assert 0.0 <= line.probability <= 1.0
+        assert line.label == ("content" if line.probability >= t else "boilerplate")
+        assert line.is_content == (line.label == "content")
+        assert line.topics is None
+    assert page.content == "\n".join(x.text for x in page.lines if x.label == "content")
+    assert page.threshold == t
+    # The tiny model learned its training page well enough.
+    predicted = [int(x.is_content) for x in page]
+    assert sum(p == y for p, y in zip(predicted, labels, strict=True)) >= 0.8 * len(labels)
+
+
+def test_extract_returns_the_content(tiny_classifier: Classifier) -> None:
+    text = (PREDICT_FIXTURES / "garden.labeled.txt").read_text(encoding="utf-8")
+    assert tiny_classifier.extract(text) == tiny_classifier.predict_page(text).content
+
+
+def test_threshold_is_the_trained_one_and_overridable(tiny_classifier: Classifier) -> None:
+    assert tiny_classifier.threshold == tiny_classifier.pipeline[-1].threshold_
+    text = "Home | News\n\nThe river rose overnight and flooded the lower town."
+    everything = tiny_classifier.predict_page(text, threshold=0.0)
+    assert [x.label for x in everything] == ["content", "content"]
+    assert everything.threshold == 0.0
+    nothing = tiny_classifier.extract(text, threshold=1.0 - 1e-12)
+    assert nothing in ("", text.splitlines()[-1])  # only a saturated probability passes
+
+
+@pytest.mark.parametrize("bad", [-0.01, 1.01, float("nan"), "0.5", True, None])
+def test_invalid_thresholds_are_refused(tiny_classifier: Classifier, bad: Any) -> None:
+    if bad is None:  # None means "the trained threshold"
+        tiny_classifier.predict_page("x", threshold=bad)
+        return
+    with pytest.raises(InputError, match="threshold"):
+        tiny_classifier.predict_page("x", threshold=bad)
+    with pytest.raises(InputError, match="threshold"):
+        tiny_classifier.pipe(["x"], threshold=bad)
+
+
+@pytest.mark.parametrize("empty", ["", "   ", "\n\n \r\n\t", b"", "\x00\x00"])
+def test_empty_page_gives_an_empty_prediction(tiny_classifier: Classifier, empty: Any) -> None:
+    page = tiny_classifier.predict_page(empty)
+    assert page.lines == ()
+    assert page.content == ""
+    assert tiny_classifier.extract(empty) == ""
+
+
+def test_bytes_are_decoded_as_utf8_with_replacement(tiny_classifier: Classifier) -> None:
+    page = tiny_classifier.predict_page("Caf\u00e9 menu\n".encode() + b"bad \xff\xfe byte")
+    assert texts(page) == ["Caf\u00e9 menu", "bad \ufffd\ufffd byte"]
+
+
+def test_nul_characters_are_removed(tiny_classifier: Classifier) -> None:
+    page = tiny_classifier.predict_page("Ti\x00tle\n\x00\nBody text.\x00")
+    assert texts(page) == ["Title", "Body text."]
+
+
+def test_binary_data_is_classified_without_crashing(tiny_classifier: Classifier) -> None:
+    data = random.Random(7).randbytes(200_000)
+    page = tiny_classifier.predict_page(data)
+    assert len(page) > 0
+    assert all(0.0 <= x.probability <= 1.0 for x in page)
+
+
+def test_wrong_input_types_are_refused(tiny_classifier: Classifier) -> None:
+    with pytest.raises(InputError, match="str or bytes"):
+        tiny_classifier.predict_page(["a list"])  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="str or bytes"):
+        tiny_classifier.predict_page(None)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="str or bytes"):
+        tiny_classifier.predict_html(3)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="str or bytes"):
+        list(tiny_classifier.pipe(["ok", 3]))  # type: ignore[list-item]
+
+
+def test_predict_lines(tiny_classifier: Classifier) -> None:
+    page = tiny_classifier.predict_lines(["Menu", "", "  The story goes on. ", "a\nb"])
+    assert texts(page) == ["Menu", "The story goes on.", "a b"]
+    assert page == tiny_classifier.predict_page("Menu\n\nThe story goes on.\na b")
+    assert tiny_classifier.predict_lines(iter(["One."])).lines[0].text == "One."
+
+
+@pytest.mark.parametrize("bare", ["Menu\nStory", b"Menu\nStory"])
+def test_predict_lines_refuses_a_bare_string(tiny_classifier: Classifier, bare: Any) -> None:
+    with pytest.raises(InputError, match="list of lines"):
+        tiny_classifier.predict_lines(bare)
+
+
+def test_predict_lines_refuses_non_string_lines(tiny_classifier: Classifier) -> None:
+    with pytest.raises(InputError, match="line 1"):
+        tiny_classifier.predict_lines(["ok", 42])  # type: ignore[list-item]
+
+
+def test_predict_html_renders_then_predicts(tiny_classifier: Classifier) -> None:
+    html = (PREDICT_FIXTURES / "article.html").read_text(encoding="utf-8")
+    page = tiny_classifier.predict_html(html)
+    assert texts(page)[:2] == ["Home | News | Contact", "The old lighthouse gets a new lamp"]
+    assert "lighthouse" in page.content
+    assert "Copyright" not in page.content
+
+
+def test_predict_html_bytes_use_the_declared_encoding(tiny_classifier: Classifier) -> None:
+    page = tiny_classifier.predict_html((PREDICT_FIXTURES / "latin1.html").read_bytes())
+    assert texts(page)[0] == "Caf\u00e9 news"
+
+
+# ---------------------------------------------------------------------- pipe
+def test_pipe_matches_predict_page_in_input_order(
+    tiny_classifier: Classifier, labeled_pages: dict[str, tuple[str, list[int]]]
+) -> None:
+    pages = [text for text, _ in labeled_pages.values()]
+    pages = [*pages, "", "Just one line.", *reversed(pages)]
+    one_by_one = [tiny_classifier.predict_page(p) for p in pages]
+    for batch_size in (1, 3, 64):
+        batched = list(tiny_classifier.pipe(iter(pages), batch_size=batch_size))
+        assert len(batched) == len(pages)
+        for got, want in zip(batched, one_by_one, strict=True):
+            assert texts(got) == texts(want)
+            assert [x.label for x in got] == [x.label for x in want]
+            assert [x.probability for x in got] == pytest.approx(
+                [x.probability for x in want], abs=1e-6
+            )
+
+
+def test_pipe_is_lazy_and_validates_eagerly(tiny_classifier: Classifier) -> None:
+    consumed: list[int] = []
+
+    def pages() -> Any:
+        for i in range(5):
+            consumed.append(i)
+            yield f"Page {i}."
+
+    it = tiny_classifier.pipe(pages(), batch_size=2)
+    assert consumed == []
+    assert texts(next(it)) == ["Page 0."]
+    assert consumed == [0, 1]
+    with pytest.raises(InputError, match="single str"):
+        tiny_classifier.pipe("one page")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="batch_size"):
+        tiny_classifier.pipe(["x"], batch_size=0)
+
+
+def test_pipe_html(tiny_classifier: Classifier) -> None:
+    html = (PREDICT_FIXTURES / "article.html").read_bytes()
+    [page] = tiny_classifier.pipe([html], html=True)
+    assert page == tiny_classifier.predict_html(html)
+
+
+def test_pipe_bounds_batches_by_lines(tiny_classifier: Classifier, monkeypatch: Any) -> None:
+    import textclf.predict as predict
+
+    sizes: list[int] = []
+    original = Classifier._predict_batch
+
+    def spy(self: Classifier, pages: list, threshold: float) -> list:
+        sizes.append(sum(len(p) for p in pages))
+        return original(self, pages, threshold)
+
+    monkeypatch.setattr(predict, "_BATCH_MAX_LINES", 10)
+    monkeypatch.setattr(Classifier, "_predict_batch", spy)
+    page = "\n".join(f"Line {i}." for i in range(6))
+    assert len(list(tiny_classifier.pipe([page] * 5, batch_size=64))) == 5
+    assert sizes == [12, 12, 6]
+
+
+# ---------------------------------------------------------------------- results
+def test_results_are_frozen_and_serializable(tiny_classifier: Classifier) -> None:
+    page = tiny_classifier.predict_page("Menu\n\nThe story.")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        page.lines[0].label = "content"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        page.threshold = 0.1  # type: ignore[misc]
+    data = json.loads(json.dumps(page.to_dict()))
+    assert set(data) == {"lines", "content", "threshold"}
+    assert data["lines"][1] == {
+        "text": "The story.",
+        "label": page.lines[1].label,
+        "probability": page.lines[1].probability,
+        "topics": None,
+    }
+    assert hash(page) == hash(tiny_classifier.predict_page("Menu\n\nThe story."))
+
+
+# ---------------------------------------------------------------------- limits
+def test_a_10_mb_line_is_truncated_for_features_only(tiny_classifier: Classifier) -> None:
+    long_line = "word " * (2 * MB) + "end."
+    start = time.perf_counter()
+    page = tiny_classifier.predict_page(f"Menu\n\n{long_line}\n\nFooter")
+    assert time.perf_counter() - start < 10
+    assert texts(page) == ["Menu", long_line.strip(), "Footer"]
+    assert 0.0 <= page.lines[1].probability <= 1.0
+
+
+def test_a_50_mb_page_is_classified_or_refused_clearly(tiny_classifier: Classifier) -> None:
+    # 50 MB in 500 lines of 100 KB: accepted (lines truncated for features).
+    big = "\n".join(f"{i} " + "lorem ipsum " * 8_500 for i in range(500))
+    assert 50_000_000 < len(big) < 64 * MB
+    page = tiny_classifier.predict_page(big)
+    assert len(page) == 500
+    assert page.lines[0].text.startswith("0 lorem ipsum")
+    # The same bytes as 50 MB of short lines: more lines than max_page_lines.
+    with pytest.raises(InputError, match="max_page_lines"):
+        tiny_classifier.predict_page(big.replace(" ipsum ", "\n"))
+
+
+def test_pages_over_max_page_bytes_are_refused(tiny_pipeline: Any) -> None:
+    clf = Classifier(tiny_pipeline, max_page_bytes=1000)
+    clf.predict_page("x" * 1000)
+    for page in ("x" * 1001, b"x" * 1001, "\u00e9" * 501):  # é is 2 bytes in UTF-8
+        with pytest.raises(InputError, match="max_page_bytes=1,000"):
+            clf.predict_page(page)
+    with pytest.raises(InputError, match="max_page_bytes"):
+        clf.predict_html("<p>" + "x" * 1000 + "</p>")
+    with pytest.raises(InputError, match="max_page_bytes"):
+        clf.predict_lines(["x" * 600, "y" * 600])
+
+
+def test_default_max_page_bytes_refuses_a_65_mb_page(tiny_classifier: Classifier) -> None:
+    start = time.perf_counter()
+    with pytest.raises(InputError, match="page too large"):
+        tiny_classifier.predict_page(b" " * (65 * MB))
+    assert time.perf_counter() - start < 2
+
+
+def test_invalid_limits_are_refused(tiny_pipeline: Any) -> None:
+    with pytest.raises(InputError, match="max_line_chars"):
+        Classifier(tiny_pipeline, max_line_chars=0)
+
+
+# ---------------------------------------------------------------------- threads
+def test_concurrent_use_gives_identical_results(
+    tiny_classifier: Classifier, labeled_pages: dict[str, tuple[str, list[int]]]
+) -> None:
+    pages = [text for text, _ in labeled_pages.values()] * 4
+
+    def work(i: int) -> list[PagePrediction]:
+        if i % 2:
+            return [tiny_classifier.predict_page(p) for p in pages]
+        return list(tiny_classifier.pipe(pages, batch_size=1 + i % 5))
+
+    expected = [work(i) for i in range(8)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(work, [*range(8), *range(8)]))
+    assert results == expected + expected
+
+
+def test_classifier_has_no_mutable_per_call_state(tiny_classifier: Classifier) -> None:
+    assert not hasattr(tiny_classifier, "__dict__")
+    with pytest.raises(AttributeError):
+        tiny_classifier.threshold = 0.3  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------------- topic model hook
+class FakeTopics:
+    def __init__(self, rows: int | None = None) -> None:
+        self.rows = rows
+
+    def predict_topics(self, lines: Any) -> list[list[str]]:
+        n = len(lines) if self.rows is None else self.rows
+        return [["weather"] if "river" in t.lower() else [] for t in list(lines["text"])[:n]]
+
+
+def test_a_topic_model_fills_line_topics(tiny_pipeline: Any) -> None:
+    clf = Classifier(tiny_pipeline, topic_model=FakeTopics())
+    page = clf.predict_page("Menu\n\nThe river rose.")
+    assert [x.topics for x in page] == [(), ("weather",)]
+    assert page.to_dict()["lines"][1]["topics"] == ["weather"]
+    assert "topics" in repr(clf)
+
+
+def test_a_bad_topic_model_is_refused(tiny_pipeline: Any) -> None:
+    with pytest.raises(ModelError, match="predict_topics"):
+        Classifier(tiny_pipeline, topic_model=object())  # type: ignore[arg-type]
+    with pytest.raises(ModelError, match="topic model"):
+        Classifier(tiny_pipeline, topic_model=FakeTopics(rows=1))
+
+
+# ---------------------------------------------------------------------- the model
+def test_a_model_of_the_wrong_task_is_refused(tiny_pipeline: Any, tmp_path: Path) -> None:
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from textclf.serialization import dump_model
+
+    plain = LogisticRegression().fit(np.eye(4), [0, 1, 0, 1])
+    for wrong in (plain, make_pipeline(StandardScaler(), plain), "not a model", None):
+        with pytest.raises(ModelError, match="wrong task"):
+            Classifier(wrong)
+    path = dump_model(plain, tmp_path / "plain.skops")
+    with pytest.raises(ModelError, match="wrong task"):
+        load(path)
+
+
+def test_an_unfitted_model_is_refused(tiny_pipeline: Any) -> None:
+    from sklearn.base import clone
+
+    unfitted = clone(tiny_pipeline)
+    unfitted[-1].threshold_ = 0.5
+    with pytest.raises(ModelError, match="cannot predict a sample page"):
+        Classifier(unfitted)
+
+
+class Evil:
+    """Not a trusted type: loading a file holding one must not run its code."""
+
+    ran = False
+
+    def __setstate__(self, state: dict) -> None:
+        Evil.ran = True
+        self.__dict__.update(state)
+
+
+def test_a_model_file_with_untrusted_types_is_refused(tmp_path: Path) -> None:
+    from collections import Counter
+
+    from textclf.serialization import dump_model
+
+    path = dump_model({"payload": Evil(), "counts": Counter("ab")}, tmp_path / "evil.skops")
+    with pytest.raises(UntrustedModelError) as info:
+        load(path)
+    assert "test_predict.Evil" in str(info.value)
+    assert "collections.Counter" in str(info.value)
+    assert not Evil.ran
+
+
+def test_a_corrupted_model_file_is_refused(tmp_path: Path, tiny_model_path: Path) -> None:
+    garbage = tmp_path / "garbage.skops"
+    garbage.write_bytes(random.Random(3).randbytes(4096))
+    with pytest.raises(ModelError, match="not a readable skops model file"):
+        load(garbage)
+    truncated = tmp_path / "truncated.skops"
+    truncated.write_bytes(tiny_model_path.read_bytes()[:2000])
+    with pytest.raises(ModelError):
+        load(truncated)
+    empty = tmp_path / "empty.skops"
+    empty.write_bytes(b"")
+    with pytest.raises(ModelError):
+        load(empty)
+
+
+def test_a_missing_model_is_not_found(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError, match="make train"):
+        load(tmp_path / "nope.skops")
+    with pytest.raises(ModelNotFoundError, match=r"without model\.skops"):
+        load(tmp_path)
+    with pytest.raises(TypeError):
+        load(42)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------- load() resolution
+@pytest.fixture
+def no_model_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in (MODEL_ENV, "MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    return monkeypatch
+
+
+def test_load_an_explicit_skops_file(no_model_env: Any, tiny_model_path: Path) -> None:
+    for spec in (tiny_model_path, str(tiny_model_path), tiny_model_path.as_uri()):
+        clf = load(spec)
+        assert clf.source == str(tiny_model_path)
+        assert clf.extract("Menu\n\nThe story.", threshold=0.0) == "Menu\nThe story."
+
+
+def test_load_a_model_folder(no_model_env: Any, tiny_model_path: Path) -> None:
+    assert tiny_model_path.name == "model.skops"
+    assert load(tiny_model_path.parent).source == str(tiny_model_path)
+
+
+def test_load_uses_the_environment_variable(
+    no_model_env: pytest.MonkeyPatch, tiny_model_path: Path
+) -> None:
+    no_model_env.setenv(MODEL_ENV, str(tiny_model_path))
+    assert load().source == str(tiny_model_path)
+
+
+def test_load_without_any_model_says_how_to_train_one(
+    no_model_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    no_model_env.setenv("TEXTCLF_ROOT", str(tmp_path))
+    with pytest.raises(ModelNotFoundError, match="make train") as info:
+        load()
+    assert CHAMPION_URI in str(info.value)
+    assert not (tmp_path / "mlflow.db").exists()  # finding nothing creates no store
+
+
+@pytest.fixture(scope="module")
+def mlflow_store(tiny_pipeline: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A temporary SQLite MLflow store with the tiny model registered as the champion."""
+    import mlflow
+    import mlflow.sklearn
+    from mlflow import MlflowClient
+
+    from textclf.serialization import trusted_types
+
+    tmp = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{tmp}/mlflow.db"
+    # Through the environment, not mlflow.set_tracking_uri: that would pin the URI (and the
+    # environment variable) for the rest of the session.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", uri)
+        exp = mlflow.create_experiment("predict-tests", artifact_location=str(tmp / "artifacts"))
+        with mlflow.start_run(experiment_id=exp) as run:
+            info = mlflow.sklearn.log_model(
+                sk_model=tiny_pipeline,
+                name="model",
+                serialization_format="skops",
+                skops_trusted_types=trusted_types(),
+                pip_requirements=["scikit-learn"],
+                registered_model_name="textclf-boilerplate",
+            )
+        MlflowClient(uri).set_registered_model_alias(
+            "textclf-boilerplate", "champion", info.registered_model_version
+        )
+    return {"uri": uri, "run_id": run.info.run_id, "dir": str(tmp)}
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
+def test_load_from_the_mlflow_registry(
+    no_model_env: pytest.MonkeyPatch, mlflow_store: dict[str, str], tiny_classifier: Classifier
+) -> None:
+    no_model_env.setenv("MLFLOW_TRACKING_URI", mlflow_store["uri"])
+    text = "Menu\n\nThe river rose overnight and flooded the town."
+    want = tiny_classifier.predict_page(text)
+    for spec in (CHAMPION_URI, "models:/textclf-boilerplate/1", None):
+        clf = load(spec)
+        assert clf.source == (CHAMPION_URI if spec is None else spec)
+        assert clf.threshold == tiny_classifier.threshold
+        assert clf.predict_page(text) == want
+    runs_uri = f"runs:/{mlflow_store['run_id']}/model"
+    assert load(runs_uri).predict_page(text) == want
+    no_model_env.setenv(MODEL_ENV, CHAMPION_URI)
+    assert load().source == CHAMPION_URI
+    # Nothing is left behind in the temporary folder.
+    assert not list(Path(tempfile.gettempdir()).glob("textclf-model-*"))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
+def test_load_finds_the_champion_in_the_project_store(
+    no_model_env: pytest.MonkeyPatch, mlflow_store: dict[str, str], tmp_path: Path
+) -> None:
+    no_model_env.setenv("TEXTCLF_ROOT", mlflow_store["dir"])  # holds mlflow.db
+    no_model_env.chdir(tmp_path)
+    assert load().source == CHAMPION_URI
+    assert list(tmp_path.iterdir()) == []  # MLflow's default ./mlflow.db was not created
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
+def test_load_reports_missing_registry_models(
+    no_model_env: pytest.MonkeyPatch, mlflow_store: dict[str, str], tmp_path: Path
+) -> None:
+    no_model_env.setenv("MLFLOW_TRACKING_URI", mlflow_store["uri"])
+    with pytest.raises(ModelNotFoundError, match="no model at models:/textclf-nope@champion"):
+        load("models:/textclf-nope@champion")
+    # An empty store: the champion is not registered there.
+    no_model_env.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/empty.db")
+    with pytest.raises(ModelNotFoundError, match="make train"):
+        load()
