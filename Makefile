@@ -8,6 +8,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.stamp-install
 ARGS ?=
 
+# The public corpora: $TEXTCLF_CORPORA_DIR, else ../shared/corpora when it sits beside the checkout,
+# else data/raw/corpora (downloaded by `make data` when missing).
+ifeq ($(origin TEXTCLF_CORPORA_DIR),undefined)
+ifneq ($(wildcard ../shared/corpora/wcxb),)
+export TEXTCLF_CORPORA_DIR := $(abspath ../shared/corpora)
+endif
+endif
+
 # These machines have no internet: keep MLflow and Hugging Face from calling home.
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
@@ -36,6 +44,8 @@ data: $(STAMP) ## Build the line-level datasets under data/processed (idempotent
 	$(PY) -m textclf.prepare $(ARGS)
 
 train: data ## Train the content/boilerplate and topic models, tracked in MLflow
+	@# Create the MLflow store once: parallel sweep jobs migrating it at once would corrupt it.
+	@$(PY) -m textclf.tracking init
 	$(PY) -m textclf.train $(ARGS)
 
 eval: $(STAMP) ## Evaluate the champion models on every test split

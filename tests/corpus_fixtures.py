@@ -97,3 +97,23 @@ def make_tiny_corpora(
         gts[page_id] = {"articleBody": gold, "url": f"https://news{i}.example/a/{i}"}
     (sh / "ground-truth.json").write_text(json.dumps(gts))
     return root
+
+
+def build_tiny_dataset(root: Path, seeds_dir: Path) -> Path:
+    """Build the datasets of the tiny corpora (and the given seeds) under ``root/dataset``."""
+    from textclf.dataset import build_dataset
+    from textclf.topics import TopicRules, load_topics_config
+
+    conf = Path(__file__).resolve().parents[1] / "conf" / "topics" / "default.yaml"
+    corpora = make_tiny_corpora(root / "corpora")
+    result = build_dataset(
+        out_dir=root / "dataset",
+        seeds_dir=seeds_dir,
+        corpora_dir=corpora,
+        sources=["seeds", "wcxb", "scrapinghub"],
+        rules=TopicRules.from_config(load_topics_config(conf)),
+        validation_fraction=0.3,
+        n_jobs=1,
+        progress=False,
+    )
+    return result.path

@@ -301,6 +301,13 @@ def test_default_max_page_bytes_refuses_a_65_mb_page(tiny_classifier: Classifier
 def test_invalid_limits_are_refused(tiny_pipeline: Any) -> None:
     with pytest.raises(InputError, match="max_line_chars"):
         Classifier(tiny_pipeline, max_line_chars=0)
+    with pytest.raises(InputError, match="n_threads"):
+        Classifier(tiny_pipeline, n_threads=0)
+    all_cores = Classifier(tiny_pipeline, n_threads=None)
+    assert all_cores.n_threads is None
+    assert all_cores.predict_page("Menu\n\nStory.") == Classifier(tiny_pipeline).predict_page(
+        "Menu\n\nStory."
+    )
 
 
 # ---------------------------------------------------------------------- threads
@@ -496,9 +503,13 @@ def mlflow_store(tiny_pipeline: Any, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
 def test_load_from_the_mlflow_registry(
-    no_model_env: pytest.MonkeyPatch, mlflow_store: dict[str, str], tiny_classifier: Classifier
+    no_model_env: pytest.MonkeyPatch,
+    mlflow_store: dict[str, str],
+    tiny_classifier: Classifier,
+    tmp_path: Path,
 ) -> None:
     no_model_env.setenv("MLFLOW_TRACKING_URI", mlflow_store["uri"])
+    no_model_env.setattr(tempfile, "tempdir", str(tmp_path))
     text = "Menu\n\nThe river rose overnight and flooded the town."
     want = tiny_classifier.predict_page(text)
     for spec in (CHAMPION_URI, "models:/textclf-boilerplate/1", None):
@@ -511,7 +522,7 @@ def test_load_from_the_mlflow_registry(
     no_model_env.setenv(MODEL_ENV, CHAMPION_URI)
     assert load().source == CHAMPION_URI
     # Nothing is left behind in the temporary folder.
-    assert not list(Path(tempfile.gettempdir()).glob("textclf-model-*"))
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")

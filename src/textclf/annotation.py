@@ -74,6 +74,8 @@ class LineAnnotation:
             raise AnnotationError(
                 f"label must be 0 (boilerplate) or 1 (content), got {self.label!r}"
             )
+        if isinstance(self.topics, str):
+            raise AnnotationError(f"topics must be a list of names, not the str {self.topics!r}")
         if not isinstance(self.topics, tuple):
             object.__setattr__(self, "topics", tuple(self.topics))
 
@@ -303,13 +305,13 @@ def _check_matches_page(path: Path, rows: Sequence[_Row], page_lines: Sequence[s
             f"{path} row {row_of(j1)}: {counts}page line {i1 + 1} is {expected} but the "
             f"annotation has {got} (was the page edited? re-annotate this line)"
         )
-    elif tag == "insert" or (tag == "replace" and (i2 - i1) > (j2 - j1)):
+    elif tag == "delete" or (tag == "replace" and (i2 - i1) > (j2 - j1)):
         message = (
             f"{path} row {row_of(j1)}: {counts}page line {i1 + 1} is {_show(page[i1])} but the "
-            "annotation has no row for it (was a line added to the page? annotate it before "
-            "this row)"
+            "annotation has no row for it (was a line added to the page? "
+            + ("annotate it before this row)" if j1 < n_ann else "add a row for it at the end)")
         )
-    else:  # delete, or a replace that drops rows
+    else:  # "insert": rows that the page no longer has
         where = f"page line {i1 + 1} is {_show(page[i1])}" if i1 < n_page else "the page ends"
         message = (
             f"{path} row {row_of(j1)}: {counts}{where} but the annotation has "

@@ -53,6 +53,20 @@ def dataset_card(
                 if k in _ORACLE_KEYS or k.startswith("page_f1/")
             }
         card["splits"][split] = info
+    # The labels' quality over all of WCXB dev (train and validation together).
+    dev = [s for s in ("train", "validation") if s in lines]
+    if dev:
+        from datasets import concatenate_datasets
+
+        ln = concatenate_datasets([lines[s] for s in dev])
+        pg = concatenate_datasets([pages[s] for s in dev])
+        keep = (np.asarray(ln["label"], dtype=np.int8) == 1).astype(np.int8)
+        scores = score_split(ln.to_dict(), pg.to_dict(), keep)
+        card["oracle_wcxb_dev"] = {
+            k: round(v, 4)
+            for k, v in scores.items()
+            if k in _ORACLE_KEYS or k.startswith("page_f1/")
+        }
     return card
 
 
@@ -78,6 +92,13 @@ def render_card_markdown(card: dict[str, Any]) -> str:
             f"{_fmt(info['content_share'])} | {_fmt(oracle.get('page_f1'))} | "
             f"{_fmt(oracle.get('shingle_f1'))} |"
         )
+    if "oracle_wcxb_dev" in card:
+        dev = card["oracle_wcxb_dev"]
+        out += [
+            "",
+            "Oracle over all of WCXB dev (train + validation): "
+            f"page F1 {_fmt(dev.get('page_f1'))}, shingle F1 {_fmt(dev.get('shingle_f1'))}.",
+        ]
     types = sorted({t for info in splits.values() for t in info["page_types"]})
     out += ["", "## Pages per page type", "", "| split | " + " | ".join(types) + " |"]
     out.append("|---|" + "---:|" * len(types))

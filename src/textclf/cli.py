@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["build_parser", "main"]
 
 STDIN = "-"
+NL = "\n"
 TEXT_PATTERNS = ("*.txt",)
 HTML_PATTERNS = ("*.html", "*.htm")
 
@@ -179,7 +180,7 @@ def _run(args: argparse.Namespace) -> int:
                 progress.write(f"textclf: {item.name}: {result}", file=sys.stderr)
                 continue
             if headers:
-                out.write(f"{chr(10) if wrote else ''}==> {item.name} <==\n")
+                out.write(f"{NL if wrote else ''}==> {item.name} <==\n")
             _write(out, item.name, result, args)
             wrote += 1
     out.flush()
@@ -226,30 +227,47 @@ def _read(item: _Input, limit: int) -> bytes:
 def _predict_all(
     clf: Classifier, inputs: list[_Input], args: argparse.Namespace
 ) -> Iterator[tuple[_Input, PagePrediction | str]]:
-    """(input, prediction or error message) for every input, in order, ``batch_size`` at a time."""
-    size = args.batch_size
-    for start in range(0, len(inputs), size):
-        chunk = inputs[start : start + size]
-        results: list[PagePrediction | str | None] = []
-        pages: list[bytes] = []
-        for item in chunk:
-            if item.error is not None:
-                results.append(item.error)
-                continue
-            try:
-                pages.append(_read(item, clf.max_page_bytes))
-                results.append(None)
-            except (OSError, TextclfError) as exc:
-                results.append(_reason(exc))
-        try:
-            preds: Iterator[PagePrediction | str] = iter(
-                list(clf.pipe(pages, batch_size=size, threshold=args.threshold, html=args.html))
-            )
-        except Exception:
-            # Some page of the batch failed: redo them one by one to name it.
-            preds = (_predict_one(clf, page, args) for page in pages)
-        for item, result in zip(chunk, results, strict=True):
-            yield item, next(preds) if result is None else result
+    """(input, prediction or error message) for every input, in order.
+
+    Inputs are read and predicted ``--batch-size`` at a time, and at most ``max_page_bytes`` of
+    them at a time, so memory stays bounded however many files there are.
+    """
+    chunk: list[tuple[_Input, bytes | str]] = []
+    size = 0
+    for item in inputs:
+        data = _load_input(item, clf.max_page_bytes)
+        chunk.append((item, data))
+        size += len(data) if isinstance(data, bytes) else 0
+        if len(chunk) >= args.batch_size or size >= clf.max_page_bytes:
+            yield from _predict_chunk(clf, chunk, args)
+            chunk, size = [], 0
+    yield from _predict_chunk(clf, chunk, args)
+
+
+def _load_input(item: _Input, limit: int) -> bytes | str:
+    """The bytes of an input, or why it cannot be read."""
+    if item.error is not None:
+        return item.error
+    try:
+        return _read(item, limit)
+    except (OSError, TextclfError) as exc:
+        return _reason(exc)
+
+
+def _predict_chunk(
+    clf: Classifier, chunk: list[tuple[_Input, bytes | str]], args: argparse.Namespace
+) -> Iterator[tuple[_Input, PagePrediction | str]]:
+    pages = [data for _, data in chunk if isinstance(data, bytes)]
+    try:
+        batch = clf.pipe(
+            pages, batch_size=max(len(pages), 1), threshold=args.threshold, html=args.html
+        )
+        preds: Iterator[PagePrediction | str] = iter(list(batch))
+    except Exception:
+        # Some page of the batch failed: redo them one by one to name it.
+        preds = (_predict_one(clf, page, args) for page in pages)
+    for item, data in chunk:
+        yield item, next(preds) if isinstance(data, bytes) else data
 
 
 def _predict_one(clf: Classifier, page: bytes, args: argparse.Namespace) -> PagePrediction | str:

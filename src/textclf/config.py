@@ -6,15 +6,18 @@ dataclasses to plain functions, which never see a ``DictConfig``.
 
 from __future__ import annotations
 
+import functools
 import os
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from textclf.errors import ConfigError
+from textclf.errors import ConfigError, TextclfError
 from textclf.labels import AlignConfig
 from textclf.render import RenderOptions
 from textclf.topics import TopicsConfig
@@ -35,6 +38,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def project_root() -> Path:
@@ -138,8 +143,8 @@ class ModelConfig:
 
     name: str = "hgb"
     params: dict[str, Any] = field(default_factory=dict)
-    stages: int = 2
-    cv: int = 4
+    stages: int = 1
+    cv: int = 3
     # "auto": chosen on out-of-fold predictions of the training split; or a number in [0, 1].
     threshold: str = "auto"
 
@@ -185,6 +190,20 @@ class EvaluateConfig:
     splits: list[str] = field(default_factory=lambda: ["wcxb_test", "scrapinghub", "seeds"])
     baselines: list[str] = field(default_factory=lambda: ["keep_all", "line_rules"])
     topic_model: dict[str, Any] = field(default_factory=dict)
+
+
+def exit_on_error(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn a :class:`TextclfError` into a one-line message and exit status 1, not a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except TextclfError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            raise SystemExit(1) from None
+
+    return wrapper
 
 
 def to_config(cfg: DictConfig | dict[str, Any], schema: type[T]) -> T:

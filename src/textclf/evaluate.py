@@ -20,7 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from textclf import tracking
 from textclf.baselines import get_baseline
-from textclf.config import EvaluateConfig, to_config
+from textclf.config import EvaluateConfig, exit_on_error, to_config
 from textclf.dataset import load_dataset
 from textclf.errors import ConfigError, ModelNotFoundError
 from textclf.reporting import markdown_table
@@ -166,6 +166,7 @@ def evaluate(cfg: EvaluateConfig) -> dict[str, Any]:
 
 
 @hydra.main(version_base="1.3", config_path="../../conf", config_name="evaluate")
+@exit_on_error
 def main(dcfg: DictConfig) -> None:
     cfg = to_config(dcfg, EvaluateConfig)
     log.debug("config:\n%s", OmegaConf.to_yaml(dcfg))

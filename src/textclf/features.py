@@ -21,6 +21,7 @@ import re
 import unicodedata
 import zlib
 from collections.abc import Sequence
+from functools import lru_cache
 from importlib.resources import files
 
 import numpy as np
@@ -130,47 +131,132 @@ def text_keys(texts: Sequence[str]) -> np.ndarray:
     )
 
 
-def _base_row(text: str, blank_before: bool, blank_after: bool) -> tuple[float, ...]:
-    n = len(text)
-    words = _WORD.findall(text)
-    nw = len(words)
-    alpha = upper = digit = space = 0
-    for ch in text:
-        if ch.isalpha():
-            alpha += 1
-            if ch.isupper():
-                upper += 1
-        elif ch.isdigit():
-            digit += 1
-        elif ch.isspace():
-            space += 1
-    punct = n - alpha - digit - space
-    title_words = sum(1 for w in words if w[:1].isupper())
-    stop = sum(1 for w in words if w.lower() in _STOPWORDS)
-    first = text[:1]
-    return (
-        np.log1p(n),
-        np.log1p(nw),
-        (alpha + digit) / nw if nw else 0.0,
-        punct / n if n else 0.0,
-        digit / n if n else 0.0,
-        upper / alpha if alpha else 0.0,
-        alpha / n if n else 0.0,
-        title_words / nw if nw else 0.0,
-        stop / nw if nw else 0.0,
-        1.0 if _SENT_END.search(text) else 0.0,
-        1.0 if text.endswith(":") else 0.0,
-        1.0 if first.isupper() else 0.0,
-        1.0 if first and (first.isdigit() or unicodedata.category(first)[0] in "PS") else 0.0,
-        float(text.count(". ") + text.count("? ") + text.count("! ")),
-        1.0 if _DATE.search(text) else 0.0,
-        1.0 if _TIME.search(text) else 0.0,
-        1.0 if _URLISH.search(text) else 0.0,
-        float(len(_BOILER.findall(text))) if nw <= 30 else 0.0,
-        1.0 if ("|" in text or " / " in text or "»" in text or "›" in text) else 0.0,
-        float(blank_before),
-        float(blank_after),
+@lru_cache(maxsize=1)
+def _char_tables() -> dict[str, np.ndarray]:
+    """Character classes of every code point of the Basic Multilingual Plane.
+
+    Code points above it (emoji, rare scripts) count as punctuation-like symbols.
+    """
+    chars = [chr(c) for c in range(0x10000)]
+    return {
+        "alpha": np.array([c.isalpha() for c in chars], dtype=bool),
+        "upper": np.array([c.isupper() for c in chars], dtype=bool),
+        "digit": np.array([c.isdigit() for c in chars], dtype=bool),
+        "space": np.array([c.isspace() for c in chars], dtype=bool),
+        "word": np.array([c.isalnum() or c == "_" for c in chars], dtype=bool),
+        "bullet": np.array(
+            [c.isdigit() or unicodedata.category(c)[0] in "PS" for c in chars], dtype=bool
+        ),
+    }
+
+
+_SENTENCE_BREAK = re.compile(r"[.?!] ")
+_SEPARATOR = re.compile(r"\|| / |»|›")
+# Boilerplate words and dates are looked for in short lines only (where they mean something).
+_SHORT_LINE_WORDS = 30
+_CLOSERS = "\"'”’»)]"
+_TERMINALS = frozenset(".!?…。！？")
+
+
+def _matches_per_line(pattern: re.Pattern[str], joined: str, starts: np.ndarray) -> np.ndarray:
+    """How many matches of ``pattern`` fall in each line of ``joined``."""
+    pos = [m.start() for m in pattern.finditer(joined)]
+    if not pos:
+        return np.zeros(len(starts), dtype=np.float32)
+    line = np.searchsorted(starts, np.asarray(pos), side="right") - 1
+    return np.bincount(line, minlength=len(starts)).astype(np.float32)
+
+
+def _stopwords_per_line(joined: str, words_per_line: np.ndarray) -> np.ndarray:
+    """How many of each line's words are stopwords (case-folded)."""
+    words = _WORD.findall(joined)
+    counts = words_per_line.astype(np.int64)
+    if len(words) != counts.sum():  # a code point outside the tables' view of "word": be exact
+        return np.array(
+            [sum(w.lower() in _STOPWORDS for w in _WORD.findall(t)) for t in joined.split("\n")],
+            dtype=np.float64,
+        )
+    is_stop = pd.Series(words, dtype=object).str.lower().isin(_STOPWORDS).to_numpy()
+    line = np.repeat(np.arange(len(counts)), counts)
+    return np.bincount(line, weights=is_stop, minlength=len(counts))
+
+
+def _base_matrix(texts: list[str], bb: np.ndarray, ba: np.ndarray) -> np.ndarray:
+    """The base features of every line (columns :data:`_BASE`), vectorised over the batch."""
+    n = len(texts)
+    tables = _char_tables()
+    # Lines never contain a newline, so it safely separates them in one joined string.
+    joined = "\n".join(texts)
+    cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    bmp = np.minimum(cp, 0xFFFF)
+    in_bmp = cp <= 0xFFFF
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
+    starts = np.zeros(n, dtype=np.int64)
+    if n > 1:
+        starts[1:] = np.cumsum(lengths[:-1] + 1)
+
+    def per_line(mask: np.ndarray) -> np.ndarray:
+        sums = np.add.reduceat(mask.astype(np.int64), starts) if len(mask) else np.zeros(n)
+        return np.where(lengths > 0, sums, 0).astype(np.float64)
+
+    alpha_m = tables["alpha"][bmp] & in_bmp
+    alpha = per_line(alpha_m)
+    upper = per_line(tables["upper"][bmp] & in_bmp)
+    digit = per_line(tables["digit"][bmp] & in_bmp)
+    space = per_line(tables["space"][bmp] & in_bmp & (cp != 10))
+    word = tables["word"][bmp] & in_bmp
+    word_start = word.copy()
+    word_start[1:] &= ~word[:-1]
+    nw = per_line(word_start)
+    title = per_line(word_start & tables["upper"][bmp] & in_bmp)
+    length = lengths.astype(np.float64)
+    punct = length - alpha - digit - space
+    stop = _stopwords_per_line(joined, nw)
+    short = np.flatnonzero(nw <= _SHORT_LINE_WORDS)
+    first = bmp[np.minimum(starts, max(len(bmp) - 1, 0))] if len(bmp) else np.zeros(n, int)
+    has_first = lengths > 0
+    ends_sentence = np.fromiter(
+        (t.rstrip(_CLOSERS)[-1:] in _TERMINALS and t[-1:] != "" for t in texts),
+        dtype=bool,
+        count=n,
     )
+    ends_colon = np.fromiter((t.endswith(":") for t in texts), dtype=bool, count=n)
+    short_texts = [texts[i] for i in short]
+    short_joined = "\n".join(short_texts)
+    short_starts = np.zeros(len(short), dtype=np.int64)
+    if len(short) > 1:
+        short_starts[1:] = np.cumsum(lengths[short][:-1] + 1)
+    boiler = np.zeros(n, dtype=np.float32)
+    boiler[short] = _matches_per_line(_BOILER, short_joined, short_starts)
+    has_date = np.zeros(n, dtype=bool)
+    has_date[short] = _matches_per_line(_DATE, short_joined, short_starts) > 0
+    safe_nw = np.maximum(nw, 1)
+    safe_len = np.maximum(length, 1)
+    cols = [
+        np.log1p(length),
+        np.log1p(nw),
+        np.where(nw > 0, (alpha + digit) / safe_nw, 0.0),
+        np.where(length > 0, punct / safe_len, 0.0),
+        np.where(length > 0, digit / safe_len, 0.0),
+        np.where(alpha > 0, upper / np.maximum(alpha, 1), 0.0),
+        np.where(length > 0, alpha / safe_len, 0.0),
+        np.where(nw > 0, title / safe_nw, 0.0),
+        np.where(nw > 0, stop / safe_nw, 0.0),
+        ends_sentence,
+        ends_colon,
+        has_first & tables["upper"][first] & (cp[starts] <= 0xFFFF if len(cp) else False),
+        # An emoji (outside the BMP) opening a line works as a bullet too.
+        has_first & (tables["bullet"][first] | (cp[starts] > 0xFFFF) if len(cp) else False),
+        _matches_per_line(_SENTENCE_BREAK, joined, starts),
+        has_date,
+        _matches_per_line(_TIME, joined, starts) > 0,
+        _matches_per_line(_URLISH, joined, starts) > 0,
+        boiler,
+        _matches_per_line(_SEPARATOR, joined, starts) > 0,
+        bb,
+        ba,
+    ]
+    return np.column_stack([np.asarray(c, dtype=np.float32) for c in cols])
 
 
 class LineFeaturizer(TransformerMixin, BaseEstimator):
@@ -287,10 +373,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
             return np.zeros((0, len(self.get_feature_names_out())), dtype=np.float32)
         if np.any(np.diff(page) < 0):
             raise InputError("the lines of each page must be contiguous and in page order")
-        base = np.array(
-            [_base_row(t, b1, b2) for t, b1, b2 in zip(texts, bb, ba, strict=True)],
-            dtype=np.float32,
-        )
+        base = _base_matrix(texts, bb, ba)
         col = {name: base[:, i] for i, name in enumerate(_BASE)}
         starts = np.flatnonzero(np.r_[True, page[1:] != page[:-1]])
         sizes = np.diff(np.r_[starts, n])

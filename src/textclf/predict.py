@@ -27,13 +27,15 @@ Input rules (the same for every method):
   An empty page gives an empty :class:`PagePrediction` (``content == ""``).
 * A page larger than ``max_page_bytes`` (UTF-8 bytes, default 64 MB) or with more than
   ``max_page_lines`` lines, blank ones included (default 100,000), raises
-  :class:`~textclf.errors.InputError` before any work is done: memory stays bounded (about
-  3 KB per line at the peak of featurizing).
+  :class:`~textclf.errors.InputError`, checked before the page is split into lines (for HTML:
+  the size of the HTML, the lines of its text). Memory stays bounded: featurizing peaks at
+  about 3 KB per line, and :meth:`Classifier.pipe` caps its batches at 20,000 lines.
 * Lines longer than ``max_line_chars`` (default 10,000) are truncated *for computing features
   only*: the prediction keeps the whole line's text.
 
-A :class:`Classifier` holds no per-call state: share one between threads freely. Loading a model
-never executes code from the model file (see :mod:`textclf.serialization`).
+A :class:`Classifier` holds no per-call state: share one between threads freely. The model uses
+one OpenMP thread per call unless ``n_threads`` says otherwise: scale with processes. Loading a
+model never executes code from the model file (see :mod:`textclf.serialization`).
 
 This module imports nothing heavy: scikit-learn, pandas and MLflow load when a model does.
 """
@@ -70,7 +72,6 @@ __all__ = [
 ]
 
 CHAMPION_URI = "models:/textclf-boilerplate@champion"
-TOPICS_CHAMPION_URI = "models:/textclf-topics@champion"
 MODEL_ENV = "TEXTCLF_MODEL_URI"
 MODEL_FILE = "model.skops"
 
@@ -87,10 +88,13 @@ _URI = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")  # two letters at least: "C:\.
 
 @runtime_checkable
 class TopicModel(Protocol):
-    """What a topic model attached to a :class:`Classifier` provides (issue 5).
+    """What a topic model attached to a :class:`Classifier` provides.
 
     ``predict_topics`` gets the same lines table the content model gets (columns ``page_id``,
-    ``text``, ``blank_before``, ``blank_after``) and returns the topics of each row.
+    ``text``, ``blank_before``, ``blank_after``; long lines truncated) and returns the topics of
+    each row. Pass one to :func:`load` or :class:`Classifier` as ``topic_model``; without one,
+    ``LinePrediction.topics`` is ``None``. (Loading ``models:/textclf-topics@champion``
+    automatically comes with the topic model itself.)
     """
 
     def predict_topics(self, lines: pd.DataFrame) -> list[list[str]]: ...
@@ -182,6 +186,10 @@ class Classifier:
         Where the model came from, for messages and ``repr``.
     max_page_bytes, max_page_lines, max_line_chars
         Input limits; see the module docstring.
+    n_threads
+        OpenMP threads the model may use per call (``None``: its default, one per core). 1 by
+        default: pipelines scale by running one process per core, and OpenMP threads that wait
+        for a busy core slow prediction down many times over.
 
     Examples (``clf`` is a loaded classifier)::
 
@@ -201,8 +209,10 @@ class Classifier:
         "_max_line_chars",
         "_max_page_bytes",
         "_max_page_lines",
+        "_n_threads",
         "_pipeline",
         "_source",
+        "_threadpools",
         "_threshold",
         "_topic_model",
     )
@@ -216,11 +226,13 @@ class Classifier:
         max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
         max_page_lines: int = DEFAULT_MAX_PAGE_LINES,
         max_line_chars: int = DEFAULT_MAX_LINE_CHARS,
+        n_threads: int | None = 1,
     ) -> None:
         for name, value in (
             ("max_page_bytes", max_page_bytes),
             ("max_page_lines", max_page_lines),
             ("max_line_chars", max_line_chars),
+            ("n_threads", 1 if n_threads is None else n_threads),
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InputError(f"{name} must be a positive int, got {value!r}")
@@ -235,6 +247,12 @@ class Classifier:
         self._max_page_bytes = max_page_bytes
         self._max_page_lines = max_page_lines
         self._max_line_chars = max_line_chars
+        self._n_threads = n_threads
+        self._threadpools = None
+        if n_threads is not None:
+            from threadpoolctl import ThreadpoolController  # a scikit-learn dependency
+
+            self._threadpools = ThreadpoolController()
         _smoke_test(self)
 
     # ------------------------------------------------------------------ read-only attributes
@@ -267,6 +285,10 @@ class Classifier:
     @property
     def max_line_chars(self) -> int:
         return self._max_line_chars
+
+    @property
+    def n_threads(self) -> int | None:
+        return self._n_threads
 
     def __repr__(self) -> str:
         source = self._source or "in-memory pipeline"
@@ -316,7 +338,7 @@ class Classifier:
         ['Title', 'Body text.']
         """
         t = self._resolve_threshold(threshold)
-        return self._predict_batch([self._page_lines(self._render(html))], t)[0]
+        return self._predict_batch([self._page_lines(html, html=True)], t)[0]
 
     # ------------------------------------------------------------------ many pages
     def pipe(
@@ -354,7 +376,7 @@ class Classifier:
         batch: list[list[Line]] = []
         n_lines = 0
         for page in pages:
-            lines = self._page_lines(self._render(page) if html else page)
+            lines = self._page_lines(page, html=html)
             batch.append(lines)
             n_lines += len(lines)
             if len(batch) >= batch_size or n_lines >= _BATCH_MAX_LINES:
@@ -387,59 +409,59 @@ class Classifier:
                 f"{self._max_page_lines:,}; split it or pass a larger max_page_lines to load()"
             )
 
-    def _as_text(self, page: object) -> str:
-        """Check a page's type and size; decode bytes (UTF-8, replacing) and drop NULs."""
+    def _checked(self, page: object, what: str) -> str | bytes:
+        """``page`` as str or bytes, refused when it is of another type or too large."""
         if isinstance(page, bytes | bytearray | memoryview):
-            data = bytes(page)
-            self._check_size(len(data))
-            text = data.decode("utf-8", "replace")
+            page = bytes(page)
+            self._check_size(len(page))
         elif isinstance(page, str):
             self._check_size(_utf8_size(page, self._max_page_bytes))
-            text = page
         else:
-            raise InputError(f"expected a page as str or bytes, got {type(page).__name__}")
+            raise InputError(f"expected {what} as str or bytes, got {type(page).__name__}")
+        return page
+
+    def _page_lines(self, page: object, *, html: bool = False) -> list[Line]:
+        """The lines of a page: decoded (bytes: UTF-8, replacing), rendered when HTML, NULs
+        dropped, refused when it has too many lines."""
+        if html:
+            from textclf.render import html_to_text
+
+            text = html_to_text(self._checked(page, "an HTML page"))
+        else:
+            checked = self._checked(page, "a page")
+            text = checked.decode("utf-8", "replace") if isinstance(checked, bytes) else checked
         if "\x00" in text:
             text = text.replace("\x00", "")
         # Counted before splitting: even blank lines cost memory once split.
         self._check_line_count(text.count("\n") + text.count("\r") - text.count("\r\n") + 1)
-        return text
-
-    def _page_lines(self, page: object) -> list[Line]:
-        return lines_from_text(self._as_text(page))
-
-    def _render(self, html: object) -> str:
-        from textclf.render import html_to_text
-
-        if isinstance(html, bytes | bytearray | memoryview):
-            html = bytes(html)
-            self._check_size(len(html))
-        elif isinstance(html, str):
-            self._check_size(_utf8_size(html, self._max_page_bytes))
-        else:
-            raise InputError(f"expected an HTML page as str or bytes, got {type(html).__name__}")
-        return html_to_text(html)
+        return lines_from_text(text)
 
     def _predict_batch(self, pages: list[list[Line]], threshold: float) -> list[PagePrediction]:
         """One featurizer and one model call for all the lines of ``pages``."""
         if not any(pages):
             return [PagePrediction((), threshold) for _ in pages]
         frame = self._frame(pages)
-        proba = self._pipeline.predict_proba(frame)[:, 1].clip(0.0, 1.0).tolist()
+        if self._threadpools is None:
+            proba = self._pipeline.predict_proba(frame)[:, 1]
+        else:  # the limit is per calling thread: concurrent callers do not interfere
+            with self._threadpools.limit(limits=self._n_threads, user_api="openmp"):
+                proba = self._pipeline.predict_proba(frame)[:, 1]
+        probabilities = proba.clip(0.0, 1.0).tolist()
         topics: list[tuple[str, ...]] | list[None]
         if self._topic_model is not None:
             topics = [tuple(t) for t in self._topic_model.predict_topics(frame)]
-            if len(topics) != len(proba):
+            if len(topics) != len(probabilities):
                 raise ModelError(
-                    f"the topic model returned {len(topics)} rows for {len(proba)} lines"
+                    f"the topic model returned {len(topics)} rows for {len(probabilities)} lines"
                 )
         else:
-            topics = [None] * len(proba)
+            topics = [None] * len(probabilities)
         out: list[PagePrediction] = []
         i = 0
         for page in pages:
             preds = []
             for line in page:
-                p = proba[i]
+                p = probabilities[i]
                 label: Label = "content" if p >= threshold else "boilerplate"
                 preds.append(LinePrediction(line.text, label, p, topics[i]))
                 i += 1
@@ -510,6 +532,7 @@ def load(
     max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
     max_page_lines: int = DEFAULT_MAX_PAGE_LINES,
     max_line_chars: int = DEFAULT_MAX_LINE_CHARS,
+    n_threads: int | None = 1,
 ) -> Classifier:
     """Load a content/boilerplate model and return a :class:`Classifier`.
 
@@ -525,6 +548,8 @@ def load(
     (``sqlite:///<project root>/mlflow.db``). The model file is loaded with skops, trusting only
     textclf's own types: a file needing any other type raises
     :class:`~textclf.errors.UntrustedModelError` without running any of its code.
+
+    The keyword arguments are those of :class:`Classifier`.
 
     Raises :class:`~textclf.errors.ModelNotFoundError` when there is no model where we looked
     (the message says how to train one) and :class:`~textclf.errors.ModelError` when the file
@@ -547,6 +572,7 @@ def load(
         max_page_bytes=max_page_bytes,
         max_page_lines=max_page_lines,
         max_line_chars=max_line_chars,
+        n_threads=n_threads,
     )
 
 
@@ -588,12 +614,9 @@ def _load_path(path: Path) -> tuple[Any, str]:
 
 def _tracking_uri() -> str:
     """``$MLFLOW_TRACKING_URI``, else the project's SQLite store (which may not exist yet)."""
-    env = os.environ.get("MLFLOW_TRACKING_URI", "").strip()
-    if env:
-        return env
-    from textclf.config import project_root
+    from textclf.tracking import tracking_uri
 
-    return f"sqlite:///{project_root() / 'mlflow.db'}"
+    return tracking_uri()
 
 
 def _load_champion() -> Any:
@@ -660,7 +683,7 @@ def _models_uri_location(client: Any, uri: str) -> str:
     """Where the artifacts of ``models:/name@alias``, ``models:/name/3``, ``models:/m-<id>`` are."""
     from mlflow.store.artifact.utils.models import get_model_name_and_version
 
-    found = get_model_name_and_version(client, uri)
+    found = get_model_name_and_version(client, uri)  # type: ignore[no-untyped-call]
     if len(found) == 1:  # a logged model id
         return str(client.get_logged_model(found[0]).artifact_location)
     name, version = found

@@ -14,7 +14,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from textclf.config import PrepareConfig, to_config
+from textclf.config import PrepareConfig, exit_on_error, to_config
 from textclf.dataset import BuildResult, build_dataset
 from textclf.topics import TopicRules
 
@@ -57,6 +57,7 @@ def prepare(cfg: PrepareConfig, *, progress: bool = True) -> BuildResult:
 
 
 @hydra.main(version_base="1.3", config_path="../../conf", config_name="prepare")
+@exit_on_error
 def main(dcfg: DictConfig) -> None:
     cfg = to_config(dcfg, PrepareConfig)
     result = prepare(cfg)
@@ -77,6 +78,8 @@ def main(dcfg: DictConfig) -> None:
             _fmt(oracle.get("page_f1")),
             _fmt(oracle.get("shingle_f1")),
         )
+    dev = result.card.get("oracle_wcxb_dev", {})
+    log.info("oracle over all of WCXB dev: page_f1 %s", _fmt(dev.get("page_f1")))
     log.info("dataset card: %s", Path(result.path) / "card.md")
 
 

@@ -531,9 +531,9 @@ def pattern_triggers(pattern: str, flags: int = re.IGNORECASE) -> frozenset[str]
 class _Topic:
     name: str
     direct: frozenset[str]  # one-word keywords, folded: a token hit is a match
-    triggers: frozenset[str]  # a word of every other term/pattern: a hit means "run gated"
-    gated: re.Pattern[str] | None  # other keywords, cased terms, patterns with triggers
-    always: re.Pattern[str] | None  # patterns without triggers: run on every line
+    # word -> [(other words also needed, regex)]: the rules to try when a line has the word
+    gated: dict[str, list[tuple[frozenset[str], re.Pattern[str]]]]
+    always: re.Pattern[str] | None  # rules without a trigger word: run on every line
     explain: re.Pattern[str]  # every rule of the topic, for explain()
 
 
@@ -544,46 +544,46 @@ def _compile(pattern: str, topic: str, what: str, flags: int = 0) -> re.Pattern[
         raise ConfigError(f"topic {topic!r}: {what} does not compile: {exc}") from exc
 
 
+_COMBINED = "the combined rules (a numbered backreference or a repeated group name?)"
+
+
 def _compile_topic(name: str, topic: TopicDef) -> _Topic:
     for pattern in topic.patterns:
         _compile(pattern, name, f"pattern {pattern!r}", re.IGNORECASE)
         _compile(f"(?i:{pattern})", name, f"pattern {pattern!r} (no global flags like (?x))")
     direct: set[str] = set()
-    triggers: set[str] = set()
-    gated_keywords: list[str] = []
-    gated_cased: list[str] = []
-    always_parts: list[str] = []  # terms of punctuation only and unanalysable patterns
-    for keyword in topic.keywords:
-        words = _WORD.findall(fold(keyword))
-        if len(words) == 1 and words[0] == fold(keyword):
-            direct.add(words[0])
-        elif words:
-            gated_keywords.append(keyword)
-            triggers.add(_best_token(words))
-        else:
-            always_parts.append(f"(?i:{_terms_regex([keyword])})")
-    for term in topic.cased:
+    # (trigger word, other words needed) -> regex sources of the rules that need them
+    by_word: dict[tuple[str, frozenset[str]], list[str]] = {}
+    always: list[str] = []  # terms of punctuation only, and patterns we could not analyse
+
+    def add_term(source: str, term: str) -> None:
         words = _WORD.findall(fold(term))
-        if words:
-            gated_cased.append(term)
-            triggers.add(_best_token(words))
+        if not words:
+            always.append(source)
+            return
+        trigger = _best_token(words)  # every word of a term is a whole word of the line
+        by_word.setdefault((trigger, frozenset(words) - {trigger}), []).append(source)
+
+    for keyword in topic.keywords:
+        folded = fold(keyword)
+        if _WORD.fullmatch(folded):
+            direct.add(folded)
         else:
-            always_parts.append(_terms_regex([term]))
-    gated_parts: list[str] = []
-    if gated_keywords:
-        gated_parts.append(f"(?i:{_terms_regex(gated_keywords)})")
-    if gated_cased:
-        gated_parts.append(_terms_regex(gated_cased))
+            add_term(f"(?i:{_terms_regex([keyword])})", keyword)
+    for term in topic.cased:
+        add_term(_terms_regex([term]), term)
     for pattern in topic.patterns:
-        found = pattern_triggers(pattern)
-        if found:
-            triggers |= found
-            gated_parts.append(f"(?i:{pattern})")
-        else:
-            always_parts.append(f"(?i:{pattern})")
-    what = "the combined rules (a numbered backreference or a repeated group name?)"
-    gated = _compile("|".join(gated_parts), name, what) if gated_parts else None
-    always = _compile("|".join(always_parts), name, what) if always_parts else None
+        triggers = pattern_triggers(pattern)
+        for word in triggers or ():
+            by_word.setdefault((word, frozenset()), []).append(f"(?i:{pattern})")
+        if not triggers:
+            always.append(f"(?i:{pattern})")
+
+    gated: dict[str, list[tuple[frozenset[str], re.Pattern[str]]]] = {}
+    for (word, needed), sources in by_word.items():
+        if word not in direct:  # else the word alone already gives the topic
+            regex = _compile("|".join(sources), name, _COMBINED)
+            gated.setdefault(word, []).append((needed, regex))
 
     every = []
     if topic.keywords:
@@ -594,10 +594,9 @@ def _compile_topic(name: str, topic: TopicDef) -> _Topic:
     return _Topic(
         name=name,
         direct=frozenset(direct),
-        triggers=frozenset(triggers),
         gated=gated,
-        always=always,
-        explain=_compile("|".join(every), name, what),
+        always=_compile("|".join(always), name, _COMBINED) if always else None,
+        explain=_compile("|".join(every), name, _COMBINED),
     )
 
 
@@ -613,6 +612,18 @@ class TopicRules:
         config = topics_config(taxonomy)
         self.taxonomy: dict[str, TopicDef] = config.taxonomy
         self._topics = tuple(_compile_topic(n, t) for n, t in config.taxonomy.items())
+        # word -> what it means for each topic: (topic index, _, None) "the topic matches",
+        # (topic index, needed, regex) "the topic matches if the line also has the words
+        # `needed` and the regex matches".
+        index: dict[str, list[tuple[int, frozenset[str], re.Pattern[str] | None]]] = {}
+        for i, topic in enumerate(self._topics):
+            for word in topic.direct:
+                index.setdefault(word, []).append((i, frozenset(), None))
+            for word, entries in topic.gated.items():
+                for needed, regex in entries:
+                    index.setdefault(word, []).append((i, needed, regex))
+        self._index = {word: tuple(entries) for word, entries in index.items()}
+        self._always = tuple((i, t.always) for i, t in enumerate(self._topics) if t.always)
 
     @classmethod
     def from_config(cls, cfg: Any) -> TopicRules:
@@ -633,31 +644,37 @@ class TopicRules:
         """The topics of each line, in config order (one list per line)."""
         if isinstance(texts, str):
             raise InputError("label_lines expects a list of lines, got a single str")
-        topics = self._topics
+        names = self.names
+        index_get = self._index.get
+        always = self._always
         words = _WORD.findall
         out: list[list[str]] = []
         append = out.append
         for text in texts:
             if not isinstance(text, str):
                 raise InputError(f"expected str lines, got {type(text).__name__}")
+            found: set[int] = set()
             tokens = set(words(text.lower() if text.isascii() else fold(text)))
-            labels = []
-            for t in topics:
-                if (
-                    not tokens.isdisjoint(t.direct)
-                    or (
-                        t.gated is not None
-                        and not tokens.isdisjoint(t.triggers)
-                        and t.gated.search(text)
-                    )
-                    or (t.always is not None and t.always.search(text))
-                ):
-                    labels.append(t.name)
-            append(labels)
+            for word in tokens:
+                entries = index_get(word)
+                if entries:
+                    for i, needed, regex in entries:
+                        if i not in found and (
+                            regex is None or (needed <= tokens and regex.search(text))
+                        ):
+                            found.add(i)
+            for i, regex in always:
+                if i not in found and regex.search(text):
+                    found.add(i)
+            append([names[i] for i in sorted(found)] if found else [])
         return out
 
     def explain(self, text: str) -> dict[str, list[str]]:
-        """For each topic that matches ``text``, the pieces of text that its rules matched."""
+        """For each topic that matches ``text``, the pieces of text its rules matched.
+
+        The pieces are the leftmost, non-overlapping matches of all the topic's rules at once:
+        meant for people checking a rule, not for counting.
+        """
         found: dict[str, list[str]] = {}
         for t in self._topics:
             hits = [m.group(0) for m in t.explain.finditer(text)]

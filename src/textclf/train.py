@@ -20,7 +20,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from textclf import tracking
-from textclf.config import TrainConfig, to_config
+from textclf.config import TrainConfig, exit_on_error, to_config
 from textclf.dataset import load_dataset
 from textclf.errors import ConfigError
 from textclf.models import build_pipeline
@@ -233,6 +233,7 @@ def train(cfg: TrainConfig, config_dict: dict[str, Any] | None = None) -> dict[s
 
 
 @hydra.main(version_base="1.3", config_path="../../conf", config_name="train")
+@exit_on_error
 def main(dcfg: DictConfig) -> float | None:
     cfg = to_config(dcfg, TrainConfig)
     config_dict = OmegaConf.to_container(dcfg, resolve=True)

@@ -1,0 +1,205 @@
+"""Tests for the ``textclf`` command line (called as a function, plus one ``python -m`` run)."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from textclf.cli import main
+from textclf.predict import Classifier
+
+PREDICT_FIXTURES = Path(__file__).parent / "fixtures" / "predict"
+
+
+@pytest.fixture
+def pages_dir(tmp_path: Path, labeled_pages: dict[str, tuple[str, list[int]]]) -> Path:
+    """A folder of plain-text pages (the fixtures without their labels) and two HTML pages."""
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for name, (text, _) in labeled_pages.items():
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+    (folder / "article.html").write_bytes((PREDICT_FIXTURES / "article.html").read_bytes())
+    (folder / "latin1.htm").write_bytes((PREDICT_FIXTURES / "latin1.html").read_bytes())
+    (folder / "notes.md").write_text("not a page", encoding="utf-8")
+    return folder
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_predict_prints_one_row_per_line(
+    tiny_model_path: Path, tiny_classifier: Classifier, pages_dir: Path, capsys: Any
+) -> None:
+    path = pages_dir / "river.txt"
+    code, out, err = run(["predict", "--model", str(tiny_model_path), str(path)], capsys)
+    assert (code, err) == (0, "")
+    want = tiny_classifier.predict_page(path.read_text(encoding="utf-8"))
+    rows = [row.split("\t") for row in out.splitlines()]
+    assert [r[2] for r in rows] == [x.text for x in want.lines]
+    assert [r[0] for r in rows] == [x.label for x in want.lines]
+    assert [float(r[1]) for r in rows] == pytest.approx([x.probability for x in want], abs=1e-4)
+
+
+def test_extract_a_folder_in_sorted_order(
+    tiny_model_path: Path, tiny_classifier: Classifier, pages_dir: Path, capsys: Any
+) -> None:
+    code, out, err = run(["extract", "-q", "--model", str(tiny_model_path), str(pages_dir)], capsys)
+    assert (code, err) == (0, "")
+    names = sorted(p.name for p in pages_dir.glob("*.txt"))
+    headers = [line for line in out.splitlines() if line.startswith("==> ")]
+    assert headers == [f"==> {pages_dir / n} <==" for n in names]
+    garden = (pages_dir / "garden.txt").read_text(encoding="utf-8")
+    assert tiny_classifier.extract(garden) in out
+
+
+def test_jsonl_has_one_object_per_input(
+    tiny_model_path: Path, tiny_classifier: Classifier, pages_dir: Path, capsys: Any
+) -> None:
+    files = [str(pages_dir / "bread.txt"), str(pages_dir / "museum.txt")]
+    argv = ["predict", "--format", "jsonl", "--threshold", "0.5", "--model", str(tiny_model_path)]
+    code, out, err = run([*argv, *files], capsys)
+    assert (code, err) == (0, "")
+    objs = [json.loads(line) for line in out.splitlines()]
+    assert [o["path"] for o in objs] == files
+    texts = [Path(f).read_text(encoding="utf-8") for f in files]
+    for obj, want in zip(objs, tiny_classifier.pipe(texts, threshold=0.5), strict=True):
+        assert obj["content"] == want.content
+        assert obj["lines"] == [x.to_dict() for x in want.lines]
+        assert set(obj["lines"][0]) == {"text", "label", "probability", "topics"}
+
+
+def test_html_folder(tiny_model_path: Path, pages_dir: Path, capsys: Any) -> None:
+    argv = ["predict", "--html", "--format", "jsonl", "--model", str(tiny_model_path)]
+    code, out, err = run([*argv, str(pages_dir)], capsys)
+    assert (code, err) == (0, "")
+    objs = [json.loads(line) for line in out.splitlines()]
+    assert [Path(o["path"]).name for o in objs] == ["article.html", "latin1.htm"]
+    assert objs[1]["lines"][0]["text"] == "Caf\u00e9 news"
+
+
+def test_stdin(tiny_model_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    for argv in (["extract", "-"], ["extract"]):
+        data = b"Menu\n\nThe river rose \xff overnight.\n"
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+        code, out, err = run([*argv, "--threshold", "0", "--model", str(tiny_model_path)], capsys)
+        assert (code, err) == (0, "")
+        assert out == "Menu\nThe river rose \ufffd overnight.\n"
+
+
+def test_failed_inputs_are_named_and_the_others_processed(
+    tiny_model_path: Path, pages_dir: Path, tmp_path: Path, capsys: Any
+) -> None:
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    empty_dir = tmp_path / "empty"
+    empty_dir.mkdir()
+    missing = tmp_path / "missing.txt"
+    good = pages_dir / "forum.txt"
+    argv = ["extract", "--model", str(tiny_model_path), str(missing), str(binary), str(good)]
+    code, out, err = run([*argv, str(empty_dir)], capsys)
+    assert code == 1
+    assert err.splitlines() == [
+        f"textclf: {missing}: no such file or folder",
+        f"textclf: {binary}: contains NUL bytes: binary data, or UTF-16 text (convert it to UTF-8)",
+        f"textclf: {empty_dir}: folder has no *.txt files (use --html for HTML pages)",
+    ]
+    assert out.startswith(f"==> {good} <==\n")
+
+
+def test_a_page_over_the_limit_fails_alone(
+    tiny_model_path: Path, pages_dir: Path, monkeypatch: Any, capsys: Any
+) -> None:
+    import functools
+
+    import textclf.predict
+
+    strict = functools.partial(textclf.predict.load, max_page_lines=13)
+    monkeypatch.setattr(textclf.predict, "load", strict)
+    files = [str(pages_dir / n) for n in ("forum.txt", "river.txt", "council.txt")]
+    code, out, err = run(
+        ["predict", "--format", "jsonl", "--model", str(tiny_model_path), *files], capsys
+    )
+    assert code == 1
+    assert err.startswith(f"textclf: {files[1]}: page has 17 lines, more than max_page_lines=13")
+    assert [json.loads(line)["path"] for line in out.splitlines()] == [files[0], files[2]]
+
+
+def test_usage_errors(tiny_model_path: Path, capsys: Any) -> None:
+    assert main([]) == 2
+    for bad in ("1.5", "x", "-0.1"):
+        with pytest.raises(SystemExit) as info:
+            main(["predict", "--threshold", bad])
+        assert info.value.code == 2
+        assert "between 0 and 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["predict", "--format", "xml"])
+
+
+def test_a_missing_model_is_a_clear_error(tmp_path: Path, capsys: Any) -> None:
+    code, out, err = run(["extract", "--model", str(tmp_path / "none.skops"), "x.txt"], capsys)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("textclf: no model file at") and "make train" in err
+
+
+def test_python_dash_m_textclf(tiny_model_path: Path, pages_dir: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "textclf",
+            "extract",
+            "--threshold",
+            "0",
+            "--model",
+            str(tiny_model_path),
+            str(pages_dir / "river.txt"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == "Home | News | Sport | Weather | Contact"
+
+
+def test_bench_on_a_tiny_corpus(tiny_model_path: Path, tmp_path: Path, capsys: Any) -> None:
+    from corpus_fixtures import make_tiny_corpora
+    from textclf import bench
+
+    corpora = make_tiny_corpora(tmp_path / "corpora", n_dev=2, n_test=3, n_sh=2)
+    reports = tmp_path / "reports"
+    argv = ["--corpora-dir", str(corpora), "--model", str(tiny_model_path), "--repeats", "1"]
+    assert bench.main([*argv, "--reports-dir", str(reports), "--profile"]) == 0
+    out = capsys.readouterr().out
+    report = json.loads((reports / "bench.json").read_text(encoding="utf-8"))
+    assert report["pages"] == 5
+    assert report["pages_by_source"] == {"wcxb": 3, "scrapinghub": 2}
+    systems = [row["system"] for row in report["rows"]]
+    assert systems[:3] == [
+        "textclf render (HTML to text)",
+        "textclf predict (text to labels)",
+        "textclf render + predict",
+    ]
+    assert systems[3].startswith("trafilatura")
+    assert report["rows"][3]["speed_vs_trafilatura"] == pytest.approx(1.0)
+    assert all(row["pages_per_s"] > 0 for row in report["rows"])
+    assert report["rows"][2]["peak_rss_mb"] > 0
+    assert "| textclf render + predict |" in (reports / "bench.md").read_text(encoding="utf-8")
+    assert "cumulative" in out and "_predict_batch" in out
+
+
+def test_bench_without_corpora_is_a_clear_error(tmp_path: Path, capsys: Any) -> None:
+    from textclf import bench
+
+    assert bench.main(["--corpora-dir", str(tmp_path / "none")]) == 2
+    assert "TEXTCLF_CORPORA_DIR" in capsys.readouterr().err

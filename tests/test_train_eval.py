@@ -1,0 +1,153 @@
+"""Training and evaluation end to end on hand-made corpora, against a temporary MLflow store."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from mlflow import MlflowClient
+
+from corpus_fixtures import build_tiny_dataset
+from textclf.config import EvaluateConfig, TrainConfig, to_config
+from textclf.evaluate import evaluate
+from textclf.train import train
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _compose(name: str, overrides: list[str]):
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        return compose(config_name=name, overrides=overrides)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mlflow")
+    dataset = build_tiny_dataset(root, ROOT / "seeds")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    common = [
+        f"paths.dataset_dir={dataset}",
+        f"paths.reports_dir={root / 'reports'}",
+        f"mlflow.tracking_uri={uri}",
+    ]
+    train_overrides = [*common, "model=logreg", "model.cv=2", "mlflow.wrong_lines_sample=5"]
+    cfg = to_config(_compose("train", train_overrides), TrainConfig)
+    first = train(cfg)["boilerplate"]
+    # A deliberately bad model: it keeps almost nothing, so it must not become the champion.
+    bad_overrides = [
+        *train_overrides,
+        "model.threshold=0.999",
+        "features=shape_only",
+        "run_name=bad",
+    ]
+    bad = to_config(_compose("train", bad_overrides), TrainConfig)
+    second = train(bad)["boilerplate"]
+    ecfg = to_config(_compose("evaluate", common), EvaluateConfig)
+    evaluation = evaluate(ecfg)["boilerplate"]
+    return {"root": root, "uri": uri, "first": first, "second": second, "eval": evaluation}
+
+
+def test_training_run_is_logged(store):
+    client = MlflowClient(store["uri"])
+    run = client.get_run(store["first"]["run_id"])
+    assert run.info.run_name == "logreg-stack1"
+    assert run.data.params["model.name"] == "logreg"
+    assert run.data.params["features.neighbours"] == "True"
+    assert run.data.metrics["validation/page_f1"] > 0.8
+    assert "validation/line_f1" in run.data.metrics
+    assert 0 < run.data.metrics["threshold"] < 1
+    paths = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"config.yaml", "figures"} <= paths
+    # A sample of wrong lines is logged whenever there are any.
+    assert "wrong_lines" in paths or run.data.metrics["validation/line_accuracy"] == 1.0
+    figures = {a.path for a in client.list_artifacts(run.info.run_id, "figures")}
+    assert "figures/validation_confusion.png" in figures
+    assert "figures/validation_pr_curve.png" in figures
+    assert "figures/validation_f1_per_page_type.png" in figures
+    inputs = run.inputs.dataset_inputs
+    assert inputs and inputs[0].dataset.name == "textclf-lines"
+
+
+def test_model_is_registered_and_champion_moves_only_on_improvement(store):
+    client = MlflowClient(store["uri"])
+    assert store["first"]["version"] == "1" and store["first"]["promoted"]
+    assert store["second"]["version"] == "2" and not store["second"]["promoted"]
+    champion = client.get_model_version_by_alias("textclf-boilerplate", "champion")
+    assert str(champion.version) == "1"
+    logged = client.get_logged_model(champion.model_id) if champion.model_id else None
+    assert logged is None or logged.name == "model"
+
+
+def test_evaluation_names_the_model_version_and_scores_baselines(store):
+    client = MlflowClient(store["uri"])
+    run = client.get_run(store["eval"]["run_id"])
+    assert run.data.tags["model_version"] == "1"
+    m = run.data.metrics
+    for split in ("wcxb_test", "scrapinghub", "seeds"):
+        assert f"{split}/page_f1" in m
+        assert f"{split}/keep_all/page_f1" in m
+        assert f"{split}/line_rules/page_f1" in m
+    assert "scrapinghub/shingle_f1" in m
+    assert m["wcxb_test/page_f1"] > m["wcxb_test/keep_all/page_f1"]
+    assert "summary.md" in {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert "| textclf | wcxb_test |" in store["eval"]["summary"]
+    assert (store["root"] / "reports" / "eval_boilerplate.md").is_file()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_runs_are_served_over_the_rest_api(store):
+    port = _free_port()
+    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
+    cmd = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", store["uri"]]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    pytest.fail("mlflow server did not start")
+                time.sleep(0.5)
+        req = urllib.request.Request(
+            f"{base}/api/2.0/mlflow/experiments/get-by-name?experiment_name=textclf-boilerplate"
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            exp_id = json.load(resp)["experiment"]["experiment_id"]
+        body = json.dumps({"experiment_ids": [exp_id], "max_results": 10}).encode()
+        req = urllib.request.Request(
+            f"{base}/api/2.0/mlflow/runs/search",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            runs = json.load(resp)["runs"]
+        names = {r["info"]["run_name"] for r in runs}
+        assert {"logreg-stack1", "bad"} <= names
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
