@@ -39,7 +39,7 @@ def test_one_row_per_line_and_named_columns():
 
 def test_repeat_features_mark_first_copy():
     X = _frame()
-    f = LineFeaturizer(corpus_frequency=False).fit(X)
+    f = LineFeaturizer(corpus_frequency=False, text_model=False).fit(X)
     out = f.transform(X)
     names = list(f.get_feature_names_out())
     first = out[:, names.index("is_first_copy")]
@@ -50,7 +50,7 @@ def test_repeat_features_mark_first_copy():
 
 def test_neighbour_features_do_not_cross_pages():
     X = _frame()
-    f = LineFeaturizer(corpus_frequency=False).fit(X)
+    f = LineFeaturizer(corpus_frequency=False, text_model=False).fit(X)
     out = f.transform(X)
     names = list(f.get_feature_names_out())
     assert out[6, names.index("n-1_missing")] == 1  # first line of page 2
@@ -88,10 +88,27 @@ def test_bad_inputs_are_named():
     X = _frame()
     scrambled = pd.concat([X.iloc[:2], X.iloc[6:], X.iloc[2:6]], ignore_index=True)
     with pytest.raises(InputError, match="contiguous"):
-        LineFeaturizer(corpus_frequency=False).fit(scrambled).transform(scrambled)
+        LineFeaturizer(corpus_frequency=False, text_model=False).fit(scrambled).transform(scrambled)
 
 
 def test_empty_table():
-    f = LineFeaturizer(corpus_frequency=False).fit(_frame())
+    f = LineFeaturizer(corpus_frequency=False, text_model=False).fit(_frame())
     out = f.transform(lines_frame([]))
     assert out.shape == (0, len(f.get_feature_names_out()))
+
+
+def test_text_model_scores_are_out_of_fold_while_training():
+    pages = [
+        [f"Menu item {i}", f"Unique paragraph number {i} about the weather."] for i in range(6)
+    ]
+    X = lines_frame(pages, page_ids=[f"p{i}" for i in range(6)])
+    y = np.array([0, 1] * 6)
+    f = LineFeaturizer(corpus_frequency=False)
+    train_out = f.fit_transform(X, y)
+    col = list(f.get_feature_names_out()).index("text_score")
+    assert ((train_out[:, col] >= 0) & (train_out[:, col] <= 1)).all()
+    # Scored by a model that saw the line itself, training lines would look more certain.
+    full = f.transform(X)[:, col]
+    assert np.abs(full - 0.5).mean() >= np.abs(train_out[:, col] - 0.5).mean()
+    with pytest.raises(InputError, match="needs labels"):
+        LineFeaturizer().fit(X)

@@ -31,6 +31,7 @@ __all__ = [
     "PathsConfig",
     "PrepareConfig",
     "SplitConfig",
+    "TopicModelConfig",
     "TrainConfig",
     "project_root",
     "register_resolvers",
@@ -135,6 +136,8 @@ class FeaturesConfig:
     context: bool = True
     corpus_frequency: bool = True
     min_pages: int = 2
+    text_model: bool = True
+    text_features: int = 262144
 
 
 @dataclass
@@ -163,6 +166,40 @@ class MlflowConfig:
 
 
 @dataclass
+class TopicModelConfig:
+    """The topic model (``conf/topic_model/default.yaml``): taxonomy, recipe, gold set, MLflow.
+
+    ``params`` are :class:`textclf.topic_model.TopicClassifier` hyper-parameters; the other
+    fields say how its training targets are built from the weak (rule) labels (see
+    :mod:`textclf.topic_train`).
+    """
+
+    topics: TopicsConfig = field(default_factory=TopicsConfig)
+    params: dict[str, Any] = field(default_factory=dict)
+    # Label smoothing: a content line of >= smooth_min_words words gets topic t when >=
+    # smooth_min_lines and >= smooth_min_share of its page's content lines have t by the rules.
+    smooth_min_share: float = 0.3
+    smooth_min_lines: int = 2
+    smooth_min_words: int = 8
+    # Share of rule-positive lines added again with their rule matches masked out.
+    keyword_masking: float = 0.5
+    # Add every keyword of the taxonomy as a one-line example of its topic.
+    keyword_lines: bool = True
+    # Thresholds are chosen on validation, then on the WCXB part of the gold set for the topics
+    # with at least this many positives there.
+    gold_min_positives: int = 10
+    gold_path: str = "${paths.root}/annotations/topics_gold.tsv"
+    # Evaluate: a path or MLflow URI; empty means models:/<registered_model>@champion.
+    model_uri: str = ""
+    experiment: str = "textclf-topics"
+    registered_model: str = "textclf-topics"
+    register: bool = True
+    # The champion alias moves only when this metric (higher is better) improves.
+    champion_metric: str = "gold_wcxb/macro_f1"
+    max_disagreements: int = 400
+
+
+@dataclass
 class TrainConfig:
     """``make train``: fit on ``fit_splits``, score on ``eval_splits``, log everything to MLflow."""
 
@@ -175,7 +212,7 @@ class TrainConfig:
     eval_splits: list[str] = field(default_factory=lambda: ["validation"])
     run_name: str = ""
     seed: int = 0
-    topic_model: dict[str, Any] = field(default_factory=dict)
+    topic_model: TopicModelConfig = field(default_factory=TopicModelConfig)
 
 
 @dataclass
@@ -189,7 +226,7 @@ class EvaluateConfig:
     model_uri: str = ""
     splits: list[str] = field(default_factory=lambda: ["wcxb_test", "scrapinghub", "seeds"])
     baselines: list[str] = field(default_factory=lambda: ["keep_all", "line_rules"])
-    topic_model: dict[str, Any] = field(default_factory=dict)
+    topic_model: TopicModelConfig = field(default_factory=TopicModelConfig)
 
 
 def exit_on_error(func: Callable[P, R]) -> Callable[P, R]:

@@ -21,6 +21,7 @@ import re
 import unicodedata
 import zlib
 from collections.abc import Sequence
+from typing import Any
 from functools import lru_cache
 from importlib.resources import files
 
@@ -274,6 +275,11 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         Learn at ``fit`` how many training pages hold each line text and how often it was content.
     min_pages : int
         A text must occur on at least this many training pages to get a content rate.
+    text_model : bool
+        Add the content probability of a logistic regression on the line's hashed words and word
+        pairs (out-of-fold, grouped by site, for the training lines).
+    text_features : int
+        Size of the hashing space of the text model.
     """
 
     def __init__(
@@ -283,18 +289,65 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         context: bool = True,
         corpus_frequency: bool = True,
         min_pages: int = 2,
+        text_model: bool = True,
+        text_features: int = 2**18,
     ) -> None:
         self.neighbours = neighbours
         self.blocks = blocks
         self.context = context
         self.corpus_frequency = corpus_frequency
         self.min_pages = min_pages
+        self.text_model = text_model
+        self.text_features = text_features
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: pd.DataFrame, y: Sequence[int] | None = None) -> LineFeaturizer:
         self._fit_tables(X, y)
+        self.text_clf_ = None
+        if self.text_model:
+            if y is None:
+                raise InputError("text_model=True needs labels: fit(X, y)")
+            labels = np.asarray(y)
+            self.text_prior_ = float(labels.mean()) if len(labels) else 0.5
+            if len(np.unique(labels)) == 2:
+                self.text_clf_ = _text_classifier().fit(self._hash(X["text"]), labels)
         self.n_features_out_ = len(self.get_feature_names_out())
         return self
+
+    def _hash(self, texts: pd.Series | Sequence[str]) -> Any:
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        vectorizer = HashingVectorizer(
+            n_features=self.text_features,
+            ngram_range=(1, 2),
+            alternate_sign=False,
+            norm="l2",
+            lowercase=True,
+        )
+        return vectorizer.transform(texts)
+
+    def _text_scores(self, X: pd.DataFrame, *, out_of_fold: bool) -> np.ndarray:
+        if self.text_clf_ is None:  # one class only at fit: nothing to learn from words
+            return np.full(len(X), self.text_prior_)
+        hashed = self._hash(X["text"])
+        if not out_of_fold:
+            return self.text_clf_.predict_proba(hashed)[:, 1]
+        # Training lines get scores from models that never saw their site.
+        from sklearn.model_selection import GroupKFold
+
+        y = self._loo_y
+        groups = pd.factorize(_loo_groups(X))[0]
+        scores = np.zeros(len(X))
+        n_splits = min(3, len(np.unique(groups)))
+        if n_splits < 2:
+            return self.text_clf_.predict_proba(hashed)[:, 1]
+        for train_idx, test_idx in GroupKFold(n_splits=n_splits).split(hashed, y, groups):
+            if len(np.unique(y[train_idx])) < 2:
+                scores[test_idx] = float(y[train_idx].mean())
+                continue
+            clf = _text_classifier().fit(hashed[train_idx], y[train_idx])
+            scores[test_idx] = clf.predict_proba(hashed[test_idx])[:, 1]
+        return scores
 
     def fit_transform(
         self, X: pd.DataFrame, y: Sequence[int] | None = None, **_: object
@@ -357,9 +410,17 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
                 "tokens_rel_max",
                 "page_log_tokens",
                 "prefix_of_later_line",
+                "long_before_share",
+                "in_main_span",
+                "page_log_long_lines",
+                "page_long_token_share",
+                "body_word_overlap",
+                "body_word_overlap_known",
             ]
         if self.corpus_frequency:
             names += ["log_corpus_pages", "corpus_content_rate", "corpus_rate_known"]
+        if self.text_model:
+            names += ["text_score"]
         return np.asarray(names, dtype=object)
 
     def _transform(self, X: pd.DataFrame, *, leave_own_page_out: bool) -> np.ndarray:
@@ -409,6 +470,8 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         if self.corpus_frequency:
             groups = pd.factorize(_loo_groups(frame))[0] if leave_own_page_out else page
             cols.append(self._frequency_features(keys, groups, leave_own_page_out))
+        if self.text_model:
+            cols.append(self._text_scores(frame, out_of_fold=leave_own_page_out)[:, None])
         out = np.column_stack(cols).astype(np.float32)
         return out
 
@@ -429,6 +492,12 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         rate = (content_n + 2 * self.prior_) / (pages_n + 2)
         rate = np.where(known, rate, self.prior_)
         return np.column_stack([np.log1p(pages_n), rate, known.astype(np.float32)])
+
+
+def _text_classifier() -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=1.0, max_iter=300, solver="liblinear")
 
 
 def _loo_groups(frame: pd.DataFrame) -> pd.Series:
@@ -551,7 +620,54 @@ def _context_features(texts, tokens, col, page, starts, sizes, index, page_size)
     feats.append(tokens / np.maximum(max_tok, 1))
     feats.append(np.log1p(tok_page[page]))
     feats.append(_prefix_of_later(texts, page))
+    # Where the page's main text lies: the span of its long prose lines. Teaser blocks and footers
+    # come after it, navigation before; a page with few long lines is a listing, not an article.
+    long_tok = tokens * long_line
+    long_page = np.bincount(page, weights=long_tok, minlength=len(starts))[page]
+    long_csum = np.cumsum(long_tok) - long_tok
+    long_before = long_csum - long_csum[starts][page]
+    feats.append(np.where(long_page > 0, long_before / np.maximum(long_page, 1), -1.0))
+    has_long_before = long_before > 0
+    has_long_after = (long_before + long_tok) < long_page
+    feats.append(long_line | (has_long_before & has_long_after))
+    n_long = np.bincount(page, weights=long_line.astype(float), minlength=len(starts))[page]
+    feats.append(np.log1p(n_long))
+    feats.append(long_page / np.maximum(tok_page[page], 1))
+    overlap, known = _body_word_overlap(texts, page, long_line)
+    feats += [overlap, known]
     return np.column_stack(feats)
+
+
+def _body_word_overlap(
+    texts: list[str], page: np.ndarray, long_line: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Share of a line's content words that the page's long prose lines (other than it) use.
+
+    A page's own headline shares its words with the article; teasers of other stories do not.
+    """
+    n = len(texts)
+    overlap = np.zeros(n, dtype=np.float32)
+    known = np.zeros(n, dtype=np.float32)
+    words = [
+        [w for w in _WORD.findall(t.lower()) if len(w) > 2 and w not in _STOPWORDS] for t in texts
+    ]
+    bounds = np.flatnonzero(np.r_[True, page[1:] != page[:-1], True])
+    for a, b in zip(bounds[:-1], bounds[1:], strict=False):
+        vocab: dict[str, int] = {}
+        for i in range(a, b):
+            if long_line[i]:
+                for w in set(words[i]):
+                    vocab[w] = vocab.get(w, 0) + 1
+        if not vocab:
+            continue
+        for i in range(a, b):
+            ws = words[i]
+            if not ws:
+                continue
+            own = 1 if long_line[i] else 0
+            overlap[i] = sum(1 for w in ws if vocab.get(w, 0) - own > 0) / len(ws)
+            known[i] = 1.0
+    return overlap, known
 
 
 def _prefix_of_later(texts: list[str], page: np.ndarray) -> np.ndarray:
