@@ -1,4 +1,4 @@
-"""Integration: build the datasets from the real public corpora (CI points TEXTCLF_CORPORA_DIR at them).
+"""Integration: build the datasets from the real corpora (CI sets TEXTCLF_CORPORA_DIR to them).
 
 Checks the splits, the schema, that no domain is in both train and validation, that no test page
 reaches training, and the labels' oracle floors.

@@ -17,13 +17,14 @@ stage uses it to find a line's neighbours; it is not a feature.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 import zlib
 from collections.abc import Sequence
-from typing import Any
 from functools import lru_cache
 from importlib.resources import files
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -652,7 +653,7 @@ def _body_word_overlap(
         [w for w in _WORD.findall(t.lower()) if len(w) > 2 and w not in _STOPWORDS] for t in texts
     ]
     bounds = np.flatnonzero(np.r_[True, page[1:] != page[:-1], True])
-    for a, b in zip(bounds[:-1], bounds[1:], strict=False):
+    for a, b in itertools.pairwise(bounds):
         vocab: dict[str, int] = {}
         for i in range(a, b):
             if long_line[i]:
