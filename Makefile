@@ -7,6 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.stamp-install
 ARGS ?=
+DATA_ARGS ?=
 
 # The public corpora: $TEXTCLF_CORPORA_DIR, else ../shared/corpora when it sits beside the checkout,
 # else data/raw/corpora (downloaded by `make data` when missing).
@@ -43,7 +44,8 @@ install: $(STAMP) ## Create .venv and install textclf with its dev extras (once)
 data: $(STAMP) ## Build the line-level datasets under data/processed (idempotent)
 	$(PY) -m textclf.prepare $(ARGS)
 
-train: data ## Train the content/boilerplate and topic models, tracked in MLflow
+train: $(STAMP) ## Build the datasets if needed, then train the models, tracked in MLflow
+	$(PY) -m textclf.prepare $(DATA_ARGS)
 	@# Create the MLflow store once: parallel sweep jobs migrating it at once would corrupt it.
 	@$(PY) -m textclf.tracking init
 	$(PY) -m textclf.train $(ARGS)
