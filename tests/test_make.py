@@ -1,5 +1,6 @@
 """The Makefile documents itself and refuses nothing it advertises."""
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -10,5 +11,6 @@ def test_make_help_lists_the_targets():
     out = subprocess.run(
         ["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
+    out = re.sub(r"\x1b\[[0-9;]*m", "", out)
     for target in ("install", "data", "train", "eval", "test", "lint", "ui", "bench"):
         assert f" {target} " in out

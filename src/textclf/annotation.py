@@ -1,13 +1,13 @@
 """Hand annotations of a page's lines: which are content, which boilerplate, and their topics.
 
 A page ``seeds/<stem>.txt`` is annotated in ``seeds/<stem>.annotation.tsv`` beside it: UTF-8,
-tab-separated, in this layout::
+tab-separated (``<TAB>`` below is one tab character), in this layout::
 
-    # url: https://example.org/news/1        <- optional comment lines, only at the top
+    # url: https://example.org/news/1                     <- optional comments, only at the top
     # any other reminder for the annotator
-    label	topics	text                      <- the header row, required
-    boilerplate		Home News Sport
-    content	diplomacy,korean_peninsula	Putin meets North Korean foreign minister
+    label<TAB>topics<TAB>text                              <- the header row, required
+    boilerplate<TAB><TAB>Home News Sport
+    content<TAB>diplomacy,korean_peninsula<TAB>Putin meets North Korean foreign minister
 
 After the header comes one row per non-empty line of the page, in page order (the lines that
 :func:`textclf.pages.lines_from_text` gives, already stripped):

@@ -570,22 +570,33 @@ def _block_features(
     )
 
 
+def page_cumsum(values: np.ndarray, page: np.ndarray) -> np.ndarray:
+    """Inclusive cumulative sums restarted at each page.
+
+    Summed page by page (not across the batch and then differenced), so a page's features are
+    bit-for-bit the same whatever else is in the batch: tree models split on exact values.
+    """
+    return (
+        pd.Series(np.asarray(values, dtype=np.float64))
+        .groupby(page, sort=False)
+        .cumsum()
+        .to_numpy()
+    )
+
+
 def _window_mean(
     values: np.ndarray, w: int, page: np.ndarray, starts: np.ndarray, sizes: np.ndarray
 ) -> np.ndarray:
     """Mean of ``values`` over lines i-w..i+w of the same page."""
     n = len(values)
-    csum = np.zeros(n + len(starts), dtype=np.float64)
-    # cumulative sums restarted per page: offset index by page number to leave a 0 at each start
-    padded_idx = np.arange(n) + page + 1
-    csum[padded_idx] = values
-    csum = np.cumsum(csum)
-    page_first = starts + np.arange(len(starts))  # position of the 0 before each page
-    pf = page_first[page]
-    last = pf + sizes[page]
-    lo = np.maximum(padded_idx - w - 1, pf)
-    hi = np.minimum(padded_idx + w, last)
-    return (csum[hi] - csum[lo]) / (hi - lo)
+    csum = page_cumsum(values, page)
+    first = starts[page]
+    last = first + sizes[page] - 1
+    idx = np.arange(n)
+    hi = np.minimum(idx + w, last)
+    lo = np.maximum(idx - w, first)  # window is lo..hi inclusive
+    below = np.where(lo > first, csum[np.maximum(lo - 1, 0)], 0.0)
+    return (csum[hi] - below) / (hi - lo + 1)
 
 
 def _context_features(texts, tokens, col, page, starts, sizes, index, page_size) -> np.ndarray:
@@ -614,8 +625,7 @@ def _context_features(texts, tokens, col, page, starts, sizes, index, page_size)
             nxt = i
     feats += [np.log1p(dist_prev), np.log1p(dist_next)]
     tok_page = np.bincount(page, weights=tokens)
-    csum = np.cumsum(tokens) - tokens
-    before = csum - (np.cumsum(tokens) - tokens)[starts][page]
+    before = page_cumsum(tokens, page) - tokens
     feats.append(before / np.maximum(tok_page[page], 1))
     max_tok = np.maximum.reduceat(tokens, starts)[page]
     feats.append(tokens / np.maximum(max_tok, 1))
@@ -625,8 +635,7 @@ def _context_features(texts, tokens, col, page, starts, sizes, index, page_size)
     # come after it, navigation before; a page with few long lines is a listing, not an article.
     long_tok = tokens * long_line
     long_page = np.bincount(page, weights=long_tok, minlength=len(starts))[page]
-    long_csum = np.cumsum(long_tok) - long_tok
-    long_before = long_csum - long_csum[starts][page]
+    long_before = page_cumsum(long_tok, page) - long_tok
     feats.append(np.where(long_page > 0, long_before / np.maximum(long_page, 1), -1.0))
     has_long_before = long_before > 0
     has_long_after = (long_before + long_tok) < long_page

@@ -22,7 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
 from textclf.errors import ConfigError
-from textclf.features import PAGE_COLUMN, LineFeaturizer
+from textclf.features import PAGE_COLUMN, LineFeaturizer, page_cumsum
 
 __all__ = ["ESTIMATORS", "StackedLineClassifier", "build_pipeline", "make_estimator"]
 
@@ -96,19 +96,20 @@ def probability_context(
         shifted = np.full(n, -1.0)
         shifted[valid] = proba[np.arange(n)[valid] + off]
         cols.append(shifted)
-    csum = np.concatenate([[0.0], np.cumsum(proba)])
+    csum = page_cumsum(proba, page_idx)
     first = np.repeat(starts, sizes)
-    last = first + size
+    last = first + size - 1
     for w in windows:
         lo = np.maximum(np.arange(n) - w, first)
-        hi = np.minimum(np.arange(n) + w + 1, last)
-        cols.append((csum[hi] - csum[lo]) / (hi - lo))
+        hi = np.minimum(np.arange(n) + w, last)
+        below = np.where(lo > first, csum[np.maximum(lo - 1, 0)], 0.0)
+        cols.append((csum[hi] - below) / (hi - lo + 1))
     page_sum = np.bincount(page_idx, weights=proba, minlength=len(starts))
     cols.append((page_sum / np.maximum(sizes, 1))[page_idx])
     page_max = np.maximum.reduceat(proba, starts)[page_idx] if n else np.zeros(0)
     cols.append(page_max)
     # Share of the page's probability mass before this line: where the content starts and ends.
-    before = (csum[:-1] - csum[first]) / np.maximum(page_sum[page_idx], 1e-9)
+    before = (csum - proba) / np.maximum(page_sum[page_idx], 1e-9)
     cols.append(before)
     cols.append(proba)
     return np.column_stack(cols)

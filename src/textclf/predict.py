@@ -14,7 +14,9 @@ Load the champion once, then classify pages one at a time or in batches::
 
 Which model :func:`load` uses: the path or URI it is given, else ``$TEXTCLF_MODEL_URI``, else the
 champion registered by ``make train`` (``models:/textclf-boilerplate@champion`` in the project's
-MLflow store, ``sqlite:///<project>/mlflow.db`` unless ``$MLFLOW_TRACKING_URI`` is set).
+MLflow store, ``sqlite:///<project>/mlflow.db`` unless ``$MLFLOW_TRACKING_URI`` is set). The
+topic model likewise: ``topic_model=``, else ``$TEXTCLF_TOPIC_MODEL_URI``, else
+``models:/textclf-topics@champion`` when it exists; without one, topics are ``None``.
 
 Input rules (the same for every method):
 
@@ -64,6 +66,8 @@ __all__ = [
     "DEFAULT_MAX_PAGE_BYTES",
     "DEFAULT_MAX_PAGE_LINES",
     "MODEL_ENV",
+    "TOPIC_CHAMPION_URI",
+    "TOPIC_MODEL_ENV",
     "Classifier",
     "LinePrediction",
     "PagePrediction",
@@ -73,6 +77,8 @@ __all__ = [
 
 CHAMPION_URI = "models:/textclf-boilerplate@champion"
 MODEL_ENV = "TEXTCLF_MODEL_URI"
+TOPIC_CHAMPION_URI = "models:/textclf-topics@champion"
+TOPIC_MODEL_ENV = "TEXTCLF_TOPIC_MODEL_URI"
 MODEL_FILE = "model.skops"
 
 DEFAULT_MAX_PAGE_BYTES = 64 * 1024 * 1024
@@ -134,6 +140,9 @@ class LinePrediction:
 class PagePrediction:
     """The predictions for the non-empty lines of one page, in page order.
 
+    ``topics`` is ``None`` without a topic model, else the page's topics: those of its content
+    lines, rolled up by the topic model's page rule (:func:`textclf.topics.page_topics`).
+
     >>> page = PagePrediction(
     ...     (LinePrediction("Menu", "boilerplate", 0.1), LinePrediction("Story.", "content", 0.9)),
     ...     threshold=0.5,
@@ -146,6 +155,7 @@ class PagePrediction:
 
     lines: tuple[LinePrediction, ...] = ()
     threshold: float = 0.5
+    topics: tuple[str, ...] | None = None
 
     @property
     def content(self) -> str:
@@ -164,12 +174,15 @@ class PagePrediction:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: ``lines`` (see :meth:`LinePrediction.to_dict`), ``content``,
-        ``threshold``."""
-        return {
+        ``threshold``, and ``topics`` (a list) when the page has topics (a topic model)."""
+        out: dict[str, Any] = {
             "lines": [line.to_dict() for line in self.lines],
             "content": self.content,
             "threshold": self.threshold,
         }
+        if self.topics is not None:
+            out["topics"] = list(self.topics)
+        return out
 
 
 class Classifier:
@@ -465,8 +478,18 @@ class Classifier:
                 label: Label = "content" if p >= threshold else "boilerplate"
                 preds.append(LinePrediction(line.text, label, p, topics[i]))
                 i += 1
-            out.append(PagePrediction(tuple(preds), threshold))
+            out.append(PagePrediction(tuple(preds), threshold, self._page_topics(preds)))
         return out
+
+    def _page_topics(self, preds: list[LinePrediction]) -> tuple[str, ...] | None:
+        """The page's topics from its content lines' topics (``None`` without a topic model)."""
+        if self._topic_model is None:
+            return None
+        from textclf.topics import PageRule, page_topics
+
+        rule = getattr(self._topic_model, "page_rule_", None) or PageRule()
+        line_topics = [x.topics or () for x in preds]
+        return tuple(page_topics(line_topics, [x.is_content for x in preds], rule))
 
     def _frame(self, pages: list[list[Line]]) -> pd.DataFrame:
         from textclf.features import lines_frame
@@ -528,7 +551,7 @@ def _smoke_test(clf: Classifier) -> None:
 def load(
     model: str | os.PathLike[str] | None = None,
     *,
-    topic_model: TopicModel | None = None,
+    topic_model: TopicModel | str | os.PathLike[str] | Literal[False] | None = None,
     max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
     max_page_lines: int = DEFAULT_MAX_PAGE_LINES,
     max_line_chars: int = DEFAULT_MAX_LINE_CHARS,
@@ -549,7 +572,12 @@ def load(
     textclf's own types: a file needing any other type raises
     :class:`~textclf.errors.UntrustedModelError` without running any of its code.
 
-    The keyword arguments are those of :class:`Classifier`.
+    ``topic_model`` is a topic model object, a path or URI of one (as for ``model``), ``False``
+    for none, or ``None``: ``$TEXTCLF_TOPIC_MODEL_URI`` when set, else
+    ``models:/textclf-topics@champion`` when it is registered, else no topic model (line and
+    page topics are then ``None``).
+
+    The other keyword arguments are those of :class:`Classifier`.
 
     Raises :class:`~textclf.errors.ModelNotFoundError` when there is no model where we looked
     (the message says how to train one) and :class:`~textclf.errors.ModelError` when the file
@@ -567,13 +595,46 @@ def load(
         pipeline, source = _load_spec(spec)
     return Classifier(
         pipeline,
-        topic_model=topic_model,
+        topic_model=_resolve_topic_model(topic_model),
         source=source,
         max_page_bytes=max_page_bytes,
         max_page_lines=max_page_lines,
         max_line_chars=max_line_chars,
         n_threads=n_threads,
     )
+
+
+def _resolve_topic_model(topic_model: Any) -> TopicModel | None:
+    """The topic model ``load(topic_model=...)`` means (see :func:`load`)."""
+    if topic_model is False:
+        return None
+    if topic_model is not None and not isinstance(topic_model, str | os.PathLike):
+        return topic_model  # an object: Classifier checks it
+    spec = topic_model
+    if spec is None or (isinstance(spec, str) and not spec.strip()):
+        spec = os.environ.get(TOPIC_MODEL_ENV, "").strip() or None
+    if spec is None:
+        found = _load_topic_champion()
+        source = TOPIC_CHAMPION_URI
+    else:
+        found, source = _load_spec(spec)
+    if found is not None and not isinstance(found, TopicModel):
+        raise ModelError(
+            f"{source} is a model of the wrong task ({type(found).__name__}): expected a topic "
+            "model with predict_topics, as `make train` registers as textclf-topics"
+        )
+    return found
+
+
+def _load_topic_champion() -> Any:
+    """The registered topic champion, or ``None`` when there is none (no error)."""
+    uri = _tracking_uri()
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
+        return None
+    try:
+        return _load_mlflow(TOPIC_CHAMPION_URI, uri)
+    except ModelNotFoundError:
+        return None
 
 
 def _load_spec(spec: str | os.PathLike[str]) -> tuple[Any, str]:

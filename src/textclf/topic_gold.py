@@ -211,17 +211,29 @@ def _find_line(entry: GoldEntry, texts: Sequence[str]) -> int:
     return min(matches, key=lambda i: abs(i - entry.line))
 
 
-def resolve_gold(entries: Sequence[GoldEntry], lines: Mapping[str, Any]) -> Any:
+def resolve_gold(
+    entries: Sequence[GoldEntry],
+    lines: Mapping[str, Any],
+    *,
+    missing_pages: str = "error",
+    changed_lines: str = "error",
+) -> Any:
     """The lines of every page that holds a gold line, with the gold attached.
 
     ``lines`` maps split names to the dataset's line tables (``datasets.Dataset`` or
     DataFrames). Returns one DataFrame with every line of those pages (pages contiguous, in line
     order, so a topic model sees whole pages), the dataset's columns plus ``split`` and
     ``gold_topics`` (a list for gold lines, ``None`` for the others). Raises
-    :class:`~textclf.errors.AnnotationError` when a page is missing or a hash no longer matches.
+    :class:`~textclf.errors.AnnotationError` when a page is missing unless
+    ``missing_pages="skip"`` (a debug build of the dataset holds only some pages: their entries
+    are then left out, and the frame may be empty), and when a hash no longer matches unless
+    ``changed_lines="skip"`` (then the frame's ``attrs["changed"]`` lists the errors).
     """
     import pandas as pd
 
+    for name, value in (("missing_pages", missing_pages), ("changed_lines", changed_lines)):
+        if value not in ("error", "skip"):
+            raise ValueError(f"{name} must be 'error' or 'skip', got {value!r}")
     if not entries:
         raise AnnotationError("the topic gold set is empty")
     index = _page_index(lines, {e.source for e in entries})
@@ -229,8 +241,11 @@ def resolve_gold(entries: Sequence[GoldEntry], lines: Mapping[str, Any]) -> Any:
     for e in entries:
         by_page.setdefault((e.source, e.page_id), []).append(e)
     frames = []
+    changed: list[str] = []
     for (source, page_id), page_entries in by_page.items():
         rows = index.get((source, page_id))
+        if rows is None and missing_pages == "skip":
+            continue
         if rows is None:
             raise AnnotationError(
                 f"topic gold: page {source}/{page_id} is not in the dataset (splits "
@@ -239,14 +254,25 @@ def resolve_gold(entries: Sequence[GoldEntry], lines: Mapping[str, Any]) -> Any:
         texts = rows["text"].tolist()
         gold: list[list[str] | None] = [None] * len(rows)
         for e in page_entries:
-            i = _find_line(e, texts)
+            try:
+                i = _find_line(e, texts)
+            except AnnotationError as exc:
+                if changed_lines == "error":
+                    raise
+                changed.append(str(exc))
+                continue
             if gold[i] is not None:
                 raise AnnotationError(
                     f"topic gold {source}/{page_id}: two entries resolve to line {i}"
                 )
             gold[i] = list(e.topics)
         frames.append(rows.assign(gold_topics=gold))
-    return pd.concat(frames, ignore_index=True)
+    if frames:
+        out = pd.concat(frames, ignore_index=True)
+    else:
+        out = pd.DataFrame(columns=["source", "page_id", "line_index", "text", "gold_topics"])
+    out.attrs["changed"] = changed
+    return out
 
 
 def gold_statistics(resolved: Any, topic_names: Sequence[str]) -> dict[str, Any]:
@@ -343,12 +369,22 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _match_page(index: Mapping[tuple[str, str], Any], source: str, page_id: str) -> str:
+    """The full id of the page ``page_id`` names: itself, or the one page it is a prefix of."""
+    if (source, page_id) in index:
+        return page_id
+    found = [p for s, p in index if s == source and p.startswith(page_id)]
+    if len(found) != 1:
+        what = "no page" if not found else f"{len(found)} pages"
+        raise AnnotationError(f"{what} of {source} match {page_id!r}")
+    return found[0]
+
+
 def _cmd_show(args: argparse.Namespace) -> int:
     lines = _load_lines(args.dataset)
-    rows = _page_index(lines, [args.source]).get((args.source, args.page_id))
-    if rows is None:
-        print(f"no page {args.source}/{args.page_id} in {args.dataset}", file=sys.stderr)
-        return 1
+    index = _page_index(lines, [args.source])
+    args.page_id = _match_page(index, args.source, args.page_id)
+    rows = index[(args.source, args.page_id)]
     gold = {}
     if args.gold.is_file():
         gold = {
@@ -385,7 +421,8 @@ def _cmd_add(args: argparse.Namespace) -> int:
     lines = _load_lines(args.dataset)
     index = _page_index(lines, {r[0] for r in requests})
     entries = {e.key: e for e in read_gold(args.gold, names)} if args.gold.is_file() else {}
-    for source, page_id, line, topics in requests:
+    for source, prefix, line, topics in requests:
+        page_id = _match_page(index, source, prefix)
         rows = index.get((source, page_id))
         if rows is None or not 0 <= line < len(rows):
             raise AnnotationError(f"no line {line} on page {source}/{page_id}")

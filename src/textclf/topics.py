@@ -6,16 +6,19 @@ each topic has a definition and three kinds of rules, any of which may be empty:
 * ``keywords``: case-insensitive whole-word terms or phrases. "Whole word" means no letter, digit
   or underscore (``\\w``) right before or after the term; there is no automatic plural, so list
   every form. A space inside a phrase matches any run of white space.
-* ``cased``: the same, but case-sensitive (``US``, ``NATO``, ``IDF``).
+* ``cased``: the same, but case-sensitive (``US``, ``EU``, ``IDF``).
 * ``patterns``: Python regular expressions, matched case-insensitively anywhere in the line.
 
 A line gets every topic one of whose rules matches it. No topic name appears in this module:
 adding, removing or editing a topic in the YAML needs no code change.
 
-Speed: a line is lower-cased and split into word tokens once; a one-word keyword then matches by
-a set look-up, and a topic's combined regex of its other terms runs only when the line holds the
-first word of one of them. Only ``patterns`` run on every line (one combined regex per topic).
-The result is the same as matching every rule as a regex (see ``tests/test_topics.py``).
+Speed (about 100,000 lines/s on one core): a line is case-folded and split into word tokens
+once. A one-word keyword then matches by a dictionary look-up; every other rule is filed under a
+word that each of its matches must contain as a whole word (the rarest-looking word of a phrase;
+for a pattern, a word found by :func:`pattern_triggers` from its parse tree), so its regex runs
+only on lines holding that word. A pattern for which no such word can be proven runs on every
+line. The result is exactly that of matching every rule as its own regex; ``tests/test_topics.py``
+checks this on random lines.
 """
 
 from __future__ import annotations
@@ -34,8 +37,10 @@ __all__ = [
     "TopicDef",
     "TopicRules",
     "TopicsConfig",
+    "fold",
     "load_topics_config",
     "page_topics",
+    "pattern_triggers",
     "topics_config",
 ]
 
@@ -215,32 +220,34 @@ def load_topics_config(path: Path | str) -> TopicsConfig:
 # --- matching -----------------------------------------------------------------------------
 
 # re.IGNORECASE treats these lower-case letters as equal; map each to one representative so
-# that token look-ups agree with the regexes (Python's re/_casefix.py lists the classes).
-_EQUIVALENT = (
-    "iı",
-    "sſ",
-    "µμ",
-    "ιι",
-    "ΐΐ",
-    "ΰΰ",
-    "βϐ",
-    "εϵ",
-    "θϑ",
-    "κϰ",
-    "πϖ",
-    "ρϱ",
-    "σς",
-    "φϕ",
-    "вᲀ",
-    "дᲁ",
-    "оᲂ",
-    "сᲃ",
-    "тᲄᲅ",
-    "ъᲆ",
-    "ѣᲇ",
-    "ꙋᲈ",
-    "ṡẛ",
-    "ﬆﬅ",
+# that token look-ups agree with the regexes (Python's re/_casefix.py lists the classes; the
+# combining U+0345, which is not a word character, is left out so that folding never moves
+# word boundaries).
+_EQUIVALENT = (  # the first letter of each group stands for the others
+    "\u0069\u0131",
+    "\u0073\u017f",
+    "\u00b5\u03bc",
+    "\u03b9\u1fbe",
+    "\u0390\u1fd3",
+    "\u03b0\u1fe3",
+    "\u03b2\u03d0",
+    "\u03b5\u03f5",
+    "\u03b8\u03d1",
+    "\u03ba\u03f0",
+    "\u03c0\u03d6",
+    "\u03c1\u03f1",
+    "\u03c3\u03c2",
+    "\u03c6\u03d5",
+    "\u0432\u1c80",
+    "\u0434\u1c81",
+    "\u043e\u1c82",
+    "\u0441\u1c83",
+    "\u0442\u1c84\u1c85",
+    "\u044a\u1c86",
+    "\u0463\u1c87",
+    "\ua64b\u1c88",
+    "\u1e61\u1e9b",
+    "\ufb06\ufb05",
 )
 _FOLD_AFTER = str.maketrans({c: group[0] for group in _EQUIVALENT for c in group[1:]})
 _FOLD_BEFORE = str.maketrans({"\u0130": "i"})  # İ: str.lower() gives 'i̇', re gives 'i'
@@ -263,43 +270,13 @@ def _terms_regex(terms: Iterable[str]) -> str:
 
 
 # Words too common to be a good trigger when a term has a rarer one.
-_COMMON = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "de",
-        "for",
-        "from",
-        "has",
-        "in",
-        "is",
-        "it",
-        "its",
-        "la",
-        "le",
-        "of",
-        "on",
-        "or",
-        "s",
-        "the",
-        "to",
-        "was",
-        "with",
-        "new",
-        "not",
-        "no",
-        "our",
-        "we",
-        "you",
-        "your",
-    ]
-)
+# fmt: off
+_COMMON = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "by", "de", "for", "from", "has", "in", "is", "it",
+    "its", "la", "le", "new", "no", "not", "of", "on", "or", "our", "s", "the", "to", "was", "we",
+    "with", "you", "your",
+})
+# fmt: on
 
 
 def _cost(word: str) -> int:

@@ -1,0 +1,232 @@
+"""End to end: a topic added to the config reaches the dataset, the model, MLflow and predict.
+
+Everything runs on the tiny hand-made corpora (tests/corpus_fixtures.py) against a temporary
+MLflow store; the gold set is a small one written here for the fixture pages.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hydra import compose, initialize_config_dir
+from mlflow import MlflowClient
+
+from textclf.config import EvaluateConfig, TrainConfig, to_config
+from textclf.topic_gold import GoldEntry, line_hash, write_gold
+from textclf.topics import load_topics_config, topics_config
+
+ROOT = Path(__file__).resolve().parents[1]
+NEW_TOPIC = "infrastructure"
+SMALL = [
+    "topic_model.params.n_word_features=4096",
+    "topic_model.params.n_char_features=4096",
+    "topic_model.gold_min_positives=1",
+]
+
+
+def _taxonomy() -> Any:
+    """The project's taxonomy plus a topic a user adds: no code change needed."""
+    base = load_topics_config(ROOT / "conf" / "topics" / "default.yaml")
+    raw = {
+        "taxonomy": {
+            **{
+                name: {"definition": t.definition, "keywords": t.keywords, "cased": t.cased}
+                | {"patterns": t.patterns}
+                for name, t in base.taxonomy.items()
+            },
+            NEW_TOPIC: {
+                "definition": "Roads, bridges, railways and public works.",
+                "keywords": ["bridge", "bridges", "traffic", "roads"],
+            },
+        },
+        "page_rule": {"min_lines": 1, "min_share": 0.1},
+    }
+    return topics_config(raw)
+
+
+def _compose(name: str, overrides: list[str]) -> Any:
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        return compose(config_name=name, overrides=overrides)
+
+
+def _gold(lines: Any, path: Path) -> Path:
+    """A few fixture lines annotated by hand (they are made-up sentences, not corpus text)."""
+    entries = []
+    wanted = {
+        "Officials said the bridge would reopen": (NEW_TOPIC,),
+        "The minister met her counterpart": ("diplomacy", "economy_business"),
+        "Privacy policy": (),
+        "The museum will display the collection": ("culture_entertainment",),
+    }
+    for split, source in (
+        ("train", "wcxb"),
+        ("validation", "wcxb"),
+        ("scrapinghub", "scrapinghub"),
+    ):
+        frame = lines[split].to_pandas()
+        for start, topics in wanted.items():
+            hits = frame[frame["text"].str.startswith(start)].head(2)
+            for row in hits.itertuples(index=False):
+                entries.append(
+                    GoldEntry(source, row.page_id, row.line_index, line_hash(row.text), topics)
+                )
+    return write_gold(path, entries)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Train twice and evaluate once; then unpin MLflow's process-wide URIs (training sets
+    them), so that later tests find their own stores."""
+    import mlflow
+
+    saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    try:
+        yield _train_and_evaluate(tmp_path_factory)
+    finally:
+        mlflow.set_tracking_uri(None)
+        mlflow.set_registry_uri(None)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _train_and_evaluate(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    from corpus_fixtures import make_tiny_corpora
+    from textclf.dataset import build_dataset, load_dataset
+    from textclf.evaluate import evaluate
+    from textclf.topics import TopicRules
+    from textclf.train import train
+
+    root = tmp_path_factory.mktemp("topics_e2e")
+    topics = _taxonomy()
+    # `make data` with the new topic in the config
+    dataset = build_dataset(
+        out_dir=root / "dataset",
+        seeds_dir=ROOT / "seeds",
+        corpora_dir=make_tiny_corpora(root / "corpora"),
+        sources=["seeds", "wcxb", "scrapinghub"],
+        rules=TopicRules.from_config(topics),
+        validation_fraction=0.3,
+        n_jobs=1,
+        progress=False,
+    ).path
+    lines, _ = load_dataset(dataset)
+    gold = _gold(lines, root / "gold.tsv")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    common = [
+        f"paths.dataset_dir={dataset}",
+        f"paths.reports_dir={root / 'reports'}",
+        f"mlflow.tracking_uri={uri}",
+        f"topic_model.gold_path={gold}",
+        "tasks=[topics]",
+    ]
+    cfg = to_config(_compose("train", [*common, *SMALL]), TrainConfig)
+    cfg.topic_model.topics = topics
+    first = train(cfg)["topics"]
+    # A deliberately bad model: heavily regularised, no rule floor. It must not become champion.
+    bad_overrides = [*common, *SMALL, "topic_model.params.alpha=1.0"]
+    bad_overrides += ["topic_model.params.rule_floor=false", "run_name=bad"]
+    bad = to_config(_compose("train", bad_overrides), TrainConfig)
+    bad.topic_model.topics = topics
+    second = train(bad)["topics"]
+    ecfg = to_config(_compose("evaluate", common), EvaluateConfig)
+    ecfg.topic_model.topics = topics
+    evaluation = evaluate(ecfg)["topics"]
+    return {
+        "root": root,
+        "uri": uri,
+        "first": first,
+        "second": second,
+        "eval": evaluation,
+        "lines": lines,
+    }
+
+
+def test_a_new_topic_reaches_the_model(run: dict[str, Any]) -> None:
+    import pandas as pd
+
+    model = run["first"]["model"]
+    assert NEW_TOPIC in model.topics_
+    page = pd.DataFrame(
+        {
+            "page_id": ["p", "p", "p"],
+            "text": [
+                "Home",
+                "The old bridge on the ring road will reopen to traffic next week.",
+                "Subscribe to our newsletter",
+            ],
+        }
+    )
+    topics = model.predict_topics(page)
+    assert NEW_TOPIC in topics[1]
+    assert NEW_TOPIC not in topics[2]  # a footer line seen in training
+
+
+def test_the_training_run_is_logged(run: dict[str, Any]) -> None:
+    client = MlflowClient(run["uri"])
+    r = client.get_run(run["first"]["run_id"])
+    assert r.info.run_name == "topics-linear"
+    assert r.data.tags["task"] == "topics"
+    metrics = r.data.metrics
+    for key in (
+        "gold/macro_f1",
+        "gold/micro_f1",
+        "gold/rules_macro_f1",
+        f"gold/f1/{NEW_TOPIC}",
+        f"gold/rules_f1/{NEW_TOPIC}",
+        "gold_wcxb/macro_f1",
+        f"validation/f1/{NEW_TOPIC}",
+        f"threshold/{NEW_TOPIC}",
+    ):
+        assert key in metrics, key
+    assert metrics[f"gold/f1/{NEW_TOPIC}"] >= 0.8
+    assert "topic_model.params.alpha" in r.data.params
+    paths = {a.path for a in client.list_artifacts(r.info.run_id)}
+    assert {"config.yaml", "taxonomy.json", "gold_report.md", "figures"} <= paths
+    figures = {a.path for a in client.list_artifacts(r.info.run_id, "figures")}
+    assert "figures/gold_f1_per_topic.png" in figures
+
+
+def test_champion_moves_only_on_improvement(run: dict[str, Any]) -> None:
+    client = MlflowClient(run["uri"])
+    assert run["first"]["version"] == "1" and run["first"]["promoted"]
+    assert run["second"]["version"] == "2" and not run["second"]["promoted"]
+    champion = client.get_model_version_by_alias("textclf-topics", "champion")
+    assert str(champion.version) == "1"
+
+
+def test_evaluation_scores_the_champion_against_the_rules(run: dict[str, Any]) -> None:
+    result = run["eval"]
+    assert result["version"] == "1"
+    assert result["metrics"]["gold/macro_f1"] == run["first"]["metrics"]["gold/macro_f1"]
+    report = (run["root"] / "reports" / "eval_topics.md").read_text()
+    assert "Per topic" in report and NEW_TOPIC in report
+    r = MlflowClient(run["uri"]).get_run(result["run_id"])
+    assert "gold/rules_macro_f1" in r.data.metrics
+
+
+def test_predict_load_attaches_the_topic_champion(
+    run: dict[str, Any], tiny_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textclf.predict import TOPIC_MODEL_ENV, load
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", run["uri"])
+    monkeypatch.delenv(TOPIC_MODEL_ENV, raising=False)
+    monkeypatch.delenv("TEXTCLF_MODEL_URI", raising=False)
+    text = "Menu\n\nThe old bridge will reopen to traffic.\nTraffic on the bridge was heavy."
+    clf = load(tiny_model_path)
+    assert clf.topic_model is not None
+    page = clf.predict_page(text, threshold=0.0)
+    assert NEW_TOPIC in page.lines[1].topics
+    assert page.topics is not None and NEW_TOPIC in page.topics
+    assert load(tiny_model_path, topic_model=False).predict_page(text).topics is None
+    monkeypatch.setenv(TOPIC_MODEL_ENV, "models:/textclf-topics/2")
+    assert load(tiny_model_path).topic_model.get_params()["alpha"] == 1.0
+    with pytest.raises(Exception, match="wrong task"):
+        load(tiny_model_path, topic_model=str(tiny_model_path))

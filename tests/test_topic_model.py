@@ -1,0 +1,271 @@
+"""The topic model estimator: features, smoothing, masking, thresholds, skops and predict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from textclf.errors import InputError, ModelError
+from textclf.topic_model import (
+    TRUSTED_TYPES,
+    TopicClassifier,
+    f1_scores,
+    indicator,
+    mask_keywords,
+    smooth_targets,
+)
+
+TAXONOMY = {
+    "space": {"keywords": ["rocket", "astronaut", "orbit"], "cased": ["NASA"], "patterns": []},
+    "food": {"keywords": ["recipe", "bake", "flour"], "cased": [], "patterns": [r"\boven\b"]},
+}
+NAMES = list(TAXONOMY)
+SMALL = {
+    "n_word_features": 2**12,
+    "n_char_features": 2**12,
+    "max_iter": 30,
+    "alpha": 1e-5,
+    "positive_weight": 1.0,
+}
+
+SPACE = [
+    "The rocket left the launch pad at dawn after a short delay.",
+    "An astronaut checked the capsule before the countdown began.",
+    "Engineers said the orbit was stable and the crew was safe.",
+    "NASA said the mission would dock with the station tomorrow.",
+    "The crew trained for months before the flight to the station.",
+    "Mission control confirmed that the capsule reached the station.",
+]
+FOOD = [
+    "Mix the flour with water and let the dough rest for an hour.",
+    "Bake the loaf until the crust turns golden and sounds hollow.",
+    "This recipe needs butter, sugar and two fresh eggs.",
+    "Heat the oven before you put the tray on the middle shelf.",
+    "Let the bread cool on a rack before you slice it.",
+    "Serve the warm slices with butter and a pinch of salt.",
+]
+OTHER = [
+    "The council met on Tuesday to discuss the new parking rules.",
+    "Residents asked for more benches in the park near the river.",
+    "The library will open later on Sundays during the summer.",
+    "Volunteers cleaned the beach and collected six bags of litter.",
+    "The school choir sang at the town hall on Friday evening.",
+    "A new bus line will connect the station with the hospital.",
+]
+BOILERPLATE = ["Home", "About us", "Subscribe to our newsletter", "Privacy policy"]
+
+
+def _pages(n: int = 12) -> pd.DataFrame:
+    rows = []
+    for i in range(n):
+        body = (SPACE, FOOD, OTHER)[i % 3]
+        lines = [*BOILERPLATE[:2], *body, *BOILERPLATE[2:]]
+        for j, text in enumerate(lines):
+            rows.append(
+                {
+                    "page_id": f"p{i}",
+                    "text": text,
+                    "label": int(j >= 2 and j < 2 + len(body)),
+                    "line_index": j,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    return _pages()
+
+
+RECIPE = SimpleNamespace(
+    smooth_min_share=0.3,
+    smooth_min_lines=2,
+    smooth_min_words=4,
+    keyword_masking=1.0,
+    keyword_lines=True,
+)
+
+
+def _weak(frame: pd.DataFrame) -> pd.DataFrame:
+    from textclf.topic_model import compiled_rules
+
+    return frame.assign(topics=compiled_rules(TAXONOMY).label_lines(frame["text"].tolist()))
+
+
+@pytest.fixture(scope="module")
+def fitted(frame: pd.DataFrame) -> TopicClassifier:
+    """Trained with the real recipe: smoothed weak labels, masked copies, keyword lines."""
+    from textclf.topic_train import build_training_set
+
+    lines, targets, _ = build_training_set(_weak(frame), NAMES, TAXONOMY, RECIPE)
+    return TopicClassifier(NAMES, taxonomy=TAXONOMY, **SMALL).fit(lines, targets)
+
+
+def test_indicator_ignores_unknown_names() -> None:
+    got = indicator([["food"], [], ["space", "nope"]], NAMES)
+    assert got.tolist() == [[0, 1], [0, 0], [1, 0]]
+    assert got.dtype == np.int8
+
+
+def test_smoothing_adds_the_page_topic_to_long_content_lines(frame: pd.DataFrame) -> None:
+    from textclf.topic_model import compiled_rules
+
+    weak = indicator(compiled_rules(TAXONOMY).label_lines(frame["text"].tolist()), NAMES)
+    smooth = smooth_targets(
+        frame["page_id"].tolist(),
+        frame["text"].tolist(),
+        frame["label"].to_numpy() == 1,
+        weak,
+        min_share=0.3,
+        min_lines=2,
+        min_words=4,
+    )
+    crew = frame["text"].str.startswith("The crew trained").to_numpy()
+    assert not weak[crew, 0].any()  # no keyword ...
+    assert smooth[crew, 0].all()  # ... but its page is about space
+    assert (smooth >= weak).all()  # only positives are added
+    menu = (frame["label"] == 0).to_numpy()
+    assert (smooth[menu] == weak[menu]).all()  # boilerplate lines are left alone
+    strict = smooth_targets(
+        frame["page_id"].tolist(),
+        frame["text"].tolist(),
+        frame["label"].to_numpy() == 1,
+        weak,
+        min_share=0.9,
+        min_lines=2,
+        min_words=4,
+    )
+    assert (strict == weak).all()
+
+
+def test_mask_keywords_cuts_every_rule_match() -> None:
+    masked = mask_keywords(
+        ["NASA said the rocket will fly", "Heat the oven", "Nothing here"], TAXONOMY
+    )
+    assert masked == ["said the will fly", "Heat the", "Nothing here"]
+
+
+def test_fit_predict_shapes_and_names(fitted: TopicClassifier, frame: pd.DataFrame) -> None:
+    proba = fitted.predict_proba(frame)
+    assert proba.shape == (len(frame), 2)
+    assert ((proba >= 0) & (proba <= 1)).all()
+    assert fitted.topics_ == NAMES
+    assert fitted.coef_.dtype == np.float32
+    topics = fitted.predict_topics(frame)
+    assert len(topics) == len(frame)
+    assert all(set(t) <= set(NAMES) for t in topics)
+    assert fitted.predict(frame.iloc[:0]).shape == (0, 2)
+
+
+def test_the_model_learns_the_words_around_the_keywords(fitted: TopicClassifier) -> None:
+    page = pd.DataFrame(
+        {
+            "page_id": ["a", "a", "b"],
+            "text": [
+                "The capsule reached the station and the crew was safe.",  # no keyword
+                "Home",
+                "Let the dough rest before you slice the warm bread.",  # no keyword
+            ],
+        }
+    )
+    assert fitted.predict_topics(page) == [["space"], [], ["food"]]
+
+
+def test_page_context_features_see_other_lines_only(fitted: TopicClassifier) -> None:
+    texts = ["The rocket flew.", "A line about nothing in particular at all here."]
+    alone = pd.DataFrame({"page_id": ["x", "y"], "text": texts})
+    together = pd.DataFrame({"page_id": ["x", "x"], "text": texts})
+    r = fitted._rule_matrix(texts)
+    a, b = fitted._context(alone, texts, r), fitted._context(together, texts, r)
+    assert np.allclose(a[0], b[0]) is False or np.allclose(a[1], b[1]) is False
+    # the second line's neighbour share of "space" comes from the first line
+    assert b[1].sum() > a[1].sum()
+
+
+def test_rule_floor_keeps_rule_topics(frame: pd.DataFrame, fitted: TopicClassifier) -> None:
+    from sklearn.base import clone
+
+    strict = (
+        clone(fitted)
+        .set_params(rule_floor=True)
+        .fit(frame[["page_id", "text"]], np.zeros((len(frame), 2)))
+    )
+    page = pd.DataFrame({"page_id": ["a"], "text": ["Bake it in the oven."]})
+    assert strict.predict_topics(page) == [["food"]]  # no positive example, but the rules fire
+    strict.set_params(rule_floor=False)
+    assert strict.predict_topics(page) == [[]]
+
+
+def test_tune_thresholds_maximises_f1(fitted: TopicClassifier, frame: pd.DataFrame) -> None:
+    from sklearn.base import clone
+
+    model = clone(fitted).fit(frame[["page_id", "text"]], indicator([[]] * len(frame), NAMES) + 0)
+    y = indicator([["space"] if "rocket" in t else [] for t in frame["text"]], NAMES)
+    model.set_params(rule_floor=False).tune_thresholds(frame, y, topics=["space"])
+    assert model.thresholds_[1] == 0.5  # not tuned
+    mask = np.zeros(len(frame), dtype=bool)
+    model.tune_thresholds(frame, y, mask=mask)  # nothing counts: nothing changes
+    assert model.thresholds_[1] == 0.5
+
+
+def test_errors_are_clear(frame: pd.DataFrame) -> None:
+    with pytest.raises(ModelError, match="not fitted"):
+        TopicClassifier(NAMES).predict(frame)
+    with pytest.raises(InputError, match="page_id and text"):
+        TopicClassifier(NAMES, **SMALL).fit(frame[["text"]], np.zeros((len(frame), 2)))
+    with pytest.raises(InputError, match="Y must be"):
+        TopicClassifier(NAMES, **SMALL).fit(frame, np.zeros((3, 2)))
+    with pytest.raises(InputError, match="topics="):
+        TopicClassifier(**SMALL).fit(frame, np.zeros((len(frame), 2)))
+
+
+def test_y_as_dataframe_gives_the_topic_names(frame: pd.DataFrame) -> None:
+    y = pd.DataFrame(np.zeros((len(frame), 2), dtype=int), columns=["a", "b"])
+    y.loc[0, "a"] = 1
+    model = TopicClassifier(**SMALL).fit(frame, y)
+    assert model.topics_ == ["a", "b"]
+
+
+def test_f1_scores() -> None:
+    y = np.array([[1, 0], [1, 0], [0, 0]])
+    pred = np.array([[1, 0], [0, 0], [1, 0]])
+    scores = f1_scores(y, pred, ["a", "b"])
+    assert scores["f1/a"] == pytest.approx(0.5)
+    assert np.isnan(scores["f1/b"])  # no positive, no prediction: left out of the macro
+    assert scores["macro_f1"] == pytest.approx(0.5)
+    assert scores["micro_f1"] == pytest.approx(0.5)
+
+
+def test_skops_round_trip_trusts_only_our_type(
+    fitted: TopicClassifier, frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    import skops.io as sio
+
+    from textclf.serialization import dump_model, load_model_file, trusted_types
+
+    assert sorted(sio.get_untrusted_types(data=sio.dumps(fitted))) == sorted(TRUSTED_TYPES)
+    assert set(TRUSTED_TYPES) <= set(trusted_types())
+    loaded = load_model_file(dump_model(fitted, tmp_path / "topics.skops"))
+    assert loaded.predict_topics(frame) == fitted.predict_topics(frame)
+    assert loaded.page_rule_ == fitted.page_rule_
+
+
+def test_a_classifier_with_the_topic_model_gives_line_and_page_topics(
+    fitted: TopicClassifier, tiny_pipeline: Any
+) -> None:
+    from textclf.predict import Classifier
+
+    clf = Classifier(tiny_pipeline, topic_model=fitted)
+    text = "Home\n\n" + "\n".join(SPACE[:4]) + "\n\nPrivacy policy"
+    page = clf.predict_page(text, threshold=0.0)  # every line is content
+    assert all(line.topics is not None for line in page)
+    assert "space" in page.lines[1].topics
+    assert page.topics == ("space",)
+    assert page.to_dict()["topics"] == ["space"]
+    nothing = clf.predict_page(text, threshold=1.0)  # no content line: no page topic
+    assert nothing.topics == ()
