@@ -44,17 +44,15 @@ _DATE = re.compile(
     r"\b(\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}|"
     r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}|"
     r"\d{1,2} (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\b",
-    re.IGNORECASE,
 )
 _TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
-_URLISH = re.compile(r"https?://|www\.|@\w+\.\w|\.(com|org|net)\b", re.IGNORECASE)
+_URLISH = re.compile(r"https?://|www\.|@\w+\.\w|\.(com|org|net)\b")
 _BOILER = re.compile(
     r"\b(cookie|cookies|privacy|terms of (use|service)|subscribe|newsletter|sign (in|up)|log ?in|"
     r"log ?out|register|share|tweet|follow us|read more|more stories|related|advertisement|"
     r"sponsored|copyright|all rights reserved|menu|skip to|search|comments?|reply|"
     r"posted by|written by|photo|image|getty|reuters|shutterstock|click here|learn more|"
     r"see more|view all|load more|next|previous|back to top|download|app|podcast)\b",
-    re.IGNORECASE,
 )
 _STOPWORDS = frozenset(
     line.strip()
@@ -152,7 +150,6 @@ def _char_tables() -> dict[str, np.ndarray]:
     }
 
 
-_SENTENCE_BREAK = re.compile(r"[.?!] ")
 _SEPARATOR = re.compile(r"\|| / |»|›")
 # Boilerplate words and dates are looked for in short lines only (where they mean something).
 _SHORT_LINE_WORDS = 30
@@ -167,6 +164,15 @@ def _matches_per_line(pattern: re.Pattern[str], joined: str, starts: np.ndarray)
         return np.zeros(len(starts), dtype=np.float32)
     line = np.searchsorted(starts, np.asarray(pos), side="right") - 1
     return np.bincount(line, minlength=len(starts)).astype(np.float32)
+
+
+def _has_url(joined: str, texts: list[str], starts: np.ndarray) -> np.ndarray:
+    low = joined.lower()
+    if len(low) == len(joined):  # lowering kept every offset: match the whole batch at once
+        return _matches_per_line(_URLISH, low, starts) > 0
+    return np.fromiter(
+        (bool(_URLISH.search(t.lower())) for t in texts), dtype=bool, count=len(texts)
+    )
 
 
 def _stopwords_per_line(joined: str, words_per_line: np.ndarray) -> np.ndarray:
@@ -223,11 +229,14 @@ def _base_matrix(texts: list[str], bb: np.ndarray, ba: np.ndarray) -> np.ndarray
         count=n,
     )
     ends_colon = np.fromiter((t.endswith(":") for t in texts), dtype=bool, count=n)
-    short_texts = [texts[i] for i in short]
+    # The word patterns are written in lower case: matching lowered text is much faster than
+    # re.IGNORECASE. Lowering may change a line's length, so offsets come from the lowered lines.
+    short_texts = [texts[i].lower() for i in short]
     short_joined = "\n".join(short_texts)
     short_starts = np.zeros(len(short), dtype=np.int64)
     if len(short) > 1:
-        short_starts[1:] = np.cumsum(lengths[short][:-1] + 1)
+        short_lengths = np.fromiter((len(t) for t in short_texts), dtype=np.int64, count=len(short))
+        short_starts[1:] = np.cumsum(short_lengths[:-1] + 1)
     boiler = np.zeros(n, dtype=np.float32)
     boiler[short] = _matches_per_line(_BOILER, short_joined, short_starts)
     has_date = np.zeros(n, dtype=bool)
@@ -249,10 +258,15 @@ def _base_matrix(texts: list[str], bb: np.ndarray, ba: np.ndarray) -> np.ndarray
         has_first & tables["upper"][first] & (cp[starts] <= 0xFFFF if len(cp) else False),
         # An emoji (outside the BMP) opening a line works as a bullet too.
         has_first & (tables["bullet"][first] | (cp[starts] > 0xFFFF) if len(cp) else False),
-        _matches_per_line(_SENTENCE_BREAK, joined, starts),
+        # Sentence breaks, counted per line with str.count: same as matching r"[.?!] ", faster.
+        np.fromiter(
+            (t.count(". ") + t.count("? ") + t.count("! ") for t in texts),
+            dtype=np.float32,
+            count=n,
+        ),
         has_date,
         _matches_per_line(_TIME, joined, starts) > 0,
-        _matches_per_line(_URLISH, joined, starts) > 0,
+        _has_url(joined, texts, starts),
         boiler,
         _matches_per_line(_SEPARATOR, joined, starts) > 0,
         bb,
