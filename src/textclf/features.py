@@ -21,6 +21,7 @@ import itertools
 import re
 import unicodedata
 import zlib
+from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib.resources import files
@@ -38,6 +39,7 @@ PAGE_COLUMN = 0
 LINE_COLUMNS = ("page_id", "text", "blank_before", "blank_after")
 
 _WORD = re.compile(r"\w+")
+_WORD3 = re.compile(r"\w{3,}")
 _SENT_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
 _DIGITS = re.compile(r"\d")
 _DATE = re.compile(
@@ -665,32 +667,32 @@ def _context_features(texts, tokens, col, page, starts, sizes, index, page_size)
 def _body_word_overlap(
     texts: list[str], page: np.ndarray, long_line: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Share of a line's content words that the page's long prose lines (other than it) use.
+    """Share of a line's distinct content words that the page's other long prose lines use.
 
     A page's own headline shares its words with the article; teasers of other stories do not.
+    Set operations throughout: this runs on every line of every page.
     """
     n = len(texts)
     overlap = np.zeros(n, dtype=np.float32)
     known = np.zeros(n, dtype=np.float32)
-    words = [
-        [w for w in _WORD.findall(t.lower()) if len(w) > 2 and w not in _STOPWORDS] for t in texts
-    ]
+    words = [set(_WORD3.findall(t.lower())) - _STOPWORDS for t in texts]
     bounds = np.flatnonzero(np.r_[True, page[1:] != page[:-1], True])
     for a, b in itertools.pairwise(bounds):
-        vocab: dict[str, int] = {}
+        counts: Counter[str] = Counter()
         for i in range(a, b):
             if long_line[i]:
-                for w in set(words[i]):
-                    vocab[w] = vocab.get(w, 0) + 1
-        if not vocab:
+                counts.update(words[i])
+        if not counts:
             continue
+        anywhere = counts.keys()
+        # A long line's own words count once: "another long line" means a count of two or more.
+        elsewhere = {w for w, c in counts.items() if c > 1}
         for i in range(a, b):
             ws = words[i]
-            if not ws:
-                continue
-            own = 1 if long_line[i] else 0
-            overlap[i] = sum(1 for w in ws if vocab.get(w, 0) - own > 0) / len(ws)
-            known[i] = 1.0
+            if ws:
+                shared = ws & elsewhere if long_line[i] else ws & anywhere
+                overlap[i] = len(shared) / len(ws)
+                known[i] = 1.0
     return overlap, known
 
 
