@@ -103,14 +103,15 @@ class _Timer:
 
 
 def measure_textclf(
-    paths: list[Path], model: str | None, repeats: int, batch_size: int
+    paths: list[Path], model: str | None, repeats: int, batch_size: int, topics: bool = False
 ) -> dict[str, Any]:
     """Run in a child process: time rendering and prediction over every page, ``repeats`` times."""
     from textclf.predict import load
     from textclf.render import html_to_text
 
     t0 = time.perf_counter()
-    clf = load(model)
+    # The content/boilerplate model alone unless asked: trafilatura does no topic tagging.
+    clf = load(model, topic_model=None if topics else False)
     load_s = time.perf_counter() - t0
     htmls = _read_all(paths)
     # Warm up (lazy imports, first-call caches) on a few pages, untimed.
@@ -187,10 +188,11 @@ def run_bench(
     repeats: int = 3,
     batch_size: int = 64,
     trafilatura: bool = True,
+    topics: bool = False,
 ) -> dict[str, Any]:
     """Measure both systems on ``pages``; return the report as a dict."""
     paths = [p.html_path for p in pages]
-    tc = _in_child(measure_textclf, paths, model, repeats, batch_size)
+    tc = _in_child(measure_textclf, paths, model, repeats, batch_size, topics)
     n, lines = len(pages), tc["lines"]
     rows = [
         _row("textclf render (HTML to text)", tc["render"], n, lines, None),
@@ -292,7 +294,7 @@ def write_report(report: dict[str, Any], reports_dir: Path) -> tuple[Path, Path]
 
 
 def profile_prediction(
-    pages: list[BenchPage], model: str | None, batch_size: int, top: int = 15
+    pages: list[BenchPage], model: str | None, batch_size: int, top: int = 15, topics: bool = False
 ) -> str:
     """cProfile one pass of prediction (rendering excluded): the top functions, cumulatively."""
     import cProfile
@@ -302,7 +304,7 @@ def profile_prediction(
     from textclf.predict import load
     from textclf.render import html_to_text
 
-    clf = load(model)
+    clf = load(model, topic_model=None if topics else False)
     texts = [html_to_text(h) for h in _read_all([p.html_path for p in pages])]
     profiler = cProfile.Profile()
     profiler.enable()
@@ -344,6 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--profile", action="store_true", help="also cProfile one pass of prediction"
     )
+    parser.add_argument(
+        "--topics", action="store_true", help="also tag topics (attach the topic champion)"
+    )
     return parser
 
 
@@ -382,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
             repeats=args.repeats,
             batch_size=args.batch_size,
             trafilatura=trafilatura,
+            topics=args.topics,
         )
     except TextclfError as exc:
         print(f"textclf.bench: {exc}", file=sys.stderr)
@@ -395,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nwrote {json_path} and {md_path}")
     if args.profile:
         print("\ncProfile of one prediction pass (rendering excluded), top 15 by cumulative time:")
-        print(profile_prediction(pages, args.model, args.batch_size))
+        print(profile_prediction(pages, args.model, args.batch_size, topics=args.topics))
     return 0
 
 

@@ -336,10 +336,9 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
 
         vectorizer = HashingVectorizer(
             n_features=self.text_features,
-            ngram_range=(1, 2),
+            analyzer=_words_and_pairs,
             alternate_sign=False,
             norm="l2",
-            lowercase=True,
         )
         return vectorizer.transform(texts)
 
@@ -509,6 +508,17 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         rate = (content_n + 2 * self.prior_) / (pages_n + 2)
         rate = np.where(known, rate, self.prior_)
         return np.column_stack([np.log1p(pages_n), rate, known.astype(np.float32)])
+
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+def _words_and_pairs(text: str) -> list[str]:
+    """The words and word pairs of a line: what scikit-learn's default word analyzer with
+    ``ngram_range=(1, 2)`` yields, without its per-document chain of calls (a third of the
+    featurizer's time)."""
+    tokens = _TOKEN.findall(text.lower())
+    return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
 
 
 def _text_classifier() -> Any:

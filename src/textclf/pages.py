@@ -57,7 +57,11 @@ class Page:
 
 def clean_line(raw: str) -> str:
     """Strip surrounding white space (including invisible format characters) from one line."""
-    return raw.strip().strip(_INVISIBLE).strip()
+    text = raw.strip()
+    # Invisible characters are rare: test the ends before paying for a second and third strip.
+    if text and (text[0] in _INVISIBLE or text[-1] in _INVISIBLE):
+        return text.strip(_INVISIBLE).strip()
+    return text
 
 
 def lines_from_text(text: str) -> list[Line]:
