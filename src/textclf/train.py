@@ -3,7 +3,7 @@
 python -m textclf.train                          # default: hgb, 2 stacking stages
 python -m textclf.train model=logreg             # another estimator from the registry
 python -m textclf.train -m model=logreg,hgb      # a sweep; compare the runs in `make ui`
-python -m textclf.train +experiment=fast         # an experiment overlay (conf/experiment/)
+python -m textclf.train experiment=stack2        # an experiment overlay (conf/experiment/)
 """
 
 from __future__ import annotations

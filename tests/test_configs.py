@@ -1,0 +1,49 @@
+"""Every config composes and validates against its schema, experiments and debug modes included."""
+
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+from textclf.config import EvaluateConfig, PrepareConfig, TrainConfig, to_config
+from textclf.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+CONF = ROOT / "conf"
+
+
+def _compose(name, overrides=()):
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        return compose(config_name=name, overrides=list(overrides))
+
+
+@pytest.mark.parametrize("experiment", sorted(p.stem for p in (CONF / "experiment").glob("*.yaml")))
+def test_every_experiment_composes(experiment):
+    cfg = to_config(_compose("train", [f"experiment={experiment}"]), TrainConfig)
+    assert cfg.run_name
+
+
+@pytest.mark.parametrize("debug", sorted(p.stem for p in (CONF / "debug").glob("*.yaml")))
+def test_every_debug_mode_composes(debug):
+    to_config(_compose("train", [f"debug={debug}"]), TrainConfig)
+
+
+@pytest.mark.parametrize("model", sorted(p.stem for p in (CONF / "model").glob("*.yaml")))
+def test_every_model_composes(model):
+    cfg = to_config(_compose("train", [f"model={model}"]), TrainConfig)
+    assert cfg.model.name == model
+
+
+def test_primary_configs_compose_with_absolute_paths():
+    prep = to_config(_compose("prepare"), PrepareConfig)
+    assert Path(prep.paths.dataset_dir).is_absolute()
+    assert Path(prep.paths.corpora_dir).is_absolute()
+    to_config(_compose("evaluate"), EvaluateConfig)
+
+
+def test_unknown_key_is_a_config_error():
+    dcfg = _compose("train")
+    dcfg_dict = dict(dcfg)
+    dcfg_dict["modle"] = {"name": "hgb"}
+    with pytest.raises(ConfigError, match="modle"):
+        to_config(dcfg_dict, TrainConfig)
