@@ -119,11 +119,7 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
             + "\n"
         )
         tracking.log_metrics(metrics)
-        tracking.log_text_artifact(summary, "summary.md")
-        reports = Path(cfg.paths.reports_dir)
-        reports.mkdir(parents=True, exist_ok=True)
-        (reports / "eval_boilerplate.md").write_text(summary)
-        print(summary)
+        tracking.publish_summary(summary, cfg.paths.reports_dir, "eval_boilerplate.md")
         return {
             "run_id": run.info.run_id,
             "metrics": metrics,

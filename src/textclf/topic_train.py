@@ -496,24 +496,9 @@ def train_topics(cfg: Any, *, config_dict: dict[str, Any] | None = None) -> dict
             registered_name=tm.registered_model if tm.register else None,
             trusted_types=trusted_types(),
         )
-        version = tracking.registered_version(info)
-        promoted = False
-        if version is not None:
-            value = metrics.get(tm.champion_metric)
-            if value is None or not math.isfinite(value):
-                log.warning(
-                    "champion metric %s was not computed; alias not moved", tm.champion_metric
-                )
-            else:
-                promoted = tracking.promote_if_better(
-                    tm.registered_model, version, tm.champion_metric, value, uri
-                )
-            log.info(
-                "registered %s version %s%s",
-                tm.registered_model,
-                version,
-                " (new champion)" if promoted else " (champion unchanged)",
-            )
+        version, promoted = tracking.register_and_promote(
+            info, tm.registered_model, tm.champion_metric, metrics, uri
+        )
         return {
             "run_id": run.info.run_id,
             "version": version,
@@ -576,11 +561,7 @@ def evaluate_topics(cfg: Any) -> dict[str, Any]:
             seeds,
             tm.max_disagreements,
         )
-        tracking.log_text_artifact(summary, "summary.md")
-        reports = Path(cfg.paths.reports_dir)
-        reports.mkdir(parents=True, exist_ok=True)
-        (reports / "eval_topics.md").write_text(summary)
-        print(summary)
+        tracking.publish_summary(summary, cfg.paths.reports_dir, "eval_topics.md")
         return {
             "run_id": run.info.run_id,
             "metrics": metrics,

@@ -226,6 +226,44 @@ def promote_if_better(
     return True
 
 
+def register_and_promote(
+    model_info: Any, model_name: str, metric: str, metrics: Mapping[str, float], uri: str | None
+) -> tuple[str | None, bool]:
+    """The registered version of a logged model, and whether it became the champion.
+
+    The alias moves only when ``metrics[metric]`` was computed and beats the champion's.
+    """
+    import logging
+    import math
+
+    log = logging.getLogger("textclf.tracking")
+    version = registered_version(model_info)
+    if version is None:
+        return None, False
+    value = metrics.get(metric)
+    promoted = False
+    if value is None or not math.isfinite(value):
+        log.warning("champion metric %s was not computed; alias not moved", metric)
+    else:
+        promoted = promote_if_better(model_name, version, metric, value, uri)
+    log.info(
+        "registered %s version %s%s",
+        model_name,
+        version,
+        " (new champion)" if promoted else " (champion unchanged)",
+    )
+    return version, promoted
+
+
+def publish_summary(summary: str, reports_dir: str | Path, name: str) -> None:
+    """Log a run's summary as ``summary.md``, write it to ``reports/<name>`` and print it."""
+    log_text_artifact(summary, "summary.md")
+    reports = Path(reports_dir)
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / name).write_text(summary)
+    print(summary)
+
+
 def registered_version(model_info: Any) -> str | None:
     version = getattr(model_info, "registered_model_version", None)
     return None if version is None else str(version)

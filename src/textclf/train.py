@@ -133,7 +133,7 @@ def train_boilerplate(
                 scores.get("page_f1", float("nan")),
                 scores.get("shingle_f1", float("nan")),
             )
-        tracking.log_metrics({k.replace("/", "/", 1): v for k, v in metrics.items()})
+        tracking.log_metrics(metrics)
         example = train_df[MODEL_INPUT].head(20).reset_index(drop=True)
         info = tracking.log_sklearn_model(
             pipe,
@@ -141,25 +141,9 @@ def train_boilerplate(
             registered_name=cfg.mlflow.registered_model if cfg.mlflow.register else None,
             trusted_types=trusted_types(),
         )
-        version = tracking.registered_version(info)
-        promoted = False
-        if version is not None:
-            value = metrics.get(cfg.mlflow.champion_metric)
-            if value is None:
-                log.warning(
-                    "champion metric %s was not computed; alias not moved",
-                    cfg.mlflow.champion_metric,
-                )
-            else:
-                promoted = tracking.promote_if_better(
-                    cfg.mlflow.registered_model, version, cfg.mlflow.champion_metric, value, uri
-                )
-            log.info(
-                "registered %s version %s%s",
-                cfg.mlflow.registered_model,
-                version,
-                " (new champion)" if promoted else " (champion unchanged)",
-            )
+        version, promoted = tracking.register_and_promote(
+            info, cfg.mlflow.registered_model, cfg.mlflow.champion_metric, metrics, uri
+        )
         return {
             "run_id": run.info.run_id,
             "version": version,
