@@ -122,3 +122,36 @@ def test_window_means_are_exact_per_page():
     starts, sizes = np.array([0, 3]), np.array([3, 2])
     got = _window_mean(values, 1, page, starts, sizes)
     np.testing.assert_allclose(got, [1.5, 2, 2.5, 15, 15])
+
+
+def _distances_reference(long_line, index, page_size):
+    """The plain loops the vectorised distances must reproduce exactly."""
+    n = len(long_line)
+    prev, nxt = np.full(n, 50.0), np.full(n, 50.0)
+    last = -(10**9)
+    for i in range(n):
+        last = -(10**9) if index[i] == 0 else last
+        prev[i] = min(i - last, 50)
+        last = i if long_line[i] else last
+    following = 10**9
+    for i in range(n - 1, -1, -1):
+        following = 10**9 if index[i] == page_size[i] - 1 else following
+        nxt[i] = min(following - i, 50)
+        following = i if long_line[i] else following
+    return prev, nxt
+
+
+def test_distances_to_long_lines_match_the_reference_loops():
+    from textclf.features import _distances_to_long
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        sizes = rng.integers(1, 80, rng.integers(1, 6))
+        starts = np.r_[0, np.cumsum(sizes)[:-1]]
+        page = np.repeat(np.arange(len(sizes)), sizes)
+        index = np.arange(sizes.sum()) - starts[page]
+        long_line = rng.random(sizes.sum()) < rng.random()
+        want = _distances_reference(long_line, index, sizes[page])
+        got = _distances_to_long(long_line, starts, sizes, page)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])

@@ -480,9 +480,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         if self.blocks:
             cols.append(_block_features(bb, starts, tokens, col))
         if self.context:
-            cols.append(
-                _context_features(texts, tokens, col, page, starts, sizes, index, page_size)
-            )
+            cols.append(_context_features(texts, tokens, col, page, starts, sizes))
         if self.corpus_frequency:
             groups = pd.factorize(_loo_groups(frame))[0] if leave_own_page_out else page
             cols.append(self._frequency_features(keys, groups, leave_own_page_out))
@@ -625,30 +623,14 @@ def _window_mean(
     return (csum[hi] - below) / (hi - lo + 1)
 
 
-def _context_features(texts, tokens, col, page, starts, sizes, index, page_size) -> np.ndarray:
-    n = len(texts)
+def _context_features(texts, tokens, col, page, starts, sizes) -> np.ndarray:
     feats = []
     for w in _WINDOWS:
         feats.append(np.log1p(_window_mean(tokens, w, page, starts, sizes)))
         feats.append(_window_mean(col["ends_sentence"], w, page, starts, sizes))
         feats.append(_window_mean(col["stopword_share"], w, page, starts, sizes))
     long_line = (tokens >= 25) & (col["stopword_share"] > 0.15)
-    dist_prev = np.full(n, 50.0, dtype=np.float32)
-    dist_next = np.full(n, 50.0, dtype=np.float32)
-    last = -(10**9)
-    for i in range(n):
-        if index[i] == 0:
-            last = -(10**9)
-        dist_prev[i] = min(i - last, 50)
-        if long_line[i]:
-            last = i
-    nxt = 10**9
-    for i in range(n - 1, -1, -1):
-        if index[i] == page_size[i] - 1:
-            nxt = 10**9
-        dist_next[i] = min(nxt - i, 50)
-        if long_line[i]:
-            nxt = i
+    dist_prev, dist_next = _distances_to_long(long_line, starts, sizes, page)
     feats += [np.log1p(dist_prev), np.log1p(dist_next)]
     tok_page = np.bincount(page, weights=tokens)
     before = page_cumsum(tokens, page) - tokens
@@ -672,6 +654,25 @@ def _context_features(texts, tokens, col, page, starts, sizes, index, page_size)
     overlap, known = _body_word_overlap(texts, page, long_line)
     feats += [overlap, known]
     return np.column_stack(feats)
+
+
+def _distances_to_long(
+    long_line: np.ndarray, starts: np.ndarray, sizes: np.ndarray, page: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lines to the previous and to the next long prose line of the same page (capped at 50)."""
+    n = len(long_line)
+    idx = np.arange(n)
+    big = 10**9
+    first, last = starts[page], starts[page] + sizes[page] - 1
+    prev_incl = np.maximum.accumulate(np.where(long_line, idx, -big))
+    prev = np.r_[-big, prev_incl[:-1]] if n else prev_incl
+    prev = np.where(prev >= first, prev, -big)
+    next_incl = np.minimum.accumulate(np.where(long_line, idx, big)[::-1])[::-1]
+    nxt = np.r_[next_incl[1:], big] if n else next_incl
+    nxt = np.where(nxt <= last, nxt, big)
+    dist_prev = np.minimum(idx - prev, 50).astype(np.float32)
+    dist_next = np.minimum(nxt - idx, 50).astype(np.float32)
+    return dist_prev, dist_next
 
 
 def _body_word_overlap(
