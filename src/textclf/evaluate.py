@@ -10,6 +10,7 @@ The summary table is printed and saved as a run artifact and under reports/.
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -53,13 +54,15 @@ def load_pipeline(model_uri: str, tracking_uri: str | None = None) -> Any:
         return load_model_file(path)
     if path.is_dir():
         return load_model_file(path / "model.skops")
-    try:
-        folder = tracking.download_model_dir(model_uri, tracking_uri)
-    except Exception as exc:
-        raise ModelNotFoundError(
-            f"could not load model {model_uri}: {exc}. Train one with `make train`."
-        ) from exc
-    return load_model_file(folder / "model.skops")
+    # The downloaded copy is only needed while loading: nothing is left behind in /tmp.
+    with tempfile.TemporaryDirectory(prefix="textclf-model-") as tmp:
+        try:
+            folder = tracking.download_model_dir(model_uri, tmp, tracking_uri)
+        except Exception as exc:
+            raise ModelNotFoundError(
+                f"could not load model {model_uri}: {exc}. Train one with `make train`."
+            ) from exc
+        return load_model_file(folder / "model.skops")
 
 
 def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -269,14 +268,13 @@ def registered_version(model_info: Any) -> str | None:
     return None if version is None else str(version)
 
 
-def download_model_dir(model_uri: str, uri: str | None = None) -> Path:
-    """Download a logged model's files (``models:/...`` or ``runs:/...``) and return the folder."""
+def download_model_dir(model_uri: str, dst: str | Path, uri: str | None = None) -> Path:
+    """Download a logged model's files (``models:/...`` or ``runs:/...``) into ``dst``."""
     import mlflow
 
     mlflow.set_tracking_uri(tracking_uri(uri))
     mlflow.set_registry_uri(tracking_uri(uri))
-    dst = tempfile.mkdtemp(prefix="textclf-model-")
-    return Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=dst))
+    return Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=str(dst)))
 
 
 def model_version_of(model_uri: str, uri: str | None = None) -> str | None:
