@@ -270,10 +270,10 @@ def build_dataset(
     results: list[dict] = []
     if "seeds" in sources:
         results.extend(_seed_rows(page, rules) for page in read_seed_pages(seeds_dir))
+    from textclf.corpora import iter_records
+
     records = []
     for source in corpus_sources:
-        from textclf.corpora import iter_records
-
         recs = list(iter_records(corpora_dir, source))
         records.extend(recs[:limit] if limit else recs)
     results.extend(_run_parallel(records, render, align, rules, n_jobs, progress))

@@ -24,6 +24,7 @@ from textclf.baselines import get_baseline
 from textclf.config import EvaluateConfig, exit_on_error, to_config
 from textclf.dataset import load_dataset
 from textclf.errors import ConfigError, ModelNotFoundError
+from textclf.features import LINE_COLUMNS
 from textclf.reporting import markdown_table
 from textclf.scoring import score_split
 
@@ -31,7 +32,8 @@ __all__ = ["evaluate", "evaluate_boilerplate", "load_pipeline", "main"]
 
 log = logging.getLogger(__name__)
 
-MODEL_INPUT = ["page_id", "text", "blank_before", "blank_after"]
+# The model reads exactly the featurizer's input columns.
+MODEL_INPUT = list(LINE_COLUMNS)
 SUMMARY_COLUMNS = [
     "system",
     "split",

@@ -497,9 +497,9 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         pages_n = np.where(found, self.freq_pages_[pos] if len(self.freq_keys_) else 0, 0.0)
         content_n = np.where(found, self.freq_content_[pos] if len(self.freq_keys_) else 0, 0.0)
         if loo:
-            own = _own_page_votes(keys, page, self._loo_y)
-            pages_n = pages_n - own[0]
-            content_n = content_n - own[1]
+            # Leave the line's own site out: it holds the text once, content or not.
+            pages_n = pages_n - 1
+            content_n = content_n - _own_content_vote(keys, page, self._loo_y)
         pages_n = np.maximum(pages_n, 0)
         known = pages_n >= self.min_pages
         # Smoothed toward the prior so a text seen on two pages does not get a rate of 0 or 1.
@@ -544,14 +544,11 @@ def _check_frame(X: object) -> pd.DataFrame:
     return X
 
 
-def _own_page_votes(
-    keys: np.ndarray, page: np.ndarray, y: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """For each row: 1 (its page holds the text) and whether that page's copy was content."""
+def _own_content_vote(keys: np.ndarray, page: np.ndarray, y: np.ndarray | None) -> np.ndarray:
+    """For each row: whether its site's copy of the text was content (its vote in the table)."""
     labels = np.zeros(len(keys)) if y is None else y
     df = pd.DataFrame({"key": keys, "page": page, "y": labels})
-    ymax = df.groupby(["key", "page"], sort=False)["y"].transform("max").to_numpy()
-    return np.ones(len(keys)), ymax
+    return df.groupby(["key", "page"], sort=False)["y"].transform("max").to_numpy()
 
 
 def _repeat_features(keys: np.ndarray, page: np.ndarray) -> np.ndarray:

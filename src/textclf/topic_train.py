@@ -38,6 +38,7 @@ import pandas as pd
 
 from textclf import tracking
 from textclf.errors import ConfigError
+from textclf.features import LINE_COLUMNS
 
 __all__ = [
     "build_training_set",
@@ -51,7 +52,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MODEL_INPUT = ["page_id", "text", "blank_before", "blank_after"]
+# The model reads exactly the featurizer's input columns.
+MODEL_INPUT = list(LINE_COLUMNS)
 GOLD_SOURCES = ("wcxb", "scrapinghub", "seeds")
 
 

@@ -23,6 +23,7 @@ from textclf import tracking
 from textclf.config import TrainConfig, exit_on_error, to_config
 from textclf.dataset import load_dataset
 from textclf.errors import ConfigError
+from textclf.features import LINE_COLUMNS
 from textclf.models import build_pipeline
 from textclf.scoring import score_split
 from textclf.serialization import trusted_types
@@ -31,7 +32,8 @@ __all__ = ["main", "run_name", "train", "train_boilerplate"]
 
 log = logging.getLogger(__name__)
 
-MODEL_INPUT = ["page_id", "text", "blank_before", "blank_after"]
+# The model reads exactly the featurizer's input columns.
+MODEL_INPUT = list(LINE_COLUMNS)
 
 
 def run_name(cfg: TrainConfig) -> str:
