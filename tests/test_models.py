@@ -9,6 +9,7 @@ from textclf.models import (
     StackedLineClassifier,
     build_pipeline,
     choose_threshold,
+    line_weights,
     make_estimator,
 )
 
@@ -34,8 +35,9 @@ def test_registry_errors_list_valid_names():
     assert set(ESTIMATORS) >= {"logreg", "linear_svm", "hgb", "random_forest"}
 
 
+@pytest.mark.parametrize("weighting", ["none", "page_tokens"])
 @pytest.mark.parametrize("name", sorted(ESTIMATORS))
-def test_every_estimator_learns_the_toy_task(name):
+def test_every_estimator_learns_the_toy_task(name, weighting):
     X, y = _pages()
     params = (
         {"max_iter": 30}
@@ -44,7 +46,7 @@ def test_every_estimator_learns_the_toy_task(name):
         if name == "random_forest"
         else {}
     )
-    pipe = build_pipeline(name, params, stack={"stages": 2, "cv": 3})
+    pipe = build_pipeline(name, params, stack={"stages": 2, "cv": 3, "weighting": weighting})
     pipe.fit(X, y)
     Xt, yt = _pages(6, seed=1)
     pred = pipe.predict(Xt)
@@ -77,3 +79,26 @@ def test_choose_threshold_maximises_page_f1():
     t = choose_threshold(proba, y, page, tokens, grid=[0.3, 0.5, 0.65, 0.8])
     # 0.5 keeps the hard boilerplate line (1 token): F1 = (20/21 + 1)/2; 0.65 drops content.
     assert t == 0.5
+
+
+def test_line_weights_give_pages_equal_weight_shared_by_tokens():
+    page = np.array([0, 0, 1])
+    tokens = np.array([3.0, 1.0, 4.0])
+    # Token shares 0.75, 0.25, 1.0; times lines/pages (3/2): 1.125, 0.375, 1.5; half uniform:
+    # 1.0625, 0.6875, 1.25 (mean 1 already).
+    w = line_weights("page_tokens", page, tokens)
+    np.testing.assert_allclose(w, [1.0625, 0.6875, 1.25])
+    assert line_weights("none", page, tokens) is None
+    with pytest.raises(ConfigError, match="weighting"):
+        line_weights("by_length", page, tokens)
+
+
+def test_weighting_changes_the_fit():
+    X, y = _pages()
+    plain = build_pipeline("logreg", stack={"stages": 1, "threshold": 0.5}).fit(X, y)
+    weighted = build_pipeline(
+        "logreg", stack={"stages": 1, "threshold": 0.5, "weighting": "page_tokens"}
+    ).fit(X, y)
+    a = plain.predict_proba(X)[:, 1]
+    b = weighted.predict_proba(X)[:, 1]
+    assert not np.allclose(a, b)

@@ -150,6 +150,9 @@ class ModelConfig:
     cv: int = 3
     # "auto": chosen on out-of-fold predictions of the training split; or a number in [0, 1].
     threshold: str = "auto"
+    # Training weights of the lines: "page_tokens" (pages weigh alike, lines by their tokens, as
+    # the page F1 counts them) or "none".
+    weighting: str = "page_tokens"
 
 
 @dataclass

@@ -143,6 +143,7 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         windows: Sequence[int] = (2, 5, 15),
         threshold: float | str = "auto",
         random_state: int = 0,
+        weighting: str = "none",
     ) -> None:
         self.estimator = estimator
         self.stages = stages
@@ -151,6 +152,7 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         self.windows = windows
         self.threshold = threshold
         self.random_state = random_state
+        self.weighting = weighting
 
     def _split(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         X = np.asarray(X)
@@ -170,11 +172,12 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         current = feats
         self.stages_ = []
         oof = None
+        weight = line_weights(self.weighting, page, np.expm1(feats[:, 1]))
         for stage in range(self.stages):
             est = clone(base)
             if need_oof and (stage < self.stages - 1 or self.threshold == "auto"):
-                oof = self._oof(est, current, y, groups)
-            est.fit(current, y)
+                oof = self._oof(est, current, y, groups, weight)
+            _fit(est, current, y, weight)
             self.stages_.append(est)
             if stage < self.stages - 1:
                 current = np.hstack(
@@ -189,13 +192,19 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _oof(
-        self, est: BaseEstimator, X: np.ndarray, y: np.ndarray, groups: np.ndarray
+        self,
+        est: BaseEstimator,
+        X: np.ndarray,
+        y: np.ndarray,
+        groups: np.ndarray,
+        weight: np.ndarray | None = None,
     ) -> np.ndarray:
         oof = np.zeros(len(y))
         n_groups = len(np.unique(groups))
         folds = GroupKFold(n_splits=min(self.cv, n_groups))
         for train_idx, test_idx in folds.split(X, y, groups):
-            model = clone(est).fit(X[train_idx], y[train_idx])
+            w = None if weight is None else weight[train_idx]
+            model = _fit(clone(est), X[train_idx], y[train_idx], w)
             oof[test_idx] = model.predict_proba(X[test_idx])[:, 1]
         return oof
 
@@ -216,6 +225,33 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: np.ndarray, threshold: float | None = None) -> np.ndarray:
         t = self.threshold_ if threshold is None else threshold
         return (self.predict_proba(X)[:, 1] >= t).astype(np.int64)
+
+
+def _fit(est: BaseEstimator, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None) -> Any:
+    """``est.fit`` with sample weights (given to a pipeline's final step) when there are any."""
+    if weight is None:
+        return est.fit(X, y)
+    if isinstance(est, Pipeline):
+        return est.fit(X, y, **{f"{est.steps[-1][0]}__sample_weight": weight})
+    return est.fit(X, y, sample_weight=weight)
+
+
+def line_weights(weighting: str, page: np.ndarray, tokens: np.ndarray) -> np.ndarray | None:
+    """Training weights of the lines: ``none`` (every line alike) or ``page_tokens``.
+
+    ``page_tokens`` gives each page the same total weight, shared among its lines by their
+    tokens, which is how the mean per-page token F1 counts them; half of every weight stays
+    uniform so that short lines (menus, bylines) still teach the model. Mean weight 1.
+    """
+    if weighting == "none":
+        return None
+    if weighting != "page_tokens":
+        raise ConfigError(f"unknown weighting {weighting!r}; use 'none' or 'page_tokens'")
+    _, inverse = np.unique(page, return_inverse=True)
+    page_tok = np.bincount(inverse, weights=tokens)[inverse]
+    share = np.where(page_tok > 0, tokens / np.maximum(page_tok, 1e-9), 0.0)
+    w = 0.5 * share * len(tokens) / max(int(inverse.max()) + 1, 1) + 0.5
+    return w / w.mean()
 
 
 def choose_threshold(

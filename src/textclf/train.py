@@ -1,6 +1,6 @@
 """``make train``: train the content/boilerplate model (and the topic model), tracked in MLflow.
 
-python -m textclf.train                          # default: hgb, 2 stacking stages
+python -m textclf.train                          # default: hgb, one stage
 python -m textclf.train model=logreg             # another estimator from the registry
 python -m textclf.train -m model=logreg,hgb      # a sweep; compare the runs in `make ui`
 python -m textclf.train experiment=stack2        # an experiment overlay (conf/experiment/)
@@ -80,6 +80,7 @@ def train_boilerplate(
             "cv": cfg.model.cv,
             "threshold": _threshold(cfg.model.threshold),
             "random_state": cfg.seed,
+            "weighting": cfg.model.weighting,
         },
     )
     name = run_name(cfg)
