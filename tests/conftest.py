@@ -6,13 +6,23 @@ Prediction tests: a tiny content/boilerplate model trained on the hand-written p
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+# Tests never read or write the project's own MLflow store (its champions would leak into them,
+# e.g. `load(path)` attaching the project's topic champion): an empty store of the session's own,
+# unless a test sets another. The process's environment is the test session's only.
+_SESSION_STORE = Path(tempfile.mkdtemp(prefix="textclf-tests-mlflow-")) / "mlflow.db"
+os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{_SESSION_STORE}"
+atexit.register(shutil.rmtree, _SESSION_STORE.parent, ignore_errors=True)
+os.environ.pop("TEXTCLF_MODEL_URI", None)
 
 PREDICT_FIXTURES = Path(__file__).parent / "fixtures" / "predict"
 
