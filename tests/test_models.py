@@ -102,3 +102,18 @@ def test_weighting_changes_the_fit():
     a = plain.predict_proba(X)[:, 1]
     b = weighted.predict_proba(X)[:, 1]
     assert not np.allclose(a, b)
+
+
+@pytest.mark.parametrize("name", ["hgb", "logreg", "random_forest"])
+def test_training_is_reproducible(name):
+    X, y = _pages()
+    params = {"n_estimators": 10} if name == "random_forest" else {}
+    stack = {"stages": 2, "cv": 3, "random_state": 7}
+    runs = [build_pipeline(name, params, stack=stack).fit(X, y) for _ in range(2)]
+    np.testing.assert_array_equal(runs[0].predict_proba(X), runs[1].predict_proba(X))
+    assert (
+        runs[0][-1]
+        .stages_[0]
+        .get_params()["random_state" if name != "logreg" else "logisticregression__random_state"]
+        == 7
+    )

@@ -28,13 +28,13 @@ __all__ = ["ESTIMATORS", "StackedLineClassifier", "build_pipeline", "make_estima
 
 
 def _logreg(**params: Any) -> BaseEstimator:
-    params = {"max_iter": 2000, "C": 1.0, **params}
+    params = {"max_iter": 2000, "C": 1.0, "random_state": 0, **params}
     return make_pipeline(StandardScaler(), LogisticRegression(**params))
 
 
 def _linear_svm(**params: Any) -> BaseEstimator:
     cv = params.pop("calibration_cv", 3)
-    params = {"C": 0.5, "max_iter": 5000, **params}
+    params = {"C": 0.5, "max_iter": 5000, "random_state": 0, **params}
     return make_pipeline(
         StandardScaler(), CalibratedClassifierCV(LinearSVC(**params), cv=cv, method="sigmoid")
     )
@@ -46,13 +46,14 @@ def _hgb(**params: Any) -> BaseEstimator:
         "learning_rate": 0.2,
         "max_leaf_nodes": 31,
         "early_stopping": False,
+        "random_state": 0,
         **params,
     }
     return HistGradientBoostingClassifier(**params)
 
 
 def _random_forest(**params: Any) -> BaseEstimator:
-    params = {"n_estimators": 200, "min_samples_leaf": 3, "n_jobs": -1, **params}
+    params = {"n_estimators": 200, "min_samples_leaf": 3, "n_jobs": -1, "random_state": 0, **params}
     return RandomForestClassifier(**params)
 
 
@@ -167,7 +168,15 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         page, feats = self._split(X)
         groups = page if groups is None else np.asarray(groups)
         self.classes_ = np.array([0, 1])
-        base = self.estimator if self.estimator is not None else make_estimator("hgb")
+        base = clone(self.estimator if self.estimator is not None else make_estimator("hgb"))
+        # Every random_state of the estimator (and of its steps) follows ours: reproducible runs.
+        base.set_params(
+            **{
+                key: self.random_state
+                for key in base.get_params(deep=True)
+                if key == "random_state" or key.endswith("__random_state")
+            }
+        )
         need_oof = self.stages > 1 or self.threshold == "auto"
         current = feats
         self.stages_ = []
