@@ -47,3 +47,22 @@ def test_unknown_key_is_a_config_error():
     dcfg_dict["modle"] = {"name": "hgb"}
     with pytest.raises(ConfigError, match="modle"):
         to_config(dcfg_dict, TrainConfig)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [("model.weighting=by_length", "model.weighting"), ("model.threshold=1.5", "model.threshold")],
+)
+def test_bad_model_settings_fail_before_any_data_is_read(tmp_path, override, message):
+    from textclf.train import train_boilerplate
+
+    cfg = to_config(_compose("train", [override]), TrainConfig)
+    cfg.paths.dataset_dir = str(tmp_path / "no-dataset-here")
+    with pytest.raises(ConfigError, match=message):
+        train_boilerplate(cfg)
+
+
+def test_every_model_config_weights_its_lines_like_the_metric():
+    for model in sorted(p.stem for p in (CONF / "model").glob("*.yaml")):
+        cfg = to_config(_compose("train", [f"model={model}"]), TrainConfig)
+        assert cfg.model.weighting == "page_tokens"

@@ -24,7 +24,17 @@ from sklearn.svm import LinearSVC
 from textclf.errors import ConfigError
 from textclf.features import PAGE_COLUMN, LineFeaturizer, page_cumsum
 
-__all__ = ["ESTIMATORS", "StackedLineClassifier", "build_pipeline", "make_estimator"]
+__all__ = [
+    "ESTIMATORS",
+    "WEIGHTINGS",
+    "StackedLineClassifier",
+    "build_pipeline",
+    "line_weights",
+    "make_estimator",
+]
+
+#: The ways of weighting training lines (see :func:`line_weights`).
+WEIGHTINGS = ("none", "page_tokens")
 
 
 def _logreg(**params: Any) -> BaseEstimator:
@@ -254,8 +264,8 @@ def line_weights(weighting: str, page: np.ndarray, tokens: np.ndarray) -> np.nda
     """
     if weighting == "none":
         return None
-    if weighting != "page_tokens":
-        raise ConfigError(f"unknown weighting {weighting!r}; use 'none' or 'page_tokens'")
+    if weighting not in WEIGHTINGS:
+        raise ConfigError(f"unknown weighting {weighting!r}; valid: {', '.join(WEIGHTINGS)}")
     _, inverse = np.unique(page, return_inverse=True)
     page_tok = np.bincount(inverse, weights=tokens)[inverse]
     share = np.where(page_tok > 0, tokens / np.maximum(page_tok, 1e-9), 0.0)

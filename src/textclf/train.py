@@ -24,7 +24,7 @@ from textclf.config import TrainConfig, exit_on_error, to_config
 from textclf.dataset import load_dataset
 from textclf.errors import ConfigError
 from textclf.features import LINE_COLUMNS
-from textclf.models import build_pipeline
+from textclf.models import WEIGHTINGS, build_pipeline
 from textclf.scoring import score_split
 from textclf.serialization import trusted_types
 
@@ -66,6 +66,11 @@ def train_boilerplate(
     cfg: TrainConfig, *, config_dict: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Fit the pipeline on ``cfg.fit_splits``, score ``cfg.eval_splits``, log and register it."""
+    threshold = _threshold(cfg.model.threshold)
+    if cfg.model.weighting not in WEIGHTINGS:
+        raise ConfigError(
+            f"model.weighting must be one of {', '.join(WEIGHTINGS)}, got {cfg.model.weighting!r}"
+        )
     lines, pages = load_dataset(Path(cfg.paths.dataset_dir))
     fingerprint = _fingerprint(Path(cfg.paths.dataset_dir))
     train_df = _frame(lines, cfg.fit_splits)
@@ -78,7 +83,7 @@ def train_boilerplate(
         stack={
             "stages": cfg.model.stages,
             "cv": cfg.model.cv,
-            "threshold": _threshold(cfg.model.threshold),
+            "threshold": threshold,
             "random_state": cfg.seed,
             "weighting": cfg.model.weighting,
         },
