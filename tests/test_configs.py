@@ -51,7 +51,11 @@ def test_unknown_key_is_a_config_error():
 
 @pytest.mark.parametrize(
     ("override", "message"),
-    [("model.weighting=by_length", "model.weighting"), ("model.threshold=1.5", "model.threshold")],
+    [
+        ("model.weighting=by_length", "model.weighting"),
+        ("model.threshold=1.5", "model.threshold"),
+        ("model.relative=often", "model.relative"),
+    ],
 )
 def test_bad_model_settings_fail_before_any_data_is_read(tmp_path, override, message):
     from textclf.train import train_boilerplate

@@ -8,7 +8,9 @@ from textclf.models import (
     ESTIMATORS,
     StackedLineClassifier,
     build_pipeline,
+    choose_decision,
     choose_threshold,
+    content_mask,
     line_weights,
     make_estimator,
 )
@@ -117,3 +119,35 @@ def test_training_is_reproducible(name):
         .get_params()["random_state" if name != "logreg" else "logisticregression__random_state"]
         == 7
     )
+
+
+def test_content_mask_is_threshold_and_share_of_the_page_best():
+    proba = np.array([0.95, 0.35, 0.2, 0.35])
+    page = np.array([0, 0, 0, 1])
+    # page 0: cut max(0.3, 0.4 * 0.95 = 0.38); page 1: cut max(0.3, 0.4 * 0.35 = 0.14)
+    assert content_mask(proba, page, 0.3, 0.4).tolist() == [True, False, False, True]
+    assert content_mask(proba, page, 0.3).tolist() == [True, True, False, True]
+
+
+def test_choose_decision_uses_the_relative_part_when_it_helps():
+    # Page 0: a sure article line and a middling teaser; page 1: only middling content.
+    proba = np.array([0.95, 0.35, 0.35, 0.1])
+    y = np.array([1, 0, 1, 0])
+    page = np.array([0, 0, 1, 1])
+    tokens = np.full(4, 10.0)
+    # threshold 0.3 alone keeps the teaser (page F1 2/3 and 1); adding 0.4 x the page's best
+    # drops it and keeps page 1's content (1 and 1). Threshold 0.5 loses page 1's content.
+    pair = choose_decision(proba, y, page, tokens, grid=[0.3, 0.5], relative_grid=[0.0, 0.4])
+    assert pair == (0.3, 0.4)
+    assert choose_threshold(proba, y, page, tokens, grid=[0.3, 0.5]) == 0.3
+
+
+def test_relative_auto_is_learned_and_a_number_is_kept():
+    X, y = _pages()
+    auto = build_pipeline("logreg", stack={"stages": 1, "relative": "auto"}).fit(X, y)
+    assert 0.0 <= auto[-1].relative_threshold_ <= 1.0
+    fixed = build_pipeline("logreg", stack={"stages": 1, "threshold": 0.4, "relative": 0.5})
+    fixed.fit(X, y)
+    assert (fixed[-1].threshold_, fixed[-1].relative_threshold_) == (0.4, 0.5)
+    with pytest.raises(ConfigError, match="relative"):
+        build_pipeline("logreg", stack={"stages": 1, "relative": 2}).fit(X, y)

@@ -247,7 +247,7 @@ def test_results_are_frozen_and_serializable(tiny_classifier: Classifier) -> Non
     with pytest.raises(dataclasses.FrozenInstanceError):
         page.threshold = 0.1  # type: ignore[misc]
     data = json.loads(json.dumps(page.to_dict()))
-    assert set(data) == {"lines", "content", "threshold"}
+    assert set(data) == {"lines", "content", "threshold", "relative_threshold"}
     assert data["lines"][1] == {
         "text": "The story.",
         "label": page.lines[1].label,
@@ -546,3 +546,31 @@ def test_load_reports_missing_registry_models(
     no_model_env.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/empty.db")
     with pytest.raises(ModelNotFoundError, match="make train"):
         load()
+
+
+def test_relative_threshold_keeps_only_lines_near_the_pages_best(tiny_pipeline: Any) -> None:
+    import copy
+
+    pipeline = copy.deepcopy(tiny_pipeline)
+    pipeline[-1].relative_threshold_ = 1.0  # only the page's most probable line(s) can be content
+    strict = Classifier(pipeline, source="strict copy")
+    assert strict.relative_threshold == 1.0
+    text = (
+        "Home | News | Sport\n\nThe river rose overnight and flooded the lower town.\n\n"
+        "Rescue teams worked through the night to reach the families on the hill."
+    )
+    page = strict.predict_page(text, threshold=0.0)
+    best = max(x.probability for x in page)
+    assert [x.is_content for x in page] == [x.probability >= best for x in page]
+    assert sum(x.is_content for x in page) < len(page)  # threshold 0 alone would keep them all
+    assert page.relative_threshold == 1.0 and page.to_dict()["relative_threshold"] == 1.0
+
+
+@pytest.mark.parametrize("bad", [1.5, -0.1, "0.4", True])
+def test_a_model_with_a_bad_relative_threshold_is_refused(tiny_pipeline: Any, bad: Any) -> None:
+    import copy
+
+    pipeline = copy.deepcopy(tiny_pipeline)
+    pipeline[-1].relative_threshold_ = bad
+    with pytest.raises(ModelError, match="relative_threshold_"):
+        Classifier(pipeline, source="bad copy")

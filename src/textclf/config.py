@@ -153,6 +153,9 @@ class ModelConfig:
     # Training weights of the lines: "page_tokens" (pages weigh alike, lines by their tokens, as
     # the page F1 counts them) or "none".
     weighting: str = "page_tokens"
+    # Page-relative decision: a line must also reach this share of its page's highest content
+    # probability. "auto": chosen with the threshold on out-of-fold predictions; 0 turns it off.
+    relative: str = "auto"
 
 
 @dataclass

@@ -25,6 +25,7 @@ from textclf.config import EvaluateConfig, exit_on_error, to_config
 from textclf.dataset import load_dataset
 from textclf.errors import ConfigError, ModelNotFoundError
 from textclf.features import LINE_COLUMNS
+from textclf.models import content_mask
 from textclf.reporting import markdown_table
 from textclf.scoring import score_split
 
@@ -74,6 +75,7 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
     version = tracking.model_version_of(model_uri, uri)
     pipe = load_pipeline(model_uri, uri)
     threshold = float(pipe[-1].threshold_)
+    relative = float(getattr(pipe[-1], "relative_threshold_", 0.0))
     lines, pages = load_dataset(Path(cfg.paths.dataset_dir))
     rows: list[dict[str, Any]] = []
     metrics: dict[str, float] = {}
@@ -86,7 +88,12 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
     tags = {"task": "boilerplate", "model_uri": model_uri, "model_version": str(version or "")}
     with tracking.start_run(cfg.mlflow.experiment + "-eval", run_name, uri, tags=tags) as run:
         tracking.log_params(
-            {"model_uri": model_uri, "model_version": version or "", "threshold": threshold}
+            {
+                "model_uri": model_uri,
+                "model_version": version or "",
+                "threshold": threshold,
+                "relative_threshold": relative,
+            }
         )
         for split in cfg.splits:
             if split not in lines:
@@ -99,7 +106,8 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
             start = time.perf_counter()
             proba = pipe.predict_proba(df[MODEL_INPUT])[:, 1]
             seconds = time.perf_counter() - start
-            keep = (proba >= threshold).astype(np.int8)
+            keep = content_mask(proba, df["page_id"].to_numpy(), threshold, relative)
+            keep = keep.astype(np.int8)
             scores = score_split(df.to_dict("list"), pg, keep)
             scores["lines_per_second"] = len(df) / max(seconds, 1e-9)
             metrics.update({f"{split}/{k}": v for k, v in scores.items()})
@@ -115,7 +123,8 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
         table = markdown_table(rows, SUMMARY_COLUMNS)
         per_type = _per_type_table(rows)
         summary = (
-            f"# Evaluation of {model_uri} (version {version or '-'}, threshold {threshold:.3f})\n\n"
+            f"# Evaluation of {model_uri} (version {version or '-'}, threshold {threshold:.3f}, "
+            f"relative {relative:.2f})\n\n"
             + table
             + "\n## textclf page F1 per page type\n\n"
             + per_type

@@ -155,6 +155,7 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         threshold: float | str = "auto",
         random_state: int = 0,
         weighting: str = "none",
+        relative: float | str = 0.0,
     ) -> None:
         self.estimator = estimator
         self.stages = stages
@@ -164,6 +165,7 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         self.threshold = threshold
         self.random_state = random_state
         self.weighting = weighting
+        self.relative = relative
 
     def _split(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         X = np.asarray(X)
@@ -187,14 +189,16 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
                 if key == "random_state" or key.endswith("__random_state")
             }
         )
-        need_oof = self.stages > 1 or self.threshold == "auto"
+        relative = _relative(self.relative)
+        decide_oof = self.threshold == "auto" or relative == "auto"
+        need_oof = self.stages > 1 or decide_oof
         current = feats
         self.stages_ = []
         oof = None
         weight = line_weights(self.weighting, page, np.expm1(feats[:, 1]))
         for stage in range(self.stages):
             est = clone(base)
-            if need_oof and (stage < self.stages - 1 or self.threshold == "auto"):
+            if need_oof and (stage < self.stages - 1 or decide_oof):
                 oof = self._oof(est, current, y, groups, weight)
             _fit(est, current, y, weight)
             self.stages_.append(est)
@@ -202,11 +206,15 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
                 current = np.hstack(
                     [feats, probability_context(oof, page, self.offsets, self.windows)]
                 )
-        if self.threshold == "auto":
-            tokens = np.expm1(feats[:, 1])  # log_tokens is the second base feature
-            self.threshold_ = choose_threshold(oof, y, page, tokens)
+        tokens = np.expm1(feats[:, 1])  # log_tokens is the second base feature
+        thresholds = None if self.threshold == "auto" else [float(self.threshold)]
+        relatives = None if relative == "auto" else [float(relative)]
+        if thresholds is not None and relatives is not None:
+            self.threshold_, self.relative_threshold_ = thresholds[0], relatives[0]
         else:
-            self.threshold_ = float(self.threshold)
+            self.threshold_, self.relative_threshold_ = choose_decision(
+                oof, y, page, tokens, grid=thresholds, relative_grid=relatives
+            )
         self.n_features_in_ = np.asarray(X).shape[1]
         return self
 
@@ -243,7 +251,10 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: np.ndarray, threshold: float | None = None) -> np.ndarray:
         t = self.threshold_ if threshold is None else threshold
-        return (self.predict_proba(X)[:, 1] >= t).astype(np.int64)
+        page, _ = self._split(X)
+        proba = self.predict_proba(X)[:, 1]
+        relative = getattr(self, "relative_threshold_", 0.0)
+        return content_mask(proba, page, t, relative).astype(np.int64)
 
 
 def _fit(est: BaseEstimator, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None) -> Any:
@@ -273,6 +284,82 @@ def line_weights(weighting: str, page: np.ndarray, tokens: np.ndarray) -> np.nda
     return w / w.mean()
 
 
+def _relative(value: float | str) -> float | str:
+    if value == "auto":
+        return "auto"
+    try:
+        r = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"relative must be 'auto' or a number, got {value!r}") from None
+    if not 0.0 <= r <= 1.0:
+        raise ConfigError(f"relative must be in [0, 1], got {r}")
+    return r
+
+
+def page_max(proba: np.ndarray, page: np.ndarray) -> np.ndarray:
+    """Each line's page's highest probability."""
+    proba = np.asarray(proba, dtype=float)
+    if len(proba) == 0:
+        return proba
+    _, inverse = np.unique(page, return_inverse=True)
+    top = np.full(int(inverse.max()) + 1, -np.inf)
+    np.maximum.at(top, inverse, proba)
+    return top[inverse]
+
+
+def content_mask(
+    proba: np.ndarray, page: np.ndarray, threshold: float, relative: float = 0.0
+) -> np.ndarray:
+    """The decision: a line is content when its probability is >= ``threshold`` and >=
+    ``relative`` times the highest probability on its page.
+
+    The relative part drops the middling lines of a page whose main text the model is sure of
+    (teasers under an article) and leaves pages where no line stands out alone.
+
+    >>> content_mask(np.array([0.95, 0.35, 0.2, 0.35]), np.array([0, 0, 0, 1]), 0.3, 0.4)
+    array([ True, False, False,  True])
+    """
+    proba = np.asarray(proba, dtype=float)
+    keep = proba >= threshold
+    if relative > 0:
+        keep &= proba >= relative * page_max(proba, page)
+    return keep
+
+
+def choose_decision(
+    proba: np.ndarray,
+    y: np.ndarray,
+    page: np.ndarray,
+    tokens: np.ndarray,
+    grid: Sequence[float] | None = None,
+    relative_grid: Sequence[float] | None = None,
+) -> tuple[float, float]:
+    """The (threshold, relative) pair of :func:`content_mask` maximising the mean over pages of
+    the token-weighted F1 of the content lines."""
+    grid = np.arange(0.05, 0.96, 0.025) if grid is None else np.asarray(grid)
+    relative_grid = (
+        np.array([0.0, 0.2, 0.3, 0.4, 0.5, 0.6])
+        if relative_grid is None
+        else np.asarray(relative_grid)
+    )
+    pages, inverse = np.unique(page, return_inverse=True)
+    gold_tok = np.bincount(inverse, weights=tokens * (y == 1), minlength=len(pages))
+    top = page_max(proba, page)
+    best, best_pair = -1.0, (0.5, 0.0)
+    for r in relative_grid:
+        above_relative = proba >= r * top
+        for t in grid:
+            keep = (proba >= t) & above_relative
+            pred_tok = np.bincount(inverse, weights=tokens * keep, minlength=len(pages))
+            tp = np.bincount(inverse, weights=tokens * keep * (y == 1), minlength=len(pages))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                f1 = np.where(pred_tok + gold_tok > 0, 2 * tp / (pred_tok + gold_tok), 1.0)
+            score = float(f1.mean())
+            if score > best + 1e-12:
+                best, best_pair = score, (float(t), float(r))
+    return best_pair
+
+
 def choose_threshold(
     proba: np.ndarray,
     y: np.ndarray,
@@ -280,21 +367,9 @@ def choose_threshold(
     tokens: np.ndarray,
     grid: Sequence[float] | None = None,
 ) -> float:
-    """The threshold maximising the mean over pages of token-weighted F1 of the content lines."""
-    grid = np.arange(0.05, 0.96, 0.025) if grid is None else np.asarray(grid)
-    pages, inverse = np.unique(page, return_inverse=True)
-    gold_tok = np.bincount(inverse, weights=tokens * (y == 1), minlength=len(pages))
-    best, best_t = -1.0, 0.5
-    for t in grid:
-        keep = proba >= t
-        pred_tok = np.bincount(inverse, weights=tokens * keep, minlength=len(pages))
-        tp = np.bincount(inverse, weights=tokens * keep * (y == 1), minlength=len(pages))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            f1 = np.where(pred_tok + gold_tok > 0, 2 * tp / (pred_tok + gold_tok), 1.0)
-        score = float(f1.mean())
-        if score > best:
-            best, best_t = score, float(t)
-    return best_t
+    """The threshold maximising the mean over pages of token-weighted F1 of the content lines
+    (no relative part)."""
+    return choose_decision(proba, y, page, tokens, grid=grid, relative_grid=[0.0])[0]
 
 
 def build_pipeline(

@@ -156,6 +156,8 @@ class PagePrediction:
     lines: tuple[LinePrediction, ...] = ()
     threshold: float = 0.5
     topics: tuple[str, ...] | None = None
+    #: A content line also reached this share of the page's highest probability (0: no such rule).
+    relative_threshold: float = 0.0
 
     @property
     def content(self) -> str:
@@ -174,11 +176,13 @@ class PagePrediction:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: ``lines`` (see :meth:`LinePrediction.to_dict`), ``content``,
-        ``threshold``, and ``topics`` (a list) when the page has topics (a topic model)."""
+        ``threshold``, ``relative_threshold``, and ``topics`` (a list) when the page has topics
+        (a topic model)."""
         out: dict[str, Any] = {
             "lines": [line.to_dict() for line in self.lines],
             "content": self.content,
             "threshold": self.threshold,
+            "relative_threshold": self.relative_threshold,
         }
         if self.topics is not None:
             out["topics"] = list(self.topics)
@@ -224,6 +228,7 @@ class Classifier:
         "_max_page_lines",
         "_n_threads",
         "_pipeline",
+        "_relative",
         "_source",
         "_threadpools",
         "_threshold",
@@ -254,7 +259,7 @@ class Classifier:
                 f"the topic model ({type(topic_model).__name__}) has no predict_topics method"
             )
         self._source = str(source)
-        self._threshold = _check_pipeline(pipeline, self._source)
+        self._threshold, self._relative = _check_pipeline(pipeline, self._source)
         self._pipeline = pipeline
         self._topic_model = topic_model
         self._max_page_bytes = max_page_bytes
@@ -271,8 +276,16 @@ class Classifier:
     # ------------------------------------------------------------------ read-only attributes
     @property
     def threshold(self) -> float:
-        """The trained decision threshold: a line is content when its probability is >= it."""
+        """The trained decision threshold: a line is content when its probability is >= it (and
+        >= :attr:`relative_threshold` times the page's highest probability)."""
         return self._threshold
+
+    @property
+    def relative_threshold(self) -> float:
+        """The trained page-relative part of the decision: a content line's probability is also
+        >= this share of the highest probability on its page (0: no such rule). It drops the
+        middling lines (teasers, captions) of a page whose main text the model is sure of."""
+        return self._relative
 
     @property
     def pipeline(self) -> Any:
@@ -452,7 +465,7 @@ class Classifier:
     def _predict_batch(self, pages: list[list[Line]], threshold: float) -> list[PagePrediction]:
         """One featurizer and one model call for all the lines of ``pages``."""
         if not any(pages):
-            return [PagePrediction((), threshold) for _ in pages]
+            return [PagePrediction((), threshold, None, self._relative) for _ in pages]
         frame = self._frame(pages)
         if self._threadpools is None:
             proba = self._pipeline.predict_proba(frame)[:, 1]
@@ -473,12 +486,16 @@ class Classifier:
         i = 0
         for page in pages:
             preds = []
+            top = max(probabilities[i : i + len(page)], default=0.0)
+            cut = max(threshold, self._relative * top)
             for line in page:
                 p = probabilities[i]
-                label: Label = "content" if p >= threshold else "boilerplate"
+                label: Label = "content" if p >= cut else "boilerplate"
                 preds.append(LinePrediction(line.text, label, p, topics[i]))
                 i += 1
-            out.append(PagePrediction(tuple(preds), threshold, self._page_topics(preds)))
+            out.append(
+                PagePrediction(tuple(preds), threshold, self._page_topics(preds), self._relative)
+            )
         return out
 
     def _page_topics(self, preds: list[LinePrediction]) -> tuple[str, ...] | None:
@@ -508,8 +525,9 @@ def _utf8_size(text: str, limit: int) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def _check_pipeline(model: Any, source: str) -> float:
-    """Check ``model`` is a fitted content/boilerplate pipeline; return its threshold."""
+def _check_pipeline(model: Any, source: str) -> tuple[float, float]:
+    """Check ``model`` is a fitted content/boilerplate pipeline; return its threshold and its
+    relative threshold (0 for models trained without one)."""
     from textclf.features import LineFeaturizer
 
     where = f" {source}" if source else ""
@@ -531,7 +549,16 @@ def _check_pipeline(model: Any, source: str) -> float:
         raise ModelError(f"model{where} has a non-numeric threshold_ {threshold!r}")
     if not 0.0 <= float(threshold) <= 1.0:
         raise ModelError(f"model{where} has threshold_ {threshold!r}, outside [0, 1]")
-    return float(threshold)
+    relative = getattr(last, "relative_threshold_", 0.0)
+    if (
+        isinstance(relative, bool)
+        or not isinstance(relative, numbers.Real)
+        or not 0.0 <= float(relative) <= 1.0
+    ):
+        raise ModelError(
+            f"model{where} has relative_threshold_ {relative!r}, not a number in [0, 1]"
+        )
+    return float(threshold), float(relative)
 
 
 def _smoke_test(clf: Classifier) -> None:

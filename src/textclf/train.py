@@ -24,7 +24,7 @@ from textclf.config import TrainConfig, exit_on_error, to_config
 from textclf.dataset import load_dataset
 from textclf.errors import ConfigError
 from textclf.features import LINE_COLUMNS
-from textclf.models import WEIGHTINGS, build_pipeline
+from textclf.models import WEIGHTINGS, build_pipeline, content_mask
 from textclf.scoring import score_split
 from textclf.serialization import trusted_types
 
@@ -62,11 +62,24 @@ def _threshold(value: str) -> str | float:
     return t
 
 
+def _relative(value: str) -> str | float:
+    if value == "auto":
+        return "auto"
+    try:
+        r = float(value)
+    except ValueError:
+        raise ConfigError(f"model.relative must be 'auto' or a number, got {value!r}") from None
+    if not 0.0 <= r <= 1.0:
+        raise ConfigError(f"model.relative must be in [0, 1], got {r}")
+    return r
+
+
 def train_boilerplate(
     cfg: TrainConfig, *, config_dict: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Fit the pipeline on ``cfg.fit_splits``, score ``cfg.eval_splits``, log and register it."""
     threshold = _threshold(cfg.model.threshold)
+    relative = _relative(cfg.model.relative)
     if cfg.model.weighting not in WEIGHTINGS:
         raise ConfigError(
             f"model.weighting must be one of {', '.join(WEIGHTINGS)}, got {cfg.model.weighting!r}"
@@ -86,6 +99,7 @@ def train_boilerplate(
             "threshold": threshold,
             "random_state": cfg.seed,
             "weighting": cfg.model.weighting,
+            "relative": relative,
         },
     )
     name = run_name(cfg)
@@ -110,24 +124,29 @@ def train_boilerplate(
         )
         fit_seconds = time.perf_counter() - start
         threshold = float(pipe[-1].threshold_)
+        relative_threshold = float(pipe[-1].relative_threshold_)
         metrics: dict[str, float] = {
             "fit_seconds": fit_seconds,
             "threshold": threshold,
+            "relative_threshold": relative_threshold,
             "train_lines": float(len(train_df)),
         }
         log.info(
-            "%s: fitted on %d lines in %.1f s (threshold %.3f)",
+            "%s: fitted on %d lines in %.1f s (threshold %.3f, relative %.2f)",
             name,
             len(train_df),
             fit_seconds,
             threshold,
+            relative_threshold,
         )
         for split in cfg.eval_splits:
             df = _frame(lines, [split])
             start = time.perf_counter()
             proba = pipe.predict_proba(df[MODEL_INPUT])[:, 1]
             seconds = time.perf_counter() - start
-            keep = (proba >= threshold).astype(np.int8)
+            keep = content_mask(
+                proba, df["page_id"].to_numpy(), threshold, relative_threshold
+            ).astype(np.int8)
             scores = score_split(df.to_dict("list"), pages[split].to_dict(), keep)
             scores["lines_per_second"] = len(df) / max(seconds, 1e-9)
             metrics.update({f"{split}/{k}": v for k, v in scores.items()})
