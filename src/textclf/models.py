@@ -29,8 +29,12 @@ __all__ = [
     "WEIGHTINGS",
     "StackedLineClassifier",
     "build_pipeline",
+    "choose_decision",
+    "choose_threshold",
+    "content_mask",
     "line_weights",
     "make_estimator",
+    "page_max",
 ]
 
 #: The ways of weighting training lines (see :func:`line_weights`).
