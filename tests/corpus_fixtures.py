@@ -9,6 +9,7 @@ import gzip
 import json
 import random
 from pathlib import Path
+from types import SimpleNamespace
 
 NAV = ["Home", "World", "Business", "Sports", "Health", "Contact us", "Log in"]
 FOOTER = [
@@ -117,3 +118,14 @@ def build_tiny_dataset(root: Path, seeds_dir: Path) -> Path:
         progress=False,
     )
     return result.path
+
+
+#: The topic-training recipe (the ``topic_model`` config fields build_training_set reads) that
+#: the topic tests train with: smoothing, keyword masking of every rule positive, keyword lines.
+TOPIC_RECIPE = SimpleNamespace(
+    smooth_min_share=0.3,
+    smooth_min_lines=2,
+    smooth_min_words=4,
+    keyword_masking=1.0,
+    keyword_lines=True,
+)

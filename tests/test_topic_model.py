@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from corpus_fixtures import TOPIC_RECIPE
 from textclf.errors import InputError, ModelError
 from textclf.topic_model import (
     TRUSTED_TYPES,
@@ -82,13 +82,7 @@ def frame() -> pd.DataFrame:
     return _pages()
 
 
-RECIPE = SimpleNamespace(
-    smooth_min_share=0.3,
-    smooth_min_lines=2,
-    smooth_min_words=4,
-    keyword_masking=1.0,
-    keyword_lines=True,
-)
+RECIPE = TOPIC_RECIPE
 
 
 def _weak(frame: pd.DataFrame) -> pd.DataFrame:

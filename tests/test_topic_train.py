@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
 
-from corpus_fixtures import build_tiny_dataset
+from corpus_fixtures import TOPIC_RECIPE, build_tiny_dataset
 from textclf.errors import AnnotationError, ConfigError
 from textclf.topic_gold import (
     GoldEntry,
@@ -162,14 +161,7 @@ def test_build_training_set(lines: Any) -> None:
     taxonomy = taxonomy_data(topics)
     names = list(taxonomy)
     frame = lines["train"].to_pandas()
-    recipe = SimpleNamespace(
-        smooth_min_share=0.3,
-        smooth_min_lines=2,
-        smooth_min_words=4,
-        keyword_masking=1.0,
-        keyword_lines=True,
-    )
-    train, targets, stats = build_training_set(frame, names, taxonomy, recipe)
+    train, targets, stats = build_training_set(frame, names, taxonomy, TOPIC_RECIPE)
     assert len(train) == len(targets) and targets.shape[1] == len(names)
     assert stats["smoothed_positives"] >= stats["rule_positives"] > 0
     n_keywords = sum(len(t["keywords"]) + len(t["cased"]) for t in taxonomy.values())

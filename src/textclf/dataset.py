@@ -23,6 +23,7 @@ from typing import Any
 from datasets import Dataset, DatasetDict, Features, List, Value, load_from_disk
 
 from textclf import __version__
+from textclf.corpora import SOURCES as CORPORA
 from textclf.errors import CorpusError
 from textclf.labels import AlignConfig, align_labels
 from textclf.pages import Page, read_seed_pages
@@ -197,7 +198,7 @@ def fingerprint(
     }
     if "seeds" in sources and seeds_dir.is_dir():
         parts["seeds"] = _hash_files([p for p in seeds_dir.iterdir() if p.is_file()], seeds_dir)
-    for name in ("wcxb", "scrapinghub"):
+    for name in CORPORA:
         if name in sources and (corpora_dir / name).is_dir():
             files = [p for p in (corpora_dir / name).rglob("*") if p.is_file()]
             parts[name] = _hash_files(files, corpora_dir)
@@ -240,10 +241,10 @@ def build_dataset(
     render = render or RenderOptions()
     align = align or AlignConfig()
     out_dir, seeds_dir, corpora_dir = Path(out_dir), Path(seeds_dir), Path(corpora_dir)
-    corpus_sources = [s for s in sources if s in ("wcxb", "scrapinghub")]
-    unknown = sorted(set(sources) - {"seeds", "wcxb", "scrapinghub"})
+    corpus_sources = [s for s in sources if s in CORPORA]
+    unknown = sorted(set(sources) - {"seeds", *CORPORA})
     if unknown:
-        raise CorpusError(f"unknown data source(s) {unknown}; valid: seeds, wcxb, scrapinghub")
+        raise CorpusError(f"unknown data source(s) {unknown}; valid: seeds, {', '.join(CORPORA)}")
     if corpus_sources:
         missing = [s for s in corpus_sources if not (corpora_dir / s).is_dir()]
         if missing:

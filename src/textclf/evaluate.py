@@ -108,14 +108,14 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
             seconds = time.perf_counter() - start
             keep = content_mask(proba, df["page_id"].to_numpy(), threshold, relative)
             keep = keep.astype(np.int8)
-            scores = score_split(df.to_dict("list"), pg, keep)
+            columns = df.to_dict("list")  # once per split: the model and every baseline use it
+            texts = columns["text"]
+            scores = score_split(columns, pg, keep)
             scores["lines_per_second"] = len(df) / max(seconds, 1e-9)
             metrics.update({f"{split}/{k}": v for k, v in scores.items()})
             rows.append({"system": "textclf", "split": split, **scores})
             for name in cfg.baselines:
-                b_scores = score_split(
-                    df.to_dict("list"), pg, get_baseline(name)(df["text"].tolist())
-                )
+                b_scores = score_split(columns, pg, get_baseline(name)(texts))
                 metrics.update({f"{split}/{name}/{k}": v for k, v in b_scores.items()})
                 rows.append({"system": name, "split": split, **b_scores})
             if split == "seeds":

@@ -28,7 +28,9 @@ __all__ = [
     "ESTIMATORS",
     "WEIGHTINGS",
     "StackedLineClassifier",
+    "auto_or_fraction",
     "build_pipeline",
+    "check_weighting",
     "choose_decision",
     "choose_threshold",
     "content_mask",
@@ -193,13 +195,14 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
                 if key == "random_state" or key.endswith("__random_state")
             }
         )
-        relative = _relative(self.relative)
+        relative = auto_or_fraction(self.relative, "relative")
         decide_oof = self.threshold == "auto" or relative == "auto"
         need_oof = self.stages > 1 or decide_oof
         current = feats
         self.stages_ = []
         oof = None
-        weight = line_weights(self.weighting, page, np.expm1(feats[:, 1]))
+        tokens = np.expm1(feats[:, 1])  # log_tokens is the second base feature
+        weight = line_weights(self.weighting, page, tokens)
         for stage in range(self.stages):
             est = clone(base)
             if need_oof and (stage < self.stages - 1 or decide_oof):
@@ -210,7 +213,6 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
                 current = np.hstack(
                     [feats, probability_context(oof, page, self.offsets, self.windows)]
                 )
-        tokens = np.expm1(feats[:, 1])  # log_tokens is the second base feature
         thresholds = None if self.threshold == "auto" else [float(self.threshold)]
         relatives = None if relative == "auto" else [float(relative)]
         if thresholds is not None and relatives is not None:
@@ -277,10 +279,8 @@ def line_weights(weighting: str, page: np.ndarray, tokens: np.ndarray) -> np.nda
     tokens, which is how the mean per-page token F1 counts them; half of every weight stays
     uniform so that short lines (menus, bylines) still teach the model. Mean weight 1.
     """
-    if weighting == "none":
+    if check_weighting(weighting) == "none":
         return None
-    if weighting not in WEIGHTINGS:
-        raise ConfigError(f"unknown weighting {weighting!r}; valid: {', '.join(WEIGHTINGS)}")
     _, inverse = np.unique(page, return_inverse=True)
     page_tok = np.bincount(inverse, weights=tokens)[inverse]
     share = np.where(page_tok > 0, tokens / np.maximum(page_tok, 1e-9), 0.0)
@@ -288,16 +288,24 @@ def line_weights(weighting: str, page: np.ndarray, tokens: np.ndarray) -> np.nda
     return w / w.mean()
 
 
-def _relative(value: float | str) -> float | str:
+def check_weighting(weighting: str, name: str = "weighting") -> str:
+    """``weighting`` when it is one of :data:`WEIGHTINGS`; else a ConfigError naming ``name``."""
+    if weighting not in WEIGHTINGS:
+        raise ConfigError(f"{name} must be one of {', '.join(WEIGHTINGS)}, got {weighting!r}")
+    return weighting
+
+
+def auto_or_fraction(value: float | str, name: str) -> float | str:
+    """``"auto"``, or ``value`` as a number in [0, 1]; else a ConfigError naming ``name``."""
     if value == "auto":
         return "auto"
     try:
-        r = float(value)
+        number = float(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"relative must be 'auto' or a number, got {value!r}") from None
-    if not 0.0 <= r <= 1.0:
-        raise ConfigError(f"relative must be in [0, 1], got {r}")
-    return r
+        raise ConfigError(f"{name} must be 'auto' or a number, got {value!r}") from None
+    if not 0.0 <= number <= 1.0:
+        raise ConfigError(f"{name} must be in [0, 1], got {number}")
+    return number
 
 
 def page_max(proba: np.ndarray, page: np.ndarray) -> np.ndarray:

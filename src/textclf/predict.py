@@ -464,6 +464,10 @@ class Classifier:
 
     def _predict_batch(self, pages: list[list[Line]], threshold: float) -> list[PagePrediction]:
         """One featurizer and one model call for all the lines of ``pages``."""
+        import numpy as np
+
+        from textclf.models import content_mask
+
         if not any(pages):
             return [PagePrediction((), threshold, None, self._relative) for _ in pages]
         frame = self._frame(pages)
@@ -472,7 +476,8 @@ class Classifier:
         else:  # the limit is per calling thread: concurrent callers do not interfere
             with self._threadpools.limit(limits=self._n_threads, user_api="openmp"):
                 proba = self._pipeline.predict_proba(frame)[:, 1]
-        probabilities = proba.clip(0.0, 1.0).tolist()
+        proba = proba.clip(0.0, 1.0)
+        probabilities = proba.tolist()
         topics: list[tuple[str, ...]] | list[None]
         if self._topic_model is not None:
             topics = [tuple(t) for t in self._topic_model.predict_topics(frame)]
@@ -482,16 +487,15 @@ class Classifier:
                 )
         else:
             topics = [None] * len(probabilities)
+        page_of_line = np.repeat(np.arange(len(pages)), [len(page) for page in pages])
+        content = content_mask(proba, page_of_line, threshold, self._relative).tolist()
         out: list[PagePrediction] = []
         i = 0
         for page in pages:
             preds = []
-            top = max(probabilities[i : i + len(page)], default=0.0)
-            cut = max(threshold, self._relative * top)
             for line in page:
-                p = probabilities[i]
-                label: Label = "content" if p >= cut else "boilerplate"
-                preds.append(LinePrediction(line.text, label, p, topics[i]))
+                label: Label = "content" if content[i] else "boilerplate"
+                preds.append(LinePrediction(line.text, label, probabilities[i], topics[i]))
                 i += 1
             out.append(
                 PagePrediction(tuple(preds), threshold, self._page_topics(preds), self._relative)

@@ -24,7 +24,7 @@ from textclf.config import TrainConfig, exit_on_error, to_config
 from textclf.dataset import load_dataset
 from textclf.errors import ConfigError
 from textclf.features import LINE_COLUMNS
-from textclf.models import WEIGHTINGS, build_pipeline, content_mask
+from textclf.models import auto_or_fraction, build_pipeline, check_weighting, content_mask
 from textclf.scoring import score_split
 from textclf.serialization import trusted_types
 
@@ -50,40 +50,14 @@ def _frame(lines: Any, splits: list[str]) -> pd.DataFrame:
     return frame[frame["label"] >= 0].reset_index(drop=True)
 
 
-def _threshold(value: str) -> str | float:
-    if value == "auto":
-        return "auto"
-    try:
-        t = float(value)
-    except ValueError:
-        raise ConfigError(f"model.threshold must be 'auto' or a number, got {value!r}") from None
-    if not 0.0 <= t <= 1.0:
-        raise ConfigError(f"model.threshold must be in [0, 1], got {t}")
-    return t
-
-
-def _relative(value: str) -> str | float:
-    if value == "auto":
-        return "auto"
-    try:
-        r = float(value)
-    except ValueError:
-        raise ConfigError(f"model.relative must be 'auto' or a number, got {value!r}") from None
-    if not 0.0 <= r <= 1.0:
-        raise ConfigError(f"model.relative must be in [0, 1], got {r}")
-    return r
-
-
 def train_boilerplate(
     cfg: TrainConfig, *, config_dict: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Fit the pipeline on ``cfg.fit_splits``, score ``cfg.eval_splits``, log and register it."""
-    threshold = _threshold(cfg.model.threshold)
-    relative = _relative(cfg.model.relative)
-    if cfg.model.weighting not in WEIGHTINGS:
-        raise ConfigError(
-            f"model.weighting must be one of {', '.join(WEIGHTINGS)}, got {cfg.model.weighting!r}"
-        )
+    # Bad settings fail here, before the dataset is read.
+    threshold = auto_or_fraction(cfg.model.threshold, "model.threshold")
+    relative = auto_or_fraction(cfg.model.relative, "model.relative")
+    check_weighting(cfg.model.weighting, "model.weighting")
     lines, pages = load_dataset(Path(cfg.paths.dataset_dir))
     fingerprint = _fingerprint(Path(cfg.paths.dataset_dir))
     train_df = _frame(lines, cfg.fit_splits)
