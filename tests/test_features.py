@@ -39,7 +39,7 @@ def test_one_row_per_line_and_named_columns():
 
 def test_repeat_features_mark_first_copy():
     X = _frame()
-    f = LineFeaturizer(corpus_frequency=False, text_model=False).fit(X)
+    f = LineFeaturizer(corpus_frequency=False, text_model=False, sections=False).fit(X)
     out = f.transform(X)
     names = list(f.get_feature_names_out())
     first = out[:, names.index("is_first_copy")]
@@ -50,7 +50,7 @@ def test_repeat_features_mark_first_copy():
 
 def test_neighbour_features_do_not_cross_pages():
     X = _frame()
-    f = LineFeaturizer(corpus_frequency=False, text_model=False).fit(X)
+    f = LineFeaturizer(corpus_frequency=False, text_model=False, sections=False).fit(X)
     out = f.transform(X)
     names = list(f.get_feature_names_out())
     assert out[6, names.index("n-1_missing")] == 1  # first line of page 2
@@ -88,11 +88,13 @@ def test_bad_inputs_are_named():
     X = _frame()
     scrambled = pd.concat([X.iloc[:2], X.iloc[6:], X.iloc[2:6]], ignore_index=True)
     with pytest.raises(InputError, match="contiguous"):
-        LineFeaturizer(corpus_frequency=False, text_model=False).fit(scrambled).transform(scrambled)
+        LineFeaturizer(corpus_frequency=False, text_model=False, sections=False).fit(
+            scrambled
+        ).transform(scrambled)
 
 
 def test_empty_table():
-    f = LineFeaturizer(corpus_frequency=False, text_model=False).fit(_frame())
+    f = LineFeaturizer(corpus_frequency=False, text_model=False, sections=False).fit(_frame())
     out = f.transform(lines_frame([]))
     assert out.shape == (0, len(f.get_feature_names_out()))
 
@@ -155,3 +157,71 @@ def test_distances_to_long_lines_match_the_reference_loops():
         got = _distances_to_long(long_line, starts, sizes, page)
         np.testing.assert_array_equal(got[0], want[0])
         np.testing.assert_array_equal(got[1], want[1])
+
+
+def _section_pages(n_sites: int):
+    pages, labels = [], []
+    for i in range(n_sites):
+        pages.append(
+            [
+                "Menu",
+                "The story",
+                f"The first paragraph of story {i} tells the reader what happened and why.",
+                f"The second paragraph of story {i} adds the details that the first one left out.",
+                "Related stories",
+                f"Teaser {i} a",
+                f"Teaser {i} b",
+            ]
+        )
+        labels += [0, 0, 1, 1, 0, 0, 0]
+    frame = lines_frame(pages, page_ids=[f"site{i}" for i in range(n_sites)])
+    return frame, np.array(labels)
+
+
+def test_section_markers_are_learned_and_leave_one_site_out_while_training():
+    X, y = _section_pages(3)
+    f = LineFeaturizer(corpus_frequency=False, text_model=False, min_pages=3)
+    train_out = f.fit_transform(X, y)
+    names = list(f.get_feature_names_out())
+    rate, known = names.index("section_rate"), names.index("section_known")
+    out = f.transform(X)
+    # Three sites hold "Related stories"; while training, a line sees only the other two.
+    assert out[4, known] == 1 and train_out[4, known] == 0
+    # Nothing but boilerplate follows it; content follows "The story".
+    assert out[4, rate] < f.sec_prior_ < out[1, rate]
+    # Long lines are never markers.
+    assert out[2, known] == 0
+
+
+def test_section_marker_distances():
+    X, y = _section_pages(3)
+    f = LineFeaturizer(corpus_frequency=False, text_model=False).fit(X, y)
+    names = list(f.get_feature_names_out())
+    out = f.transform(X)
+    prev_end, next_end = names.index("dist_prev_end_marker"), names.index("dist_next_end_marker")
+    # "Related stories" is an end marker, and so is the first teaser (boilerplate follows it).
+    assert out[4, names.index("section_rate")] < 0.5 * f.sec_prior_
+    np.testing.assert_allclose(out[5:7, prev_end], np.log1p([1, 1]))
+    np.testing.assert_allclose(out[2:4, next_end], np.log1p([2, 1]))
+    # No end marker before the story, and none crosses into the next page.
+    np.testing.assert_allclose(out[:5, prev_end], np.log1p(50))
+    np.testing.assert_allclose(out[7, prev_end], np.log1p(50))
+    # The nearest marker of any kind and its rate.
+    prev_rate, prev_dist = names.index("prev_marker_rate"), names.index("dist_prev_marker")
+    assert out[5, prev_rate] == pytest.approx(out[4, names.index("section_rate")])
+    assert out[5, prev_dist] == pytest.approx(np.log1p(1))
+
+
+def test_section_markers_need_labels():
+    X, _ = _section_pages(2)
+    with pytest.raises(InputError, match="sections=True needs labels"):
+        LineFeaturizer(text_model=False).fit(X)
+
+
+def test_a_featurizer_saved_before_section_markers_still_transforms():
+    X, y = _section_pages(3)
+    f = LineFeaturizer(sections=False).fit(X, y)
+    expected = f.transform(X)
+    del f.sections  # what a model file written before the parameter existed holds
+    np.testing.assert_array_equal(f.transform(X), expected)
+    assert len(f.get_feature_names_out()) == expected.shape[1]

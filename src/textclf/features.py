@@ -9,7 +9,10 @@ the rows of a page contiguous and in page order) and returns one row of numbers 
 * its place on the page: the text density around it, the distance to the nearest long paragraph,
   whether an earlier line has the same text (a headline versus its repeats in teasers);
 * how many training pages contain the same text, and how often such a line was content there
-  (learned at ``fit``; leave-one-page-out while training, so a line never counts itself).
+  (learned at ``fit``; leave-one-site-out while training, so a line never counts itself);
+* section markers: how much content follows the same short text on training pages ("Related
+  stories" and "Comments" open boilerplate), and how far the line is from the
+  nearest such markers before and after it (learned at ``fit``, leave-one-site-out too).
 
 Column 0 of the output is the page's index within the batch (:data:`PAGE_COLUMN`): the stacking
 stage uses it to find a line's neighbours; it is not a feature.
@@ -297,6 +300,10 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         pairs (out-of-fold, grouped by site, for the training lines).
     text_features : int
         Size of the hashing space of the text model.
+    sections : bool
+        Learn at ``fit`` which short lines open a run of boilerplate or of content (section
+        markers such as "Related stories" or "Comments"), and add the line's own marker rate and
+        its distances to the nearest markers before and after it on the page.
     """
 
     def __init__(
@@ -308,6 +315,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         min_pages: int = 2,
         text_model: bool = True,
         text_features: int = 2**18,
+        sections: bool = True,
     ) -> None:
         self.neighbours = neighbours
         self.blocks = blocks
@@ -316,10 +324,16 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         self.min_pages = min_pages
         self.text_model = text_model
         self.text_features = text_features
+        self.sections = sections
+
+    def _uses_sections(self) -> bool:
+        # Models saved before section markers existed have no such attribute (nor tables).
+        return bool(getattr(self, "sections", False))
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: pd.DataFrame, y: Sequence[int] | None = None) -> LineFeaturizer:
         self._fit_tables(X, y)
+        self._fit_sections(X, y)
         self.text_clf_ = None
         if self.text_model:
             if y is None:
@@ -395,6 +409,91 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         self.freq_content_ = agg["sum"].to_numpy(dtype=np.float32)
         self.prior_ = float(labels.mean()) if len(labels) else 0.5
 
+    def _fit_sections(self, X: pd.DataFrame, y: Sequence[int] | None) -> None:
+        """Learn, for each short line text, the content share of the lines that follow it."""
+        if not self.sections:
+            return
+        frame = _check_frame(X)
+        if y is None:
+            raise InputError("sections=True needs labels: fit(X, y)")
+        texts = frame["text"].tolist()
+        bb = frame["blank_before"].to_numpy(dtype=bool)
+        ba = frame["blank_after"].to_numpy(dtype=bool)
+        tokens = np.rint(np.expm1(_base_matrix(texts, bb, ba)[:, _BASE.index("log_tokens")]))
+        page = pd.factorize(frame["page_id"])[0].astype(np.int64)
+        shares = _share_after(tokens, page, np.asarray(y, dtype=float))
+        votes = pd.DataFrame(
+            {"key": text_keys(texts), "group": pd.factorize(_loo_groups(frame))[0], "r": shares}
+        ).dropna()
+        # One vote per site: a text on many pages of one site counts once.
+        per_site = votes.groupby(["key", "group"], sort=False)["r"].mean()
+        agg = per_site.groupby(level="key").agg(["size", "sum"])
+        self.sec_keys_ = agg.index.to_numpy(dtype=np.int64)
+        self.sec_sites_ = agg["size"].to_numpy(dtype=np.float32)
+        self.sec_sum_ = agg["sum"].to_numpy(dtype=np.float32)
+        self.sec_prior_ = float(per_site.mean()) if len(per_site) else 0.5
+
+    def _section_features(
+        self,
+        frame: pd.DataFrame,
+        keys: np.ndarray,
+        tokens: np.ndarray,
+        page: np.ndarray,
+        starts: np.ndarray,
+        sizes: np.ndarray,
+        loo: bool,
+    ) -> np.ndarray:
+        n = len(keys)
+        sites = np.zeros(n)
+        total = np.zeros(n)
+        if len(self.sec_keys_):
+            pos = np.minimum(np.searchsorted(self.sec_keys_, keys), len(self.sec_keys_) - 1)
+            found = self.sec_keys_[pos] == keys
+            sites = np.where(found, self.sec_sites_[pos], 0.0)
+            total = np.where(found, self.sec_sum_[pos], 0.0)
+        if loo and self._loo_y is not None:
+            # Leave the line's own site out: take back the vote its site gave the text.
+            shares = _share_after(tokens, page, self._loo_y)
+            groups = pd.factorize(_loo_groups(frame))[0]
+            own = (
+                pd.DataFrame({"key": keys, "group": groups, "r": shares})
+                .groupby(["key", "group"], sort=False)["r"]
+                .transform("mean")
+                .to_numpy()
+            )
+            voted = (sites > 0) & ~np.isnan(own)
+            sites = np.where(voted, sites - 1, sites)
+            total = np.where(voted, total - np.nan_to_num(own), total)
+        prior = self.sec_prior_
+        known = _is_short(tokens) & (sites >= self.min_pages)
+        rate = np.where(known, (total + 2 * prior) / (sites + 2), prior)
+        ends = known & (rate < _END_MARKER * prior)
+        begins = known & (rate > _BEGIN_MARKER * prior)
+        end_prev, end_next = _distances_to_long(ends, starts, sizes, page)
+        begin_prev, begin_next = _distances_to_long(begins, starts, sizes, page)
+        any_prev, any_next = _distances_to_long(known, starts, sizes, page)
+        idx = np.arange(n)
+        prev_rate = np.where(
+            any_prev < 50, rate[np.clip(idx - any_prev, 0, n - 1).astype(int)], prior
+        )
+        next_rate = np.where(
+            any_next < 50, rate[np.clip(idx + any_next, 0, n - 1).astype(int)], prior
+        )
+        return np.column_stack(
+            [
+                rate,
+                known,
+                np.log1p(end_prev),
+                np.log1p(begin_prev),
+                np.log1p(end_next),
+                np.log1p(begin_next),
+                prev_rate,
+                np.log1p(any_prev),
+                next_rate,
+                np.log1p(any_next),
+            ]
+        )
+
     # ------------------------------------------------------------------ transform
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         return self._transform(X, leave_own_page_out=False)
@@ -437,6 +536,19 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
             names += ["log_corpus_pages", "corpus_content_rate", "corpus_rate_known"]
         if self.text_model:
             names += ["text_score"]
+        if self._uses_sections():
+            names += [
+                "section_rate",
+                "section_known",
+                "dist_prev_end_marker",
+                "dist_prev_begin_marker",
+                "dist_next_end_marker",
+                "dist_next_begin_marker",
+                "prev_marker_rate",
+                "dist_prev_marker",
+                "next_marker_rate",
+                "dist_next_marker",
+            ]
         return np.asarray(names, dtype=object)
 
     def _transform(self, X: pd.DataFrame, *, leave_own_page_out: bool) -> np.ndarray:
@@ -486,6 +598,12 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
             cols.append(self._frequency_features(keys, groups, leave_own_page_out))
         if self.text_model:
             cols.append(self._text_scores(frame, out_of_fold=leave_own_page_out)[:, None])
+        if self._uses_sections():
+            cols.append(
+                self._section_features(
+                    frame, keys, np.rint(tokens), page, starts, sizes, leave_own_page_out
+                )
+            )
         out = np.column_stack(cols).astype(np.float32)
         return out
 
@@ -543,6 +661,32 @@ def _check_frame(X: object) -> pd.DataFrame:
     if missing:
         raise InputError(f"the lines table lacks column(s) {missing}; need {list(LINE_COLUMNS)}")
     return X
+
+
+# Section markers: short lines ("Related stories", "Comments", "Share this") whose following
+# lines are mostly boilerplate (end markers) or mostly content (begin markers).
+_SECTION_MAX_TOKENS = 8
+_SECTION_AFTER = 8  # how many following lines a marker's content share is measured over
+_END_MARKER = 0.5  # an end marker's share is below half the average marker's
+_BEGIN_MARKER = 1.6
+
+
+def _is_short(tokens: np.ndarray) -> np.ndarray:
+    return (tokens >= 1) & (tokens <= _SECTION_MAX_TOKENS)
+
+
+def _share_after(tokens: np.ndarray, page: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """For each short line, the content share of the next ``_SECTION_AFTER`` lines of its page
+    (NaN for other lines and for a page's last line)."""
+    n = len(tokens)
+    starts = np.flatnonzero(np.r_[True, page[1:] != page[:-1]])
+    sizes = np.diff(np.r_[starts, n])
+    csum = page_cumsum((np.asarray(y) > 0).astype(np.float64), page)
+    idx = np.arange(n)
+    hi = np.minimum(idx + _SECTION_AFTER, starts[page] + sizes[page] - 1)
+    count = hi - idx
+    share = (csum[hi] - csum) / np.maximum(count, 1)
+    return np.where(_is_short(tokens) & (count > 0), share, np.nan)
 
 
 def _own_content_vote(keys: np.ndarray, page: np.ndarray, y: np.ndarray | None) -> np.ndarray:
