@@ -55,6 +55,7 @@ def test_unknown_key_is_a_config_error():
         ("model.weighting=by_length", "model.weighting"),
         ("model.threshold=1.5", "model.threshold"),
         ("model.relative=often", "model.relative"),
+        ("model.decide_on=train", "model.decide_on=train is one of fit_splits"),
     ],
 )
 def test_bad_model_settings_fail_before_any_data_is_read(tmp_path, override, message):
@@ -70,3 +71,10 @@ def test_every_model_config_weights_its_lines_like_the_metric():
     for model in sorted(p.stem for p in (CONF / "model").glob("*.yaml")):
         cfg = to_config(_compose("train", [f"model={model}"]), TrainConfig)
         assert cfg.model.weighting == "page_tokens"
+
+
+def test_full_dev_training_chooses_its_decision_out_of_fold():
+    cfg = to_config(_compose("train", ["experiment=full_dev"]), TrainConfig)
+    assert "validation" in cfg.fit_splits
+    assert cfg.model.decide_on == "oof"
+    assert to_config(_compose("train"), TrainConfig).model.decide_on == "validation"

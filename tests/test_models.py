@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from corpus_fixtures import FOOTER, NAV, SENTENCES
-from textclf.errors import ConfigError
+from textclf.errors import ConfigError, ModelError
 from textclf.features import lines_frame
 from textclf.models import (
     ESTIMATORS,
@@ -112,7 +112,10 @@ def test_training_is_reproducible(name):
     params = {"n_estimators": 10} if name == "random_forest" else {}
     stack = {"stages": 2, "cv": 3, "random_state": 7}
     runs = [build_pipeline(name, params, stack=stack).fit(X, y) for _ in range(2)]
-    np.testing.assert_array_equal(runs[0].predict_proba(X), runs[1].predict_proba(X))
+    # Equal up to the order in which a forest's parallel workers add up their trees' votes.
+    np.testing.assert_allclose(
+        runs[0].predict_proba(X), runs[1].predict_proba(X), rtol=0, atol=1e-12
+    )
     assert (
         runs[0][-1]
         .stages_[0]
@@ -151,3 +154,41 @@ def test_relative_auto_is_learned_and_a_number_is_kept():
     assert (fixed[-1].threshold_, fixed[-1].relative_threshold_) == (0.4, 0.5)
     with pytest.raises(ConfigError, match="relative"):
         build_pipeline("logreg", stack={"stages": 1, "relative": 2}).fit(X, y)
+
+
+def test_decision_chosen_on_held_out_lines():
+    X, y = _pages(24, seed=0)
+    Xh, yh = _pages(12, seed=1)
+    pipe = build_pipeline(
+        "logreg", stack={"stages": 1, "relative": "auto", "decide_on": "held_out"}
+    )
+    pipe.fit(X, y)
+    model = pipe[-1]
+    # Nothing chosen yet: the plain 0.5 rule until choose_decision_on is called.
+    assert (model.threshold_, model.relative_threshold_, model.decided_on_) == (0.5, 0.0, "pending")
+    rows = pipe[0].transform(Xh)
+    pair = model.choose_decision_on(rows, yh)
+    page = rows[:, 0].astype(int)
+    expected = choose_decision(model.predict_proba(rows)[:, 1], yh, page, np.expm1(rows[:, 2]))
+    assert pair == expected == (model.threshold_, model.relative_threshold_)
+    assert model.decided_on_ == "held_out"
+
+
+def test_held_out_decision_skips_the_out_of_fold_fits(monkeypatch):
+    X, y = _pages()
+
+    def no_oof(*args, **kwargs):
+        raise AssertionError("out-of-fold predictions were computed")
+
+    monkeypatch.setattr(StackedLineClassifier, "_oof", no_oof)
+    build_pipeline("logreg", stack={"stages": 1, "decide_on": "held_out"}).fit(X, y)
+    with pytest.raises(AssertionError, match="out-of-fold"):
+        build_pipeline("logreg", stack={"stages": 1, "decide_on": "oof"}).fit(X, y)
+
+
+def test_bad_decide_on_and_unfitted_model_are_named():
+    X, y = _pages()
+    with pytest.raises(ConfigError, match="decide_on"):
+        build_pipeline("logreg", stack={"stages": 1, "decide_on": "test"}).fit(X, y)
+    with pytest.raises(ModelError, match="fit first"):
+        StackedLineClassifier().choose_decision_on(np.zeros((2, 5)), [0, 1])

@@ -65,6 +65,7 @@ def test_training_run_is_logged(store):
     assert run.data.metrics["validation/page_f1"] > 0.8
     assert "validation/line_f1" in run.data.metrics
     assert 0 < run.data.metrics["threshold"] < 1
+    assert run.data.params["decision.chosen_on"] == "held_out"
     paths = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"config.yaml", "figures"} <= paths
     # A sample of wrong lines is logged whenever there are any.

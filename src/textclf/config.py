@@ -138,6 +138,7 @@ class FeaturesConfig:
     min_pages: int = 2
     text_model: bool = True
     text_features: int = 262144
+    sections: bool = True
 
 
 @dataclass
@@ -148,14 +149,17 @@ class ModelConfig:
     params: dict[str, Any] = field(default_factory=dict)
     stages: int = 1
     cv: int = 3
-    # "auto": chosen on out-of-fold predictions of the training split; or a number in [0, 1].
+    # "auto": chosen where decide_on says; or a number in [0, 1].
     threshold: str = "auto"
     # Training weights of the lines: "page_tokens" (pages weigh alike, lines by their tokens, as
     # the page F1 counts them) or "none".
     weighting: str = "page_tokens"
     # Page-relative decision: a line must also reach this share of its page's highest content
-    # probability. "auto": chosen with the threshold on out-of-fold predictions; 0 turns it off.
+    # probability. "auto": chosen with the threshold; 0 turns it off.
     relative: str = "auto"
+    # Where the "auto" threshold and relative are chosen: a held-out split of the dataset (not one
+    # of fit_splits), or "oof" for out-of-fold predictions of the training split.
+    decide_on: str = "validation"
 
 
 @dataclass

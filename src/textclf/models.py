@@ -21,10 +21,11 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
-from textclf.errors import ConfigError
+from textclf.errors import ConfigError, InputError, ModelError
 from textclf.features import PAGE_COLUMN, LineFeaturizer, page_cumsum
 
 __all__ = [
+    "DECIDE_ON",
     "ESTIMATORS",
     "WEIGHTINGS",
     "StackedLineClassifier",
@@ -41,6 +42,8 @@ __all__ = [
 
 #: The ways of weighting training lines (see :func:`line_weights`).
 WEIGHTINGS = ("none", "page_tokens")
+#: Where the stacker chooses the ``auto`` parts of its decision (see StackedLineClassifier).
+DECIDE_ON = ("oof", "held_out")
 
 
 def _logreg(**params: Any) -> BaseEstimator:
@@ -148,7 +151,15 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         Which neighbours' probabilities, and which window means, later stages see.
     threshold : float or "auto"
         Decision threshold on the content probability; "auto" picks the one that maximises the mean
-        per-page token F1 of the out-of-fold predictions of the last stage.
+        per-page token F1 (with ``relative``, see :func:`choose_decision`).
+    relative : float or "auto"
+        A content line must also reach this share of its page's highest probability
+        (:func:`content_mask`); 0 turns it off.
+    decide_on : "oof" or "held_out"
+        Where the ``auto`` parts of the decision are chosen. ``oof``: on out-of-fold predictions of
+        the training lines, at ``fit``. ``held_out``: ``fit`` skips those (with one stage it then
+        fits a single model) and :meth:`choose_decision_on` chooses them on lines the model never
+        saw; until then the decision is ``p >= 0.5``.
     """
 
     def __init__(
@@ -162,6 +173,7 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         random_state: int = 0,
         weighting: str = "none",
         relative: float | str = 0.0,
+        decide_on: str = "oof",
     ) -> None:
         self.estimator = estimator
         self.stages = stages
@@ -172,6 +184,7 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.weighting = weighting
         self.relative = relative
+        self.decide_on = decide_on
 
     def _split(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         X = np.asarray(X)
@@ -196,7 +209,10 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
             }
         )
         relative = auto_or_fraction(self.relative, "relative")
-        decide_oof = self.threshold == "auto" or relative == "auto"
+        if self.decide_on not in DECIDE_ON:
+            raise ConfigError(f"decide_on must be one of {DECIDE_ON}, got {self.decide_on!r}")
+        auto = self.threshold == "auto" or relative == "auto"
+        decide_oof = auto and self.decide_on == "oof"
         need_oof = self.stages > 1 or decide_oof
         current = feats
         self.stages_ = []
@@ -213,16 +229,47 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
                 current = np.hstack(
                     [feats, probability_context(oof, page, self.offsets, self.windows)]
                 )
-        thresholds = None if self.threshold == "auto" else [float(self.threshold)]
-        relatives = None if relative == "auto" else [float(relative)]
-        if thresholds is not None and relatives is not None:
-            self.threshold_, self.relative_threshold_ = thresholds[0], relatives[0]
-        else:
-            self.threshold_, self.relative_threshold_ = choose_decision(
-                oof, y, page, tokens, grid=thresholds, relative_grid=relatives
-            )
+        if decide_oof:
+            self._decide(oof, y, page, tokens)
+        else:  # fixed numbers, or "auto" left for choose_decision_on: 0.5 and no relative part
+            self.threshold_ = 0.5 if self.threshold == "auto" else float(self.threshold)
+            self.relative_threshold_ = 0.0 if relative == "auto" else float(relative)
+        self.decided_on_ = "oof" if decide_oof else ("pending" if auto else "fixed")
         self.n_features_in_ = np.asarray(X).shape[1]
         return self
+
+    def _decide(
+        self, proba: np.ndarray, y: np.ndarray, page: np.ndarray, tokens: np.ndarray
+    ) -> None:
+        relative = auto_or_fraction(self.relative, "relative")
+        self.threshold_, self.relative_threshold_ = choose_decision(
+            proba,
+            y,
+            page,
+            tokens,
+            grid=None if self.threshold == "auto" else [float(self.threshold)],
+            relative_grid=None if relative == "auto" else [float(relative)],
+        )
+
+    def choose_decision_on(self, X: np.ndarray, y: Sequence[int]) -> tuple[float, float]:
+        """Choose the ``auto`` parts of the decision on held-out lines (``X``: the featurizer's
+        rows for them, whole pages in order; ``y``: their labels). Returns (threshold, relative).
+
+        Out-of-fold predictions of the training lines come from models that saw less data, and
+        through features (the text model's, the corpus tables') that are themselves out-of-fold:
+        on WCXB dev they led to lower thresholds than held-out pages support.
+        """
+        if not hasattr(self, "stages_"):
+            raise ModelError("choose_decision_on needs a fitted model: call fit first")
+        page, feats = self._split(X)
+        proba = self.predict_proba(X)[:, 1]
+        labels = np.asarray(y).astype(np.int64)
+        if len(labels) != len(proba):
+            raise InputError(f"{len(proba)} rows but {len(labels)} labels")
+        self._decide(proba, labels, page, np.expm1(feats[:, 1]))
+        if self.decided_on_ != "fixed":
+            self.decided_on_ = "held_out"
+        return self.threshold_, self.relative_threshold_
 
     def _oof(
         self,

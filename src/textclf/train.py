@@ -58,6 +58,7 @@ def train_boilerplate(
     threshold = auto_or_fraction(cfg.model.threshold, "model.threshold")
     relative = auto_or_fraction(cfg.model.relative, "model.relative")
     check_weighting(cfg.model.weighting, "model.weighting")
+    decide_on = _decision_split(cfg)
     lines, pages = load_dataset(Path(cfg.paths.dataset_dir))
     fingerprint = _fingerprint(Path(cfg.paths.dataset_dir))
     train_df = _frame(lines, cfg.fit_splits)
@@ -74,6 +75,7 @@ def train_boilerplate(
             "random_state": cfg.seed,
             "weighting": cfg.model.weighting,
             "relative": relative,
+            "decide_on": "oof" if decide_on == "oof" else "held_out",
         },
     )
     name = run_name(cfg)
@@ -97,6 +99,14 @@ def train_boilerplate(
             model__groups=train_df["domain"].to_numpy(),
         )
         fit_seconds = time.perf_counter() - start
+        if decide_on != "oof":
+            held_out = _frame(lines, [decide_on])
+            if held_out.empty:
+                raise ConfigError(f"model.decide_on={decide_on}: that split has no labeled lines")
+            pipe[-1].choose_decision_on(
+                pipe[0].transform(held_out[MODEL_INPUT]), held_out["label"].to_numpy()
+            )
+        tracking.log_params({"decision.chosen_on": pipe[-1].decided_on_})
         threshold = float(pipe[-1].threshold_)
         relative_threshold = float(pipe[-1].relative_threshold_)
         metrics: dict[str, float] = {
@@ -106,12 +116,13 @@ def train_boilerplate(
             "train_lines": float(len(train_df)),
         }
         log.info(
-            "%s: fitted on %d lines in %.1f s (threshold %.3f, relative %.2f)",
+            "%s: fitted on %d lines in %.1f s (threshold %.3f, relative %.2f, chosen on %s)",
             name,
             len(train_df),
             fit_seconds,
             threshold,
             relative_threshold,
+            decide_on if pipe[-1].decided_on_ == "held_out" else pipe[-1].decided_on_,
         )
         for split in cfg.eval_splits:
             df = _frame(lines, [split])
@@ -152,6 +163,19 @@ def train_boilerplate(
             "metrics": metrics,
             "model": pipe,
         }
+
+
+def _decision_split(cfg: TrainConfig) -> str:
+    """``model.decide_on``, checked: "oof", or a split the model is not fitted on."""
+    decide_on = str(cfg.model.decide_on).strip()
+    if not decide_on:
+        raise ConfigError('model.decide_on must be "oof" or the name of a held-out split')
+    if decide_on in cfg.fit_splits:
+        raise ConfigError(
+            f"model.decide_on={decide_on} is one of fit_splits {cfg.fit_splits}: the decision "
+            'must be chosen on lines the model did not see (a held-out split, or "oof")'
+        )
+    return decide_on
 
 
 def _fingerprint(path: Path) -> str:
