@@ -574,3 +574,38 @@ def test_a_model_with_a_bad_relative_threshold_is_refused(tiny_pipeline: Any, ba
     pipeline[-1].relative_threshold_ = bad
     with pytest.raises(ModelError, match="relative_threshold_"):
         Classifier(pipeline, source="bad copy")
+
+
+def test_the_garbage_collector_is_paused_only_inside_a_batch(tiny_classifier: Classifier) -> None:
+    import gc
+
+    from textclf.predict import _gc_paused
+
+    seen: list[bool] = []
+    original = tiny_classifier._pipeline.predict_proba
+
+    def spy(frame: Any) -> Any:
+        seen.append(gc.isenabled())
+        return original(frame)
+
+    tiny_classifier._pipeline.predict_proba = spy  # type: ignore[method-assign]
+    try:
+        assert gc.isenabled()
+        pages = tiny_classifier.pipe(["Home\n\nA sentence about the weather today."] * 3)
+        for _ in pages:
+            assert gc.isenabled()  # the caller's code runs with the collector on
+        assert seen == [False]
+        # Nested pauses and errors restore it; a collector the caller turned off stays off.
+        with pytest.raises(RuntimeError), _gc_paused():
+            with _gc_paused():
+                assert not gc.isenabled()
+            raise RuntimeError("boom")
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            tiny_classifier.predict_page("A sentence.")
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+    finally:
+        del tiny_classifier._pipeline.predict_proba
