@@ -186,7 +186,7 @@ def run_bench(
     *,
     model: str | None = None,
     repeats: int = 3,
-    batch_size: int = 64,
+    batch_size: int = 32,
     trafilatura: bool = True,
     topics: bool = False,
 ) -> dict[str, Any]:
@@ -340,7 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sources", nargs="+", choices=SOURCES, default=list(SOURCES))
     parser.add_argument("--limit", type=int, default=0, help="at most N pages per corpus (0: all)")
     parser.add_argument("--repeats", type=int, default=3, help="timed passes (median reported)")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--reports-dir", type=Path, default=None, help="default: <project>/reports")
     parser.add_argument("--no-trafilatura", action="store_true", help="skip trafilatura")
     parser.add_argument(

@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         "$TEXTCLF_MODEL_URI, else the champion models:/textclf-boilerplate@champion",
     )
     common.add_argument(
-        "--batch-size", type=_positive_int, default=64, metavar="N", help="pages per batch"
+        "--batch-size", type=_positive_int, default=32, metavar="N", help="pages per batch"
     )
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
