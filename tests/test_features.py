@@ -143,8 +143,8 @@ def _distances_reference(long_line, index, page_size):
     return prev, nxt
 
 
-def test_distances_to_long_lines_match_the_reference_loops():
-    from textclf.features import _distances_to_long
+def test_distances_to_flagged_lines_match_the_reference_loops():
+    from textclf.features import _distances_to_flagged
 
     rng = np.random.default_rng(0)
     for _ in range(200):
@@ -154,7 +154,7 @@ def test_distances_to_long_lines_match_the_reference_loops():
         index = np.arange(sizes.sum()) - starts[page]
         long_line = rng.random(sizes.sum()) < rng.random()
         want = _distances_reference(long_line, index, sizes[page])
-        got = _distances_to_long(long_line, starts, sizes, page)
+        got = _distances_to_flagged(long_line, starts, sizes, page)
         np.testing.assert_array_equal(got[0], want[0])
         np.testing.assert_array_equal(got[1], want[1])
 

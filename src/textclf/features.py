@@ -332,8 +332,14 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: pd.DataFrame, y: Sequence[int] | None = None) -> LineFeaturizer:
-        self._fit_tables(X, y)
-        self._fit_sections(X, y)
+        frame = _check_frame(X)
+        if self.sections and y is None:
+            raise InputError("sections=True needs labels: fit(X, y)")
+        texts = frame["text"].tolist()
+        keys = text_keys(texts) if self.corpus_frequency or self.sections else None
+        sites = pd.factorize(_loo_groups(frame))[0]
+        self._fit_tables(keys, sites, y)
+        self._fit_sections(frame, texts, keys, sites, y)
         self.text_clf_ = None
         if self.text_model:
             if y is None:
@@ -390,77 +396,56 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         finally:
             del self._loo_y
 
-    def _fit_tables(self, X: pd.DataFrame, y: Sequence[int] | None) -> None:
-        frame = _check_frame(X)
-        if not self.corpus_frequency:
+    def _fit_tables(
+        self, keys: np.ndarray | None, sites: np.ndarray, y: Sequence[int] | None
+    ) -> None:
+        if keys is None or not self.corpus_frequency:
             self.freq_keys_ = np.zeros(0, dtype=np.int64)
             self.freq_pages_ = np.zeros(0, dtype=np.float32)
             self.freq_content_ = np.zeros(0, dtype=np.float32)
             return
-        keys = text_keys(frame["text"].tolist())
-        pages = pd.factorize(_loo_groups(frame))[0]
-        labels = np.zeros(len(frame)) if y is None else np.asarray(y, dtype=float)
-        # One vote per (page, text): a text repeated on a page counts once for that page.
-        df = pd.DataFrame({"key": keys, "page": pages, "y": labels})
-        per_page = df.groupby(["key", "page"], sort=False)["y"].max().reset_index()
-        agg = per_page.groupby("key")["y"].agg(["size", "sum"])
-        self.freq_keys_ = agg.index.to_numpy(dtype=np.int64)
-        self.freq_pages_ = agg["size"].to_numpy(dtype=np.float32)
-        self.freq_content_ = agg["sum"].to_numpy(dtype=np.float32)
+        labels = np.zeros(len(keys)) if y is None else np.asarray(y, dtype=float)
+        # One vote per (site, text): a text repeated on a site counts once for that site.
+        per_site = _site_votes(keys, sites, labels, "max")
+        self.freq_keys_, self.freq_pages_, self.freq_content_ = _vote_table(per_site)
         self.prior_ = float(labels.mean()) if len(labels) else 0.5
 
-    def _fit_sections(self, X: pd.DataFrame, y: Sequence[int] | None) -> None:
+    def _fit_sections(
+        self,
+        frame: pd.DataFrame,
+        texts: list[str],
+        keys: np.ndarray | None,
+        sites: np.ndarray,
+        y: Sequence[int] | None,
+    ) -> None:
         """Learn, for each short line text, the content share of the lines that follow it."""
-        if not self.sections:
+        if keys is None or y is None or not self.sections:
             return
-        frame = _check_frame(X)
-        if y is None:
-            raise InputError("sections=True needs labels: fit(X, y)")
-        texts = frame["text"].tolist()
         bb = frame["blank_before"].to_numpy(dtype=bool)
         ba = frame["blank_after"].to_numpy(dtype=bool)
         tokens = np.rint(np.expm1(_base_matrix(texts, bb, ba)[:, _BASE.index("log_tokens")]))
         page = pd.factorize(frame["page_id"])[0].astype(np.int64)
         shares = _share_after(tokens, page, np.asarray(y, dtype=float))
-        votes = pd.DataFrame(
-            {"key": text_keys(texts), "group": pd.factorize(_loo_groups(frame))[0], "r": shares}
-        ).dropna()
         # One vote per site: a text on many pages of one site counts once.
-        per_site = votes.groupby(["key", "group"], sort=False)["r"].mean()
-        agg = per_site.groupby(level="key").agg(["size", "sum"])
-        self.sec_keys_ = agg.index.to_numpy(dtype=np.int64)
-        self.sec_sites_ = agg["size"].to_numpy(dtype=np.float32)
-        self.sec_sum_ = agg["sum"].to_numpy(dtype=np.float32)
+        per_site = _site_votes(keys, sites, shares, "mean")
+        self.sec_keys_, self.sec_sites_, self.sec_sum_ = _vote_table(per_site)
         self.sec_prior_ = float(per_site.mean()) if len(per_site) else 0.5
 
     def _section_features(
         self,
-        frame: pd.DataFrame,
         keys: np.ndarray,
         tokens: np.ndarray,
         page: np.ndarray,
         starts: np.ndarray,
         sizes: np.ndarray,
-        loo: bool,
+        groups: np.ndarray | None,
     ) -> np.ndarray:
+        """``groups``: the lines' sites while training (leave their own site out), else None."""
         n = len(keys)
-        sites = np.zeros(n)
-        total = np.zeros(n)
-        if len(self.sec_keys_):
-            pos = np.minimum(np.searchsorted(self.sec_keys_, keys), len(self.sec_keys_) - 1)
-            found = self.sec_keys_[pos] == keys
-            sites = np.where(found, self.sec_sites_[pos], 0.0)
-            total = np.where(found, self.sec_sum_[pos], 0.0)
-        if loo and self._loo_y is not None:
+        sites, total = _lookup((self.sec_keys_, self.sec_sites_, self.sec_sum_), keys)
+        if groups is not None and self._loo_y is not None:
             # Leave the line's own site out: take back the vote its site gave the text.
-            shares = _share_after(tokens, page, self._loo_y)
-            groups = pd.factorize(_loo_groups(frame))[0]
-            own = (
-                pd.DataFrame({"key": keys, "group": groups, "r": shares})
-                .groupby(["key", "group"], sort=False)["r"]
-                .transform("mean")
-                .to_numpy()
-            )
+            own = _own_site_vote(keys, groups, _share_after(tokens, page, self._loo_y), "mean")
             voted = (sites > 0) & ~np.isnan(own)
             sites = np.where(voted, sites - 1, sites)
             total = np.where(voted, total - np.nan_to_num(own), total)
@@ -469,9 +454,9 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         rate = np.where(known, (total + 2 * prior) / (sites + 2), prior)
         ends = known & (rate < _END_MARKER * prior)
         begins = known & (rate > _BEGIN_MARKER * prior)
-        end_prev, end_next = _distances_to_long(ends, starts, sizes, page)
-        begin_prev, begin_next = _distances_to_long(begins, starts, sizes, page)
-        any_prev, any_next = _distances_to_long(known, starts, sizes, page)
+        end_prev, end_next = _distances_to_flagged(ends, starts, sizes, page)
+        begin_prev, begin_next = _distances_to_flagged(begins, starts, sizes, page)
+        any_prev, any_next = _distances_to_flagged(known, starts, sizes, page)
         idx = np.arange(n)
         prev_rate = np.where(
             any_prev < 50, rate[np.clip(idx - any_prev, 0, n - 1).astype(int)], prior
@@ -593,31 +578,24 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
             cols.append(_block_features(bb, starts, tokens, col))
         if self.context:
             cols.append(_context_features(texts, tokens, col, page, starts, sizes))
+        sites = pd.factorize(_loo_groups(frame))[0] if leave_own_page_out else None
         if self.corpus_frequency:
-            groups = pd.factorize(_loo_groups(frame))[0] if leave_own_page_out else page
-            cols.append(self._frequency_features(keys, groups, leave_own_page_out))
+            cols.append(self._frequency_features(keys, sites))
         if self.text_model:
             cols.append(self._text_scores(frame, out_of_fold=leave_own_page_out)[:, None])
         if self._uses_sections():
-            cols.append(
-                self._section_features(
-                    frame, keys, np.rint(tokens), page, starts, sizes, leave_own_page_out
-                )
-            )
+            cols.append(self._section_features(keys, np.rint(tokens), page, starts, sizes, sites))
         out = np.column_stack(cols).astype(np.float32)
         return out
 
-    def _frequency_features(self, keys: np.ndarray, page: np.ndarray, loo: bool) -> np.ndarray:
-        n = len(keys)
-        pos = np.searchsorted(self.freq_keys_, keys)
-        pos = np.minimum(pos, max(len(self.freq_keys_) - 1, 0))
-        found = self.freq_keys_[pos] == keys if len(self.freq_keys_) else np.zeros(n, dtype=bool)
-        pages_n = np.where(found, self.freq_pages_[pos] if len(self.freq_keys_) else 0, 0.0)
-        content_n = np.where(found, self.freq_content_[pos] if len(self.freq_keys_) else 0, 0.0)
-        if loo:
+    def _frequency_features(self, keys: np.ndarray, sites: np.ndarray | None) -> np.ndarray:
+        """``sites``: the lines' sites while training (leave their own site out), else None."""
+        pages_n, content_n = _lookup((self.freq_keys_, self.freq_pages_, self.freq_content_), keys)
+        if sites is not None:
             # Leave the line's own site out: it holds the text once, content or not.
+            labels = np.zeros(len(keys)) if self._loo_y is None else self._loo_y
             pages_n = pages_n - 1
-            content_n = content_n - _own_content_vote(keys, page, self._loo_y)
+            content_n = content_n - _own_site_vote(keys, sites, labels, "max")
         pages_n = np.maximum(pages_n, 0)
         known = pages_n >= self.min_pages
         # Smoothed toward the prior so a text seen on two pages does not get a rate of 0 or 1.
@@ -689,11 +667,39 @@ def _share_after(tokens: np.ndarray, page: np.ndarray, y: np.ndarray) -> np.ndar
     return np.where(_is_short(tokens) & (count > 0), share, np.nan)
 
 
-def _own_content_vote(keys: np.ndarray, page: np.ndarray, y: np.ndarray | None) -> np.ndarray:
-    """For each row: whether its site's copy of the text was content (its vote in the table)."""
-    labels = np.zeros(len(keys)) if y is None else y
-    df = pd.DataFrame({"key": keys, "page": page, "y": labels})
-    return df.groupby(["key", "page"], sort=False)["y"].transform("max").to_numpy()
+def _site_votes(keys: np.ndarray, sites: np.ndarray, values: np.ndarray, how: str) -> pd.Series:
+    """Each site's vote for each text key: the ``how`` ("max" or "mean") of ``values`` over its
+    rows with that key. NaN values do not vote."""
+    votes = pd.DataFrame({"key": keys, "site": sites, "v": values}).dropna()
+    return votes.groupby(["key", "site"], sort=False)["v"].agg(how)
+
+
+def _vote_table(per_site: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sorted keys, how many sites voted, the sum of their votes), from :func:`_site_votes`."""
+    agg = per_site.groupby(level="key").agg(["size", "sum"])
+    return (
+        agg.index.to_numpy(dtype=np.int64),
+        agg["size"].to_numpy(dtype=np.float32),
+        agg["sum"].to_numpy(dtype=np.float32),
+    )
+
+
+def _lookup(
+    table: tuple[np.ndarray, np.ndarray, np.ndarray], keys: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The (sites, sum of votes) of a :func:`_vote_table` for each key; 0, 0 for unknown keys."""
+    table_keys, table_sites, table_sums = table
+    if not len(table_keys):
+        return np.zeros(len(keys)), np.zeros(len(keys))
+    pos = np.minimum(np.searchsorted(table_keys, keys), len(table_keys) - 1)
+    found = table_keys[pos] == keys
+    return np.where(found, table_sites[pos], 0.0), np.where(found, table_sums[pos], 0.0)
+
+
+def _own_site_vote(keys: np.ndarray, sites: np.ndarray, values: np.ndarray, how: str) -> np.ndarray:
+    """For each row: the vote its site gave its text in :func:`_site_votes` (NaN: none)."""
+    frame = pd.DataFrame({"key": keys, "site": sites, "v": values})
+    return frame.groupby(["key", "site"], sort=False)["v"].transform(how).to_numpy()
 
 
 def _repeat_features(keys: np.ndarray, page: np.ndarray) -> np.ndarray:
@@ -772,7 +778,7 @@ def _context_features(texts, tokens, col, page, starts, sizes) -> np.ndarray:
         feats.append(_window_mean(col["ends_sentence"], w, page, starts, sizes))
         feats.append(_window_mean(col["stopword_share"], w, page, starts, sizes))
     long_line = (tokens >= 25) & (col["stopword_share"] > 0.15)
-    dist_prev, dist_next = _distances_to_long(long_line, starts, sizes, page)
+    dist_prev, dist_next = _distances_to_flagged(long_line, starts, sizes, page)
     feats += [np.log1p(dist_prev), np.log1p(dist_next)]
     tok_page = np.bincount(page, weights=tokens)
     before = page_cumsum(tokens, page) - tokens
@@ -798,18 +804,19 @@ def _context_features(texts, tokens, col, page, starts, sizes) -> np.ndarray:
     return np.column_stack(feats)
 
 
-def _distances_to_long(
-    long_line: np.ndarray, starts: np.ndarray, sizes: np.ndarray, page: np.ndarray
+def _distances_to_flagged(
+    flagged: np.ndarray, starts: np.ndarray, sizes: np.ndarray, page: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Lines to the previous and to the next long prose line of the same page (capped at 50)."""
-    n = len(long_line)
+    """Lines to the previous and to the next flagged line (a long prose line, a section marker)
+    of the same page, capped at 50."""
+    n = len(flagged)
     idx = np.arange(n)
     big = 10**9
     first, last = starts[page], starts[page] + sizes[page] - 1
-    prev_incl = np.maximum.accumulate(np.where(long_line, idx, -big))
+    prev_incl = np.maximum.accumulate(np.where(flagged, idx, -big))
     prev = np.r_[-big, prev_incl[:-1]] if n else prev_incl
     prev = np.where(prev >= first, prev, -big)
-    next_incl = np.minimum.accumulate(np.where(long_line, idx, big)[::-1])[::-1]
+    next_incl = np.minimum.accumulate(np.where(flagged, idx, big)[::-1])[::-1]
     nxt = np.r_[next_incl[1:], big] if n else next_incl
     nxt = np.where(nxt <= last, nxt, big)
     dist_prev = np.minimum(idx - prev, 50).astype(np.float32)
