@@ -332,14 +332,26 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: pd.DataFrame, y: Sequence[int] | None = None) -> LineFeaturizer:
-        frame = _check_frame(X)
+        return self._fit(_check_frame(X), y)
+
+    def _fit(
+        self,
+        frame: pd.DataFrame,
+        y: Sequence[int] | None,
+        base: np.ndarray | None = None,
+        keys: np.ndarray | None = None,
+        hashed: Any = None,
+    ) -> LineFeaturizer:
+        """``base``, ``keys``, ``hashed``: the lines' base features, text keys and hashed words,
+        when already computed."""
         if self.sections and y is None:
             raise InputError("sections=True needs labels: fit(X, y)")
         texts = frame["text"].tolist()
-        keys = text_keys(texts) if self.corpus_frequency or self.sections else None
+        if keys is None and (self.corpus_frequency or self.sections):
+            keys = text_keys(texts)
         sites = pd.factorize(_loo_groups(frame))[0]
         self._fit_tables(keys, sites, y)
-        self._fit_sections(frame, texts, keys, sites, y)
+        self._fit_sections(frame, texts, keys, sites, y, base)
         self.text_clf_ = None
         if self.text_model:
             if y is None:
@@ -347,7 +359,8 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
             labels = np.asarray(y)
             self.text_prior_ = float(labels.mean()) if len(labels) else 0.5
             if len(np.unique(labels)) == 2:
-                self.text_clf_ = _text_classifier().fit(self._hash(X["text"]), labels)
+                hashed = self._hash(texts) if hashed is None else hashed
+                self.text_clf_ = _text_classifier().fit(hashed, labels)
         self.n_features_out_ = len(self.get_feature_names_out())
         return self
 
@@ -362,17 +375,20 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         )
         return vectorizer.transform(texts)
 
-    def _text_scores(self, X: pd.DataFrame, *, out_of_fold: bool) -> np.ndarray:
+    def _text_scores(
+        self, X: pd.DataFrame, sites: np.ndarray | None, hashed: Any = None
+    ) -> np.ndarray:
+        """``sites``: the lines' sites while training (scores out of fold by site), else None."""
         if self.text_clf_ is None:  # one class only at fit: nothing to learn from words
             return np.full(len(X), self.text_prior_)
-        hashed = self._hash(X["text"])
-        if not out_of_fold:
+        hashed = self._hash(X["text"]) if hashed is None else hashed
+        if sites is None:
             return self.text_clf_.predict_proba(hashed)[:, 1]
         # Training lines get scores from models that never saw their site.
         from sklearn.model_selection import GroupKFold
 
         y = self._loo_y
-        groups = pd.factorize(_loo_groups(X))[0]
+        groups = sites
         scores = np.zeros(len(X))
         n_splits = min(3, len(np.unique(groups)))
         if n_splits < 2:
@@ -388,11 +404,22 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
     def fit_transform(
         self, X: pd.DataFrame, y: Sequence[int] | None = None, **_: object
     ) -> np.ndarray:
-        self.fit(X, y)
+        frame = _check_frame(X)
+        # The base features and text keys serve both the tables and the rows: computed once.
+        texts = frame["text"].tolist()
+        base = None
+        if len(frame):
+            bb = frame["blank_before"].to_numpy(dtype=bool)
+            base = _base_matrix(texts, bb, frame["blank_after"].to_numpy(dtype=bool))
+        keys = text_keys(texts)
+        hashed = self._hash(texts) if self.text_model and y is not None else None
+        self._fit(frame, y, base, keys, hashed)
         # Training rows must not count their own site: leave its pages out of the tables.
         self._loo_y = None if y is None else np.asarray(y, dtype=float)
         try:
-            return self._transform(X, leave_own_page_out=True)
+            return self._transform(
+                frame, leave_own_page_out=True, base=base, keys=keys, hashed=hashed
+            )
         finally:
             del self._loo_y
 
@@ -417,13 +444,16 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         keys: np.ndarray | None,
         sites: np.ndarray,
         y: Sequence[int] | None,
+        base: np.ndarray | None,
     ) -> None:
         """Learn, for each short line text, the content share of the lines that follow it."""
         if keys is None or y is None or not self.sections:
             return
-        bb = frame["blank_before"].to_numpy(dtype=bool)
-        ba = frame["blank_after"].to_numpy(dtype=bool)
-        tokens = np.rint(np.expm1(_base_matrix(texts, bb, ba)[:, _BASE.index("log_tokens")]))
+        if base is None:
+            bb = frame["blank_before"].to_numpy(dtype=bool)
+            ba = frame["blank_after"].to_numpy(dtype=bool)
+            base = _base_matrix(texts, bb, ba)
+        tokens = np.rint(np.expm1(base[:, _BASE.index("log_tokens")]))
         page = pd.factorize(frame["page_id"])[0].astype(np.int64)
         shares = _share_after(tokens, page, np.asarray(y, dtype=float))
         # One vote per site: a text on many pages of one site counts once.
@@ -536,7 +566,15 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
             ]
         return np.asarray(names, dtype=object)
 
-    def _transform(self, X: pd.DataFrame, *, leave_own_page_out: bool) -> np.ndarray:
+    def _transform(
+        self,
+        X: pd.DataFrame,
+        *,
+        leave_own_page_out: bool,
+        base: np.ndarray | None = None,
+        keys: np.ndarray | None = None,
+        hashed: Any = None,
+    ) -> np.ndarray:
         frame = _check_frame(X)
         n = len(frame)
         texts = frame["text"].tolist()
@@ -547,7 +585,8 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
             return np.zeros((0, len(self.get_feature_names_out())), dtype=np.float32)
         if np.any(np.diff(page) < 0):
             raise InputError("the lines of each page must be contiguous and in page order")
-        base = _base_matrix(texts, bb, ba)
+        if base is None:
+            base = _base_matrix(texts, bb, ba)
         col = {name: base[:, i] for i, name in enumerate(_BASE)}
         starts = np.flatnonzero(np.r_[True, page[1:] != page[:-1]])
         sizes = np.diff(np.r_[starts, n])
@@ -565,7 +604,8 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
                 ]
             )
         )
-        keys = text_keys(texts)
+        if keys is None:
+            keys = text_keys(texts)
         cols.append(_repeat_features(keys, page))
 
         if self.neighbours:
@@ -582,7 +622,8 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         if self.corpus_frequency:
             cols.append(self._frequency_features(keys, sites))
         if self.text_model:
-            cols.append(self._text_scores(frame, out_of_fold=leave_own_page_out)[:, None])
+            scores = self._text_scores(frame, sites, hashed)
+            cols.append(scores[:, None])
         if self._uses_sections():
             cols.append(self._section_features(keys, np.rint(tokens), page, starts, sizes, sites))
         out = np.column_stack(cols).astype(np.float32)
