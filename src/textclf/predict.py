@@ -595,19 +595,14 @@ def _check_pipeline(model: Any, source: str) -> tuple[float, float]:
             "content/boilerplate pipeline (LineFeaturizer first, a classifier with predict_proba "
             "and a trained threshold_ last), as `make train` registers"
         )
-    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
-        raise ModelError(f"model{where} has a non-numeric threshold_ {threshold!r}")
-    if not 0.0 <= float(threshold) <= 1.0:
-        raise ModelError(f"model{where} has threshold_ {threshold!r}, outside [0, 1]")
     relative = getattr(last, "relative_threshold_", 0.0)
-    if (
-        isinstance(relative, bool)
-        or not isinstance(relative, numbers.Real)
-        or not 0.0 <= float(relative) <= 1.0
-    ):
-        raise ModelError(
-            f"model{where} has relative_threshold_ {relative!r}, not a number in [0, 1]"
-        )
+    for name, value in (("threshold_", threshold), ("relative_threshold_", relative)):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Real)
+            or not 0.0 <= float(value) <= 1.0
+        ):
+            raise ModelError(f"model{where} has {name} {value!r}, not a number in [0, 1]")
     return float(threshold), float(relative)
 
 
