@@ -225,3 +225,32 @@ def test_a_featurizer_saved_before_section_markers_still_transforms():
     del f.sections  # what a model file written before the parameter existed holds
     np.testing.assert_array_equal(f.transform(X), expected)
     assert len(f.get_feature_names_out()) == expected.shape[1]
+
+
+def test_neighbour_scores_are_the_text_scores_of_the_lines_around_within_the_page():
+    X = _frame()
+    y = np.array([0, 0, 1, 1, 0, 0, 0, 1, 1, 0])
+    f = LineFeaturizer().fit(X, y)
+    out = f.transform(X)
+    names = list(f.get_feature_names_out())
+    score = out[:, names.index("text_score")]
+    for off in (-2, -1, 1, 2):
+        col = out[:, names.index(f"n{off:+d}_text_score")]
+        for page_rows in (range(0, 6), range(6, 10)):
+            for i in page_rows:
+                j = i + off
+                expected = score[j] if j in page_rows else -1.0
+                assert col[i] == pytest.approx(expected), (off, i)
+    # Without the text model there are no scores to shift.
+    names_off = LineFeaturizer(text_model=False).get_feature_names_out()
+    assert not any(n.endswith("_text_score") for n in names_off)
+    assert "n+1_text_score" not in LineFeaturizer(neighbour_scores=False).get_feature_names_out()
+
+
+def test_a_featurizer_saved_before_neighbour_scores_still_transforms():
+    X, y = _section_pages(3)
+    f = LineFeaturizer(neighbour_scores=False).fit(X, y)
+    expected = f.transform(X)
+    del f.neighbour_scores  # what a model file written before the parameter existed holds
+    np.testing.assert_array_equal(f.transform(X), expected)
+    assert len(f.get_feature_names_out()) == expected.shape[1]

@@ -139,6 +139,7 @@ class FeaturesConfig:
     text_model: bool = True
     text_features: int = 262144
     sections: bool = True
+    neighbour_scores: bool = True
 
 
 @dataclass

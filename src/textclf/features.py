@@ -100,6 +100,8 @@ _NEIGHBOUR_BASE = (
 )
 _OFFSETS = (-3, -2, -1, 1, 2, 3)
 _WINDOWS = (2, 5, 15)
+#: The neighbours whose text-model scores a line gets (``neighbour_scores``).
+_SCORE_OFFSETS = (-2, -1, 1, 2)
 
 
 def lines_frame(
@@ -304,6 +306,9 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         Learn at ``fit`` which short lines open a run of boilerplate or of content (section
         markers such as "Related stories" or "Comments"), and add the line's own marker rate and
         its distances to the nearest markers before and after it on the page.
+    neighbour_scores : bool
+        With ``text_model``, also add the text model's scores of the two lines before and the
+        two after (-1 past the page's ends): the words around a line, not only its own.
     """
 
     def __init__(
@@ -316,6 +321,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         text_model: bool = True,
         text_features: int = 2**18,
         sections: bool = True,
+        neighbour_scores: bool = True,
     ) -> None:
         self.neighbours = neighbours
         self.blocks = blocks
@@ -325,10 +331,15 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         self.text_model = text_model
         self.text_features = text_features
         self.sections = sections
+        self.neighbour_scores = neighbour_scores
 
     def _uses_sections(self) -> bool:
         # Models saved before section markers existed have no such attribute (nor tables).
         return bool(getattr(self, "sections", False))
+
+    def _uses_neighbour_scores(self) -> bool:
+        # Models saved before the parameter existed have no such attribute.
+        return bool(self.text_model and getattr(self, "neighbour_scores", False))
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: pd.DataFrame, y: Sequence[int] | None = None) -> LineFeaturizer:
@@ -564,6 +575,8 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
                 "next_marker_rate",
                 "dist_next_marker",
             ]
+        if self._uses_neighbour_scores():
+            names += [f"n{off:+d}_text_score" for off in _SCORE_OFFSETS]
         return np.asarray(names, dtype=object)
 
     def _transform(
@@ -621,11 +634,17 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         sites = pd.factorize(_loo_groups(frame))[0] if leave_own_page_out else None
         if self.corpus_frequency:
             cols.append(self._frequency_features(keys, sites))
+        scores = None
         if self.text_model:
             scores = self._text_scores(frame, sites, hashed)
             cols.append(scores[:, None])
         if self._uses_sections():
             cols.append(self._section_features(keys, np.rint(tokens), page, starts, sizes, sites))
+        if scores is not None and self._uses_neighbour_scores():
+            # Training lines' scores are out of fold, so their neighbours' are too.
+            for off in _SCORE_OFFSETS:
+                shifted, missing = _shift(scores, off, index, page_size)
+                cols.append(np.where(missing[:, 0] > 0, -1.0, shifted)[:, None])
         out = np.column_stack(cols).astype(np.float32)
         return out
 

@@ -61,8 +61,8 @@ def _linear_svm(**params: Any) -> BaseEstimator:
 
 def _hgb(**params: Any) -> BaseEstimator:
     params = {
-        "max_iter": 150,
-        "learning_rate": 0.2,
+        "max_iter": 200,
+        "learning_rate": 0.1,
         "max_leaf_nodes": 31,
         "early_stopping": False,
         "random_state": 0,
