@@ -67,6 +67,24 @@ def test_bad_model_settings_fail_before_any_data_is_read(tmp_path, override, mes
         train_boilerplate(cfg)
 
 
+def test_an_unknown_refit_split_fails_before_any_fitting(tmp_path):
+    from corpus_fixtures import build_tiny_dataset
+    from textclf.train import train_boilerplate
+
+    dataset = build_tiny_dataset(tmp_path, ROOT / "seeds")
+    overrides = [f"paths.dataset_dir={dataset}", "refit_splits=[train,valdation]"]
+    cfg = to_config(_compose("train", overrides), TrainConfig)
+    cfg.mlflow.tracking_uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    with pytest.raises(ConfigError, match="valdation"):
+        train_boilerplate(cfg)
+
+
+def test_only_the_default_run_refits():
+    assert to_config(_compose("train"), TrainConfig).refit_splits == ["train", "validation"]
+    for extra in ("experiment=full_dev", "debug=fast"):
+        assert to_config(_compose("train", [extra]), TrainConfig).refit_splits == []
+
+
 def test_every_model_config_weights_its_lines_like_the_metric():
     for model in sorted(p.stem for p in (CONF / "model").glob("*.yaml")):
         cfg = to_config(_compose("train", [f"model={model}"]), TrainConfig)

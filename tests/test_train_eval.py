@@ -78,6 +78,20 @@ def test_training_run_is_logged(store):
     assert inputs and inputs[0].dataset.name == "textclf-lines"
 
 
+def test_the_registered_model_is_refitted_on_all_dev_with_the_chosen_decision(store):
+    client = MlflowClient(store["uri"])
+    run = client.get_run(store["first"]["run_id"])
+    metrics = run.data.metrics
+    assert json.loads(run.data.params["refit_splits"]) == ["train", "validation"]
+    # Validation was scored by the model fitted on train; the refit saw validation too.
+    assert metrics["refit_lines"] > metrics["train_lines"]
+    pipe = store["first"]["model"]
+    scaler = pipe[-1].stages_[0][0]  # logreg: StandardScaler, then LogisticRegression
+    assert scaler.n_samples_seen_ == metrics["refit_lines"]
+    assert pipe[-1].threshold_ == pytest.approx(metrics["threshold"])
+    assert pipe[-1].relative_threshold_ == pytest.approx(metrics["relative_threshold"])
+
+
 def test_model_is_registered_and_champion_moves_only_on_improvement(store):
     client = MlflowClient(store["uri"])
     assert store["first"]["version"] == "1" and store["first"]["promoted"]

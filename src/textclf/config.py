@@ -221,6 +221,9 @@ class TrainConfig:
     tasks: list[str] = field(default_factory=lambda: ["boilerplate"])
     fit_splits: list[str] = field(default_factory=lambda: ["train"])
     eval_splits: list[str] = field(default_factory=lambda: ["validation"])
+    # Boilerplate model: after scoring eval_splits, fit it again on these splits with the same
+    # settings and decision, and register that one. Empty (or equal to fit_splits): no refit.
+    refit_splits: list[str] = field(default_factory=list)
     run_name: str = ""
     seed: int = 0
     topic_model: TopicModelConfig = field(default_factory=TopicModelConfig)
