@@ -218,15 +218,6 @@ def test_section_markers_need_labels():
         LineFeaturizer(text_model=False).fit(X)
 
 
-def test_a_featurizer_saved_before_section_markers_still_transforms():
-    X, y = _section_pages(3)
-    f = LineFeaturizer(sections=False).fit(X, y)
-    expected = f.transform(X)
-    del f.sections  # what a model file written before the parameter existed holds
-    np.testing.assert_array_equal(f.transform(X), expected)
-    assert len(f.get_feature_names_out()) == expected.shape[1]
-
-
 def test_neighbour_scores_are_the_text_scores_of_the_lines_around_within_the_page():
     X = _frame()
     y = np.array([0, 0, 1, 1, 0, 0, 0, 1, 1, 0])
@@ -247,10 +238,11 @@ def test_neighbour_scores_are_the_text_scores_of_the_lines_around_within_the_pag
     assert "n+1_text_score" not in LineFeaturizer(neighbour_scores=False).get_feature_names_out()
 
 
-def test_a_featurizer_saved_before_neighbour_scores_still_transforms():
+@pytest.mark.parametrize("parameter", ["sections", "neighbour_scores"])
+def test_a_featurizer_saved_before_a_feature_group_existed_still_transforms(parameter):
     X, y = _section_pages(3)
-    f = LineFeaturizer(neighbour_scores=False).fit(X, y)
+    f = LineFeaturizer(**{parameter: False}).fit(X, y)
     expected = f.transform(X)
-    del f.neighbour_scores  # what a model file written before the parameter existed holds
+    delattr(f, parameter)  # what a model file written before the parameter existed holds
     np.testing.assert_array_equal(f.transform(X), expected)
     assert len(f.get_feature_names_out()) == expected.shape[1]

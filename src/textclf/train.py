@@ -82,13 +82,7 @@ def train_boilerplate(
             digest=fingerprint,
             context="training",
         )
-        start = time.perf_counter()
-        pipe.fit(
-            train_df[[*MODEL_INPUT, "domain"]],
-            train_df["label"].to_numpy(),
-            model__groups=train_df["domain"].to_numpy(),
-        )
-        fit_seconds = time.perf_counter() - start
+        fit_seconds = _fit(pipe, train_df)
         if decide_on != "oof":
             held_out = _frame(lines, [decide_on])
             if held_out.empty:
@@ -180,6 +174,17 @@ def _pipeline(
     )
 
 
+def _fit(pipe: Any, frame: pd.DataFrame) -> float:
+    """Fit ``pipe`` on the labeled lines of ``frame`` (folds grouped by domain); the seconds."""
+    start = time.perf_counter()
+    pipe.fit(
+        frame[[*MODEL_INPUT, "domain"]],
+        frame["label"].to_numpy(),
+        model__groups=frame["domain"].to_numpy(),
+    )
+    return time.perf_counter() - start
+
+
 def _refit(
     cfg: TrainConfig, lines: Any, threshold: float, relative: float
 ) -> tuple[Any, dict[str, float]]:
@@ -188,13 +193,7 @@ def _refit(
     if frame.empty:
         raise ConfigError(f"no labeled lines in refit_splits {cfg.refit_splits}")
     pipe = _pipeline(cfg, threshold, relative, "held_out")
-    start = time.perf_counter()
-    pipe.fit(
-        frame[[*MODEL_INPUT, "domain"]],
-        frame["label"].to_numpy(),
-        model__groups=frame["domain"].to_numpy(),
-    )
-    seconds = time.perf_counter() - start
+    seconds = _fit(pipe, frame)
     log.info(
         "refitted on %s: %d lines in %.1f s (threshold %.3f, relative %.2f kept)",
         "+".join(cfg.refit_splits),
