@@ -67,16 +67,20 @@ def test_bad_model_settings_fail_before_any_data_is_read(tmp_path, override, mes
         train_boilerplate(cfg)
 
 
-def test_an_unknown_refit_split_fails_before_any_fitting(tmp_path):
+@pytest.mark.parametrize(
+    "override",
+    ["refit_splits=[train,valdation]", "eval_splits=[valdation]", "model.decide_on=valdation"],
+)
+def test_an_unknown_split_fails_before_any_fitting(tmp_path, override):
     from corpus_fixtures import build_tiny_dataset
     from textclf.train import train_boilerplate
 
     dataset = build_tiny_dataset(tmp_path, ROOT / "seeds")
-    overrides = [f"paths.dataset_dir={dataset}", "refit_splits=[train,valdation]"]
-    cfg = to_config(_compose("train", overrides), TrainConfig)
+    cfg = to_config(_compose("train", [f"paths.dataset_dir={dataset}", override]), TrainConfig)
     cfg.mlflow.tracking_uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    with pytest.raises(ConfigError, match="valdation"):
+    with pytest.raises(ConfigError, match=r"unknown split.*valdation"):
         train_boilerplate(cfg)
+    assert not (tmp_path / "mlflow.db").exists()  # failed before any run was started
 
 
 def test_only_the_default_run_refits():

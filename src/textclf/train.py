@@ -64,7 +64,9 @@ def train_boilerplate(
     train_df = _frame(lines, cfg.fit_splits)
     if train_df.empty:
         raise ConfigError(f"no labeled lines in {cfg.fit_splits}: run `make data` first")
-    missing = [s for s in [*cfg.eval_splits, *cfg.refit_splits] if s not in lines]
+    # Every split named must exist before anything is fitted.
+    named = [*cfg.eval_splits, *cfg.refit_splits, *([decide_on] if decide_on != "oof" else [])]
+    missing = [s for s in named if s not in lines]
     if missing:
         raise ConfigError(f"unknown split(s) {missing}; the dataset has {list(lines)}")
     pipe = _pipeline(cfg, threshold, relative, decide_on)
