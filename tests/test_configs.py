@@ -83,6 +83,29 @@ def test_an_unknown_split_fails_before_any_fitting(tmp_path, override):
     assert not (tmp_path / "mlflow.db").exists()  # failed before any run was started
 
 
+@pytest.mark.parametrize(
+    ("fit", "refit", "expected"),
+    [
+        (["train"], ["train", "validation"], True),
+        (["train"], [], False),
+        (["train", "validation"], ["validation", "train"], False),
+        (["train"], ["validation"], True),
+    ],
+)
+def test_needs_refit_when_the_refit_splits_differ(fit, refit, expected):
+    from textclf.train import needs_refit
+
+    cfg = TrainConfig(fit_splits=fit, refit_splits=refit)
+    assert needs_refit(cfg) is expected
+
+
+def test_a_split_named_twice_is_an_error():
+    from textclf.train import needs_refit
+
+    with pytest.raises(ConfigError, match="refit_splits names a split twice"):
+        needs_refit(TrainConfig(fit_splits=["train"], refit_splits=["train", "train"]))
+
+
 def test_only_the_default_run_refits():
     assert to_config(_compose("train"), TrainConfig).refit_splits == ["train", "validation"]
     for extra in ("experiment=full_dev", "debug=fast"):

@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
 from textclf.errors import InputError
 from textclf.features import PAGE_COLUMN, LineFeaturizer, lines_frame
@@ -232,6 +233,12 @@ def test_neighbour_scores_are_the_text_scores_of_the_lines_around_within_the_pag
                 j = i + off
                 expected = score[j] if j in page_rows else -1.0
                 assert col[i] == pytest.approx(expected), (off, i)
+    # The training rows (out-of-fold scores) are shifted the same way.
+    train_out = LineFeaturizer().fit_transform(X, y)
+    train_score = train_out[:, names.index("text_score")]
+    np.testing.assert_allclose(train_out[1:6, names.index("n-1_text_score")], train_score[0:5])
+    np.testing.assert_allclose(train_out[6:9, names.index("n+1_text_score")], train_score[7:10])
+    assert train_out[6, names.index("n-1_text_score")] == -1.0
     # Without the text model there are no scores to shift.
     names_off = LineFeaturizer(text_model=False).get_feature_names_out()
     assert not any(n.endswith("_text_score") for n in names_off)
@@ -241,8 +248,14 @@ def test_neighbour_scores_are_the_text_scores_of_the_lines_around_within_the_pag
 @pytest.mark.parametrize("parameter", ["sections", "neighbour_scores"])
 def test_a_featurizer_saved_before_a_feature_group_existed_still_transforms(parameter):
     X, y = _section_pages(3)
-    f = LineFeaturizer(**{parameter: False}).fit(X, y)
-    expected = f.transform(X)
-    delattr(f, parameter)  # what a model file written before the parameter existed holds
+    fitted = LineFeaturizer(**{parameter: False}).fit(X, y)
+    expected = fitted.transform(X)
+    state = fitted.__getstate__()
+    del state[parameter]  # what a model file written before the parameter existed holds
+    f = LineFeaturizer.__new__(LineFeaturizer)
+    f.__setstate__(state)
+    assert f.get_params()[parameter] is False
+    assert parameter in repr(f)
+    clone(f)
     np.testing.assert_array_equal(f.transform(X), expected)
     assert len(f.get_feature_names_out()) == expected.shape[1]

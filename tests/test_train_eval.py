@@ -18,7 +18,7 @@ from mlflow import MlflowClient
 
 from corpus_fixtures import build_tiny_dataset
 from textclf.config import EvaluateConfig, TrainConfig, to_config
-from textclf.evaluate import evaluate
+from textclf.evaluate import evaluate, load_pipeline
 from textclf.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,7 +85,10 @@ def test_the_registered_model_is_refitted_on_all_dev_with_the_chosen_decision(st
     assert json.loads(run.data.params["refit_splits"]) == ["train", "validation"]
     # Validation was scored by the model fitted on train; the refit saw validation too.
     assert metrics["refit_lines"] > metrics["train_lines"]
-    pipe = store["first"]["model"]
+    assert run.data.params["model.fitted_on"] == "train+validation"
+    # The registered version is the refit, read back from the store.
+    version = store["first"]["version"]
+    pipe = load_pipeline(f"models:/textclf-boilerplate/{version}", store["uri"])
     scaler = pipe[-1].stages_[0][0]  # logreg: StandardScaler, then LogisticRegression
     assert scaler.n_samples_seen_ == metrics["refit_lines"]
     assert pipe[-1].threshold_ == pytest.approx(metrics["threshold"])

@@ -223,6 +223,7 @@ class TrainConfig:
     eval_splits: list[str] = field(default_factory=lambda: ["validation"])
     # Boilerplate model: after scoring eval_splits, fit it again on these splits with the same
     # settings and decision, and register that one. Empty (or equal to fit_splits): no refit.
+    # conf/train.yaml sets [train, validation]; a TrainConfig built in code does not refit.
     refit_splits: list[str] = field(default_factory=list)
     run_name: str = ""
     seed: int = 0

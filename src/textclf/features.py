@@ -102,6 +102,8 @@ _OFFSETS = (-3, -2, -1, 1, 2, 3)
 _WINDOWS = (2, 5, 15)
 #: The neighbours whose text-model scores a line gets (``neighbour_scores``).
 _SCORE_OFFSETS = (-2, -1, 1, 2)
+#: Feature groups added after models were first saved, and their value in those models.
+_GROUPS_ADDED_LATER = {"sections": False, "neighbour_scores": False}
 
 
 def lines_frame(
@@ -333,12 +335,15 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         self.sections = sections
         self.neighbour_scores = neighbour_scores
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # A model saved before a feature group existed has no such parameter (nor its tables):
+        # the group is off, and get_params, repr and clone still work.
+        super().__setstate__({**_GROUPS_ADDED_LATER, **state})
+
     def _uses_sections(self) -> bool:
-        # Models saved before section markers existed have no such attribute (nor tables).
         return bool(getattr(self, "sections", False))
 
     def _uses_neighbour_scores(self) -> bool:
-        # Models saved before the parameter existed have no such attribute.
         return bool(self.text_model and getattr(self, "neighbour_scores", False))
 
     # ------------------------------------------------------------------ fitting

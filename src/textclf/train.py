@@ -28,7 +28,7 @@ from textclf.models import auto_or_fraction, build_pipeline, check_weighting, co
 from textclf.scoring import score_split
 from textclf.serialization import trusted_types
 
-__all__ = ["main", "run_name", "train", "train_boilerplate"]
+__all__ = ["main", "needs_refit", "run_name", "train", "train_boilerplate"]
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,8 @@ def _frame(lines: Any, splits: list[str]) -> pd.DataFrame:
 def train_boilerplate(
     cfg: TrainConfig, *, config_dict: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Fit the pipeline on ``cfg.fit_splits``, score ``cfg.eval_splits``, log and register it."""
+    """Fit the pipeline on ``cfg.fit_splits``, choose its decision, score ``cfg.eval_splits``;
+    then fit it again on ``cfg.refit_splits`` (when they differ) and log and register that."""
     # Bad settings fail here, before the dataset is read.
     threshold = auto_or_fraction(cfg.model.threshold, "model.threshold")
     relative = auto_or_fraction(cfg.model.relative, "model.relative")
@@ -69,6 +70,9 @@ def train_boilerplate(
     missing = [s for s in named if s not in lines]
     if missing:
         raise ConfigError(f"unknown split(s) {missing}; the dataset has {list(lines)}")
+    refit_df = _frame(lines, cfg.refit_splits) if needs_refit(cfg) else None
+    if refit_df is not None and refit_df.empty:
+        raise ConfigError(f"no labeled lines in refit_splits {cfg.refit_splits}")
     pipe = _pipeline(cfg, threshold, relative, decide_on)
     name = run_name(cfg)
     uri = tracking.init_store(cfg.mlflow.tracking_uri or None)
@@ -134,9 +138,12 @@ def train_boilerplate(
         # The validation metrics above are the held-out scores of the model fitted on fit_splits;
         # the model registered is that pipeline fitted again on refit_splits (when they differ),
         # with the same settings and decision: more sites to learn from, nothing chosen anew.
-        if cfg.refit_splits and sorted(cfg.refit_splits) != sorted(cfg.fit_splits):
-            pipe, refit_metrics = _refit(cfg, lines, threshold, relative_threshold)
+        fitted_on = cfg.fit_splits
+        if refit_df is not None:
+            pipe, refit_metrics = _refit(cfg, refit_df, threshold, relative_threshold)
             metrics.update(refit_metrics)
+            fitted_on = cfg.refit_splits
+        tracking.log_params({"model.fitted_on": "+".join(fitted_on)})
         tracking.log_metrics(metrics)
         example = train_df[MODEL_INPUT].head(20).reset_index(drop=True)
         info = tracking.log_sklearn_model(
@@ -187,13 +194,22 @@ def _fit(pipe: Any, frame: pd.DataFrame) -> float:
     return time.perf_counter() - start
 
 
+def needs_refit(cfg: TrainConfig) -> bool:
+    """Whether ``cfg.refit_splits`` asks for a second fit: not empty and not ``fit_splits``.
+
+    A split named twice is a ConfigError (its lines would count twice).
+    """
+    for name, splits in (("refit_splits", cfg.refit_splits), ("fit_splits", cfg.fit_splits)):
+        if len(set(splits)) != len(splits):
+            raise ConfigError(f"{name} names a split twice: {list(splits)}")
+    return bool(cfg.refit_splits) and set(cfg.refit_splits) != set(cfg.fit_splits)
+
+
 def _refit(
-    cfg: TrainConfig, lines: Any, threshold: float, relative: float
+    cfg: TrainConfig, frame: pd.DataFrame, threshold: float, relative: float
 ) -> tuple[Any, dict[str, float]]:
-    """The same pipeline fitted again on ``cfg.refit_splits``, with the decision already chosen."""
-    frame = _frame(lines, cfg.refit_splits)
-    if frame.empty:
-        raise ConfigError(f"no labeled lines in refit_splits {cfg.refit_splits}")
+    """The same pipeline fitted again on ``frame`` (the lines of ``cfg.refit_splits``), with the
+    decision already chosen."""
     pipe = _pipeline(cfg, threshold, relative, "held_out")
     seconds = _fit(pipe, frame)
     log.info(
