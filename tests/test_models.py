@@ -81,6 +81,9 @@ def test_choose_threshold_maximises_page_f1():
     t = choose_threshold(proba, y, page, tokens, grid=[0.3, 0.5, 0.65, 0.8])
     # 0.5 keeps the hard boilerplate line (1 token): F1 = (20/21 + 1)/2; 0.65 drops content.
     assert t == 0.5
+    # The default grid holds round numbers: 0.3, not 0.30000000000000004.
+    t = choose_threshold(proba, y, page, tokens)
+    assert 0.4 < t <= 0.6 and t == round(t, 4)
 
 
 def test_line_weights_give_pages_equal_weight_shared_by_tokens():

@@ -395,7 +395,7 @@ def choose_decision(
 ) -> tuple[float, float]:
     """The (threshold, relative) pair of :func:`content_mask` maximising the mean over pages of
     the token-weighted F1 of the content lines."""
-    grid = np.arange(0.05, 0.96, 0.025) if grid is None else np.asarray(grid)
+    grid = np.round(np.arange(0.05, 0.96, 0.025), 4) if grid is None else np.asarray(grid)
     relative_grid = (
         np.array([0.0, 0.2, 0.3, 0.4, 0.5, 0.6])
         if relative_grid is None

@@ -407,7 +407,9 @@ class TopicClassifier(BaseEstimator):
         if mask is not None:
             keep = np.asarray(mask, dtype=bool)
             proba, rules, y = proba[keep], rules[keep], y[keep]
-        candidates = np.asarray(grid if grid is not None else np.arange(0.05, 0.99, 0.025))
+        candidates = np.asarray(
+            grid if grid is not None else np.round(np.arange(0.05, 0.99, 0.025), 4)
+        )
         thresholds = np.array(self.thresholds_, dtype=float)
         for j, name in enumerate(self.topics_):
             if (topics is not None and name not in topics) or y[:, j].sum() < min_positives:
