@@ -198,6 +198,12 @@ def _stopwords_per_line(joined: str, words_per_line: np.ndarray) -> np.ndarray:
     return np.bincount(line, weights=is_stop, minlength=len(counts))
 
 
+def _frame_base(frame: pd.DataFrame, texts: list[str]) -> np.ndarray:
+    """:func:`_base_matrix` of a lines frame (``texts``: its ``text`` column as a list)."""
+    bb = frame["blank_before"].to_numpy(dtype=bool)
+    return _base_matrix(texts, bb, frame["blank_after"].to_numpy(dtype=bool))
+
+
 def _base_matrix(texts: list[str], bb: np.ndarray, ba: np.ndarray) -> np.ndarray:
     """The base features of every line (columns :data:`_BASE`), vectorised over the batch."""
     n = len(texts)
@@ -340,11 +346,8 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         # the group is off, and get_params, repr and clone still work.
         super().__setstate__({**_GROUPS_ADDED_LATER, **state})
 
-    def _uses_sections(self) -> bool:
-        return bool(getattr(self, "sections", False))
-
     def _uses_neighbour_scores(self) -> bool:
-        return bool(self.text_model and getattr(self, "neighbour_scores", False))
+        return bool(self.text_model and self.neighbour_scores)
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: pd.DataFrame, y: Sequence[int] | None = None) -> LineFeaturizer:
@@ -423,10 +426,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         frame = _check_frame(X)
         # The base features and text keys serve both the tables and the rows: computed once.
         texts = frame["text"].tolist()
-        base = None
-        if len(frame):
-            bb = frame["blank_before"].to_numpy(dtype=bool)
-            base = _base_matrix(texts, bb, frame["blank_after"].to_numpy(dtype=bool))
+        base = _frame_base(frame, texts) if len(frame) else None
         keys = text_keys(texts)
         hashed = self._hash(texts) if self.text_model and y is not None else None
         self._fit(frame, y, base, keys, hashed)
@@ -466,9 +466,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         if keys is None or y is None or not self.sections:
             return
         if base is None:
-            bb = frame["blank_before"].to_numpy(dtype=bool)
-            ba = frame["blank_after"].to_numpy(dtype=bool)
-            base = _base_matrix(texts, bb, ba)
+            base = _frame_base(frame, texts)
         tokens = np.rint(np.expm1(base[:, _BASE.index("log_tokens")]))
         page = pd.factorize(frame["page_id"])[0].astype(np.int64)
         shares = _share_after(tokens, page, np.asarray(y, dtype=float))
@@ -567,7 +565,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
             names += ["log_corpus_pages", "corpus_content_rate", "corpus_rate_known"]
         if self.text_model:
             names += ["text_score"]
-        if self._uses_sections():
+        if self.sections:
             names += [
                 "section_rate",
                 "section_known",
@@ -643,7 +641,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         if self.text_model:
             scores = self._text_scores(frame, sites, hashed)
             cols.append(scores[:, None])
-        if self._uses_sections():
+        if self.sections:
             cols.append(self._section_features(keys, np.rint(tokens), page, starts, sizes, sites))
         if scores is not None and self._uses_neighbour_scores():
             # Training lines' scores are out of fold, so their neighbours' are too.

@@ -41,10 +41,14 @@ def run_name(cfg: TrainConfig) -> str:
     return cfg.run_name or f"{cfg.model.name}-stack{cfg.model.stages}"
 
 
-def _frame(lines: Any, splits: list[str]) -> pd.DataFrame:
+def _check_splits(lines: Any, splits: list[str]) -> None:
     missing = [s for s in splits if s not in lines]
     if missing:
         raise ConfigError(f"unknown split(s) {missing}; the dataset has {list(lines)}")
+
+
+def _frame(lines: Any, splits: list[str]) -> pd.DataFrame:
+    _check_splits(lines, splits)
     frames = [lines[s].to_pandas() for s in splits]
     frame = pd.concat(frames, ignore_index=True)
     return frame[frame["label"] >= 0].reset_index(drop=True)
@@ -65,11 +69,13 @@ def train_boilerplate(
     train_df = _frame(lines, cfg.fit_splits)
     if train_df.empty:
         raise ConfigError(f"no labeled lines in {cfg.fit_splits}: run `make data` first")
-    # Every split named must exist before anything is fitted.
+    # Every split named must exist, and the held-out and refit ones hold labels, before anything
+    # is fitted.
     named = [*cfg.eval_splits, *cfg.refit_splits, *([decide_on] if decide_on != "oof" else [])]
-    missing = [s for s in named if s not in lines]
-    if missing:
-        raise ConfigError(f"unknown split(s) {missing}; the dataset has {list(lines)}")
+    _check_splits(lines, named)
+    held_out = _frame(lines, [decide_on]) if decide_on != "oof" else None
+    if held_out is not None and held_out.empty:
+        raise ConfigError(f"model.decide_on={decide_on}: that split has no labeled lines")
     refit_df = _frame(lines, cfg.refit_splits) if needs_refit(cfg) else None
     if refit_df is not None and refit_df.empty:
         raise ConfigError(f"no labeled lines in refit_splits {cfg.refit_splits}")
@@ -89,10 +95,7 @@ def train_boilerplate(
             context="training",
         )
         fit_seconds = _fit(pipe, train_df)
-        if decide_on != "oof":
-            held_out = _frame(lines, [decide_on])
-            if held_out.empty:
-                raise ConfigError(f"model.decide_on={decide_on}: that split has no labeled lines")
+        if held_out is not None:
             pipe[-1].choose_decision_on(
                 pipe[0].transform(held_out[MODEL_INPUT]), held_out["label"].to_numpy()
             )
