@@ -207,6 +207,23 @@ def test_tune_thresholds_maximises_f1(fitted: TopicClassifier, frame: pd.DataFra
     assert model.thresholds_[1] == 0.5
 
 
+def test_tune_thresholds_takes_the_highest_of_the_best(
+    fitted: TopicClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sklearn.base import clone
+
+    model = clone(fitted).set_params(rule_floor=False)
+    model.topics_, model.thresholds_ = fitted.topics_, list(fitted.thresholds_)
+    proba = np.array([[0.9, 0.9], [0.8, 0.1], [0.3, 0.1], [0.2, 0.1]])
+    monkeypatch.setattr(model, "_scores", lambda frame: (proba, np.zeros((4, 2), np.int8)))
+    y = np.array([[1, 0], [1, 0], [0, 0], [0, 0]])
+    model.tune_thresholds(None, y, grid=[0.1, 0.25, 0.5, 0.7, 0.85, 0.95], min_positives=1)
+    # F1 of topic 0: 0.8 at 0.25, 1.0 at 0.5 and 0.7, 0.67 at 0.85: the best, and of those the
+    # highest. Topic 1 has no positive: not tuned.
+    assert model.thresholds_[0] == 0.7
+    assert model.thresholds_[1] == fitted.thresholds_[1]
+
+
 def test_errors_are_clear(frame: pd.DataFrame) -> None:
     with pytest.raises(ModelError, match="not fitted"):
         TopicClassifier(NAMES).predict(frame)

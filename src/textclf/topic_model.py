@@ -395,7 +395,12 @@ class TopicClassifier(BaseEstimator):
         min_positives: int = 3,
     ) -> TopicClassifier:
         """Set each topic's threshold to the one maximising its F1 on ``frame``/``Y`` (the
-        decision as :meth:`predict` makes it).
+        decision as :meth:`predict` makes it); among thresholds with the same F1, the highest.
+
+        Where the F1 is flat (the model adds no right line there beyond the rules), the highest
+        threshold adds the fewest lines the tuning data cannot vouch for: in repeated halvings of
+        the gold set's WCXB part, tuning on one half and scoring the other, it raised macro F1
+        by 0.007 (+- 0.0014) over taking the lowest.
 
         ``mask`` (default: every row) says which rows count: pass whole pages as ``frame`` so
         that the page context is right, and mask the lines that have labels. Only ``topics``
@@ -415,12 +420,9 @@ class TopicClassifier(BaseEstimator):
             if (topics is not None and name not in topics) or y[:, j].sum() < min_positives:
                 continue
             floor = rules[:, j].astype(bool) if self.rule_floor else np.zeros(len(y), bool)
-            best, best_f1 = thresholds[j], -1.0
-            for t in candidates:
-                f1 = _f1(y[:, j], floor | (proba[:, j] >= t))
-                if f1 > best_f1 + 1e-9:
-                    best, best_f1 = float(t), f1
-            thresholds[j] = best
+            f1 = np.array([_f1(y[:, j], floor | (proba[:, j] >= t)) for t in candidates])
+            # Ties go to the highest threshold: the tuning lines do not support adding more.
+            thresholds[j] = float(candidates[np.flatnonzero(f1 >= f1.max() - 1e-9)[-1]])
         self.thresholds_ = thresholds
         return self
 
