@@ -16,7 +16,7 @@ from hydra import compose, initialize_config_dir
 from mlflow import MlflowClient
 
 from textclf.config import EvaluateConfig, TrainConfig, to_config
-from textclf.topic_gold import GoldEntry, line_hash, write_gold
+from textclf.topic_gold import GoldEntry, line_hash, read_gold, write_gold
 from textclf.topics import load_topics_config, topics_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -129,8 +129,20 @@ def _train_and_evaluate(tmp_path_factory: pytest.TempPathFactory) -> dict[str, A
     cfg = to_config(_compose("train", [*common, *SMALL]), TrainConfig)
     cfg.topic_model.topics = topics
     first = train(cfg)["topics"]
+    # The gold set grows (here: its WCXB lines say "no topic" more often) before the next run,
+    # which must compare itself with the champion re-scored on the new set.
+    grown = [
+        e if e.source != "wcxb" or e.line % 2 else GoldEntry(e.source, e.page_id, e.line, e.sha, ())
+        for e in read_gold(gold)
+    ]
+    gold2 = write_gold(root / "gold2.tsv", grown)
     # A deliberately bad model: heavily regularised, no rule floor. It must not become champion.
-    bad_overrides = [*common, *SMALL, "topic_model.params.alpha=1.0"]
+    bad_overrides = [
+        *common,
+        *SMALL,
+        "topic_model.params.alpha=1.0",
+        f"topic_model.gold_path={gold2}",
+    ]
     bad_overrides += ["topic_model.params.rule_floor=false", "run_name=bad"]
     bad = to_config(_compose("train", bad_overrides), TrainConfig)
     bad.topic_model.topics = topics
@@ -145,6 +157,7 @@ def _train_and_evaluate(tmp_path_factory: pytest.TempPathFactory) -> dict[str, A
         "second": second,
         "eval": evaluation,
         "lines": lines,
+        "gold2": gold2,
     }
 
 
@@ -199,6 +212,20 @@ def test_champion_moves_only_on_improvement(run: dict[str, Any]) -> None:
     assert run["second"]["version"] == "2" and not run["second"]["promoted"]
     champion = client.get_model_version_by_alias("textclf-topics", "champion")
     assert str(champion.version) == "1"
+
+
+def test_the_champion_is_compared_on_the_current_gold_set(run: dict[str, Any]) -> None:
+    from textclf.topic_train import gold_evaluation, load_gold
+
+    key = "champion_now/gold_wcxb/macro_f1"
+    assert key not in run["first"]["metrics"]  # no champion yet
+    first = run["first"]["model"]
+    names = list(first.topics_)
+    pages = load_gold(run["gold2"], run["lines"], names)
+    expected = gold_evaluation(first, pages, names, first.taxonomy)["metrics"]["gold_wcxb/macro_f1"]
+    assert expected != run["first"]["metrics"]["gold_wcxb/macro_f1"]  # the sets do differ
+    logged = MlflowClient(run["uri"]).get_run(run["second"]["run_id"]).data.metrics
+    assert logged[key] == pytest.approx(expected)
 
 
 def test_evaluation_scores_the_champion_against_the_rules(run: dict[str, Any]) -> None:

@@ -498,8 +498,13 @@ def train_topics(cfg: Any, *, config_dict: dict[str, Any] | None = None) -> dict
             registered_name=tm.registered_model if tm.register else None,
             trusted_types=trusted_types(),
         )
+        champion_now = None
+        if tm.register:
+            champion_now = _champion_on_gold(tm, uri, gold_pages, names, taxonomy)
+            if champion_now is not None:
+                tracking.log_metrics({"champion_now/" + tm.champion_metric: champion_now})
         version, promoted = tracking.register_and_promote(
-            info, tm.registered_model, tm.champion_metric, metrics, uri
+            info, tm.registered_model, tm.champion_metric, metrics, uri, champion_now
         )
         return {
             "run_id": run.info.run_id,
@@ -509,6 +514,33 @@ def train_topics(cfg: Any, *, config_dict: dict[str, Any] | None = None) -> dict
             "model": model,
             "report": report,
         }
+
+
+def _champion_on_gold(
+    tm: Any, uri: str, gold_pages: pd.DataFrame, names: list[str], taxonomy: dict[str, Any]
+) -> float | None:
+    """The registered champion's ``champion_metric`` on this gold set, or ``None`` (no
+    champion, another taxonomy, or a metric the gold set does not give).
+
+    The gold set grows as lines are annotated: the value the champion's training run logged
+    was measured on the gold set of its day, and comparing with it would compare two sets.
+    """
+    from textclf.evaluate import load_pipeline
+
+    model_uri = f"models:/{tm.registered_model}@champion"
+    if tracking.model_version_of(model_uri, uri) is None:
+        return None
+    champion = load_pipeline(model_uri, uri)
+    if list(getattr(champion, "topics_", [])) != names:
+        log.info("topics: the champion has other topics; its logged %s is kept", tm.champion_metric)
+        return None
+    value = gold_evaluation(champion, gold_pages, names, taxonomy)["metrics"].get(
+        tm.champion_metric
+    )
+    if value is None or not math.isfinite(value):
+        return None
+    log.info("topics: the champion scores %s %.4f on this gold set", tm.champion_metric, value)
+    return float(value)
 
 
 def _input_example(lines: Any, splits: list[str]) -> pd.DataFrame:

@@ -211,12 +211,23 @@ def best_is_better(new: float, old: float | None, higher_is_better: bool = True)
 
 
 def promote_if_better(
-    model_name: str, version: str, metric: str, value: float, uri: str | None = None
+    model_name: str,
+    version: str,
+    metric: str,
+    value: float,
+    uri: str | None = None,
+    champion_value: float | None = None,
 ) -> bool:
-    """Move the ``champion`` alias to ``version`` only when it beats the current champion."""
+    """Move the ``champion`` alias to ``version`` only when it beats the current champion.
+
+    ``champion_value``: the champion's ``metric`` measured now, on the same data as ``value``
+    (default: the value its training run logged).
+    """
     import mlflow
 
-    _, current = champion_metric(model_name, metric, uri)
+    current = champion_value
+    if current is None:
+        _, current = champion_metric(model_name, metric, uri)
     if not best_is_better(value, current):
         return False
     mlflow.MlflowClient(tracking_uri(uri)).set_registered_model_alias(
@@ -226,11 +237,17 @@ def promote_if_better(
 
 
 def register_and_promote(
-    model_info: Any, model_name: str, metric: str, metrics: Mapping[str, float], uri: str | None
+    model_info: Any,
+    model_name: str,
+    metric: str,
+    metrics: Mapping[str, float],
+    uri: str | None,
+    champion_value: float | None = None,
 ) -> tuple[str | None, bool]:
     """The registered version of a logged model, and whether it became the champion.
 
-    The alias moves only when ``metrics[metric]`` was computed and beats the champion's.
+    The alias moves only when ``metrics[metric]`` was computed and beats the champion's
+    (``champion_value`` when given, else the value its training run logged).
     """
     import logging
     import math
@@ -244,7 +261,7 @@ def register_and_promote(
     if value is None or not math.isfinite(value):
         log.warning("champion metric %s was not computed; alias not moved", metric)
     else:
-        promoted = promote_if_better(model_name, version, metric, value, uri)
+        promoted = promote_if_better(model_name, version, metric, value, uri, champion_value)
     log.info(
         "registered %s version %s%s",
         model_name,
