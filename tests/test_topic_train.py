@@ -197,3 +197,20 @@ def test_load_gold_leaves_out_a_corpus_that_only_reuses_page_ids(
     path = write_gold(tmp_path / "gold.tsv", [good, bad])
     with pytest.raises(AnnotationError, match="no longer match"):
         load_gold(path, lines, names)
+
+
+def test_a_champion_that_no_longer_loads_falls_back_to_its_logged_score(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import textclf.evaluate
+    from textclf import topic_train, tracking
+
+    def broken(model_uri: str, uri: str) -> Any:
+        raise OSError("artifact missing")
+
+    monkeypatch.setattr(tracking, "model_version_of", lambda model_uri, uri: "4")
+    monkeypatch.setattr(textclf.evaluate, "load_pipeline", broken)
+    tm = type("TM", (), {"registered_model": "textclf-topics", "champion_metric": "gold/x"})()
+    with caplog.at_level("WARNING", logger="textclf.topic_train"):
+        assert topic_train._champion_on_gold(tm, "sqlite://", None, NAMES, {}) is None
+    assert "cannot load the champion" in caplog.text and "artifact missing" in caplog.text

@@ -530,7 +530,13 @@ def _champion_on_gold(
     model_uri = f"models:/{tm.registered_model}@champion"
     if tracking.model_version_of(model_uri, uri) is None:
         return None
-    champion = load_pipeline(model_uri, uri)
+    try:
+        champion = load_pipeline(model_uri, uri)
+    except Exception as exc:  # a champion that no longer loads must not fail this run
+        log.warning(
+            "topics: cannot load the champion %s (%s); its logged score is used", model_uri, exc
+        )
+        return None
     if list(getattr(champion, "topics_", [])) != names:
         log.info("topics: the champion has other topics; its logged %s is kept", tm.champion_metric)
         return None
