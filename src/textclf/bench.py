@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from textclf.errors import TextclfError
+from textclf.predict import DEFAULT_BATCH_SIZE
 
 __all__ = ["main", "run_bench"]
 
@@ -186,7 +187,7 @@ def run_bench(
     *,
     model: str | None = None,
     repeats: int = 3,
-    batch_size: int = 32,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     trafilatura: bool = True,
     topics: bool = False,
 ) -> dict[str, Any]:
@@ -340,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sources", nargs="+", choices=SOURCES, default=list(SOURCES))
     parser.add_argument("--limit", type=int, default=0, help="at most N pages per corpus (0: all)")
     parser.add_argument("--repeats", type=int, default=3, help="timed passes (median reported)")
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     parser.add_argument("--reports-dir", type=Path, default=None, help="default: <project>/reports")
     parser.add_argument("--no-trafilatura", action="store_true", help="skip trafilatura")
     parser.add_argument(

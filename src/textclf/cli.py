@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from textclf import __version__
 from textclf.errors import InputError, TextclfError
+from textclf.predict import DEFAULT_BATCH_SIZE
 
 if TYPE_CHECKING:
     from textclf.predict import Classifier, PagePrediction
@@ -101,7 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
         "$TEXTCLF_MODEL_URI, else the champion models:/textclf-boilerplate@champion",
     )
     common.add_argument(
-        "--batch-size", type=_positive_int, default=32, metavar="N", help="pages per batch"
+        "--batch-size",
+        type=_positive_int,
+        default=DEFAULT_BATCH_SIZE,
+        metavar="N",
+        help="pages per batch",
     )
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 

@@ -66,6 +66,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHAMPION_URI",
+    "DEFAULT_BATCH_SIZE",
     "DEFAULT_MAX_LINE_CHARS",
     "DEFAULT_MAX_PAGE_BYTES",
     "DEFAULT_MAX_PAGE_LINES",
@@ -92,6 +93,8 @@ DEFAULT_MAX_LINE_CHARS = 10_000
 # pages are long (featurizing takes ~3 KB per line at its peak). Batches of 5,000-10,000 lines run
 # fastest: on the WCXB test pages 32 pages a batch gave ~37k lines/s, 64 pages ~34k.
 _BATCH_MAX_LINES = 10_000
+#: Pages per batch of :meth:`Classifier.pipe` (and of the CLI and the benchmark).
+DEFAULT_BATCH_SIZE = 32
 
 Label = Literal["content", "boilerplate"]
 _URI = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")  # two letters at least: "C:\..." is a path
@@ -415,7 +418,7 @@ class Classifier:
         self,
         pages: Iterable[str | bytes],
         *,
-        batch_size: int = 32,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         threshold: float | None = None,
         html: bool = False,
     ) -> Iterator[PagePrediction]:
