@@ -67,6 +67,29 @@ def test_bad_model_settings_fail_before_any_data_is_read(tmp_path, override, mes
         train_boilerplate(cfg)
 
 
+@pytest.mark.parametrize("task", ["boilerplate", "topics"])
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("fit_splits=[train,scrapinghub]", "fit_splits"),
+        ("refit_splits=[train,validation,wcxb_test]", "refit_splits"),
+        ("eval_splits=[validation,seeds]", "eval_splits"),
+        ("model.decide_on=wcxb_test", "model.decide_on"),
+    ],
+)
+def test_a_test_split_in_training_is_refused_before_any_data_is_read(tmp_path, task, override, key):
+    from textclf.topic_train import train_topics
+    from textclf.train import train_boilerplate
+
+    cfg = to_config(_compose("train", [override]), TrainConfig)
+    cfg.paths.dataset_dir = str(tmp_path / "no-dataset-here")
+    cfg.mlflow.tracking_uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    run = train_boilerplate if task == "boilerplate" else train_topics
+    with pytest.raises(ConfigError, match=rf"{key} names the test split"):
+        run(cfg)
+    assert not (tmp_path / "mlflow.db").exists()
+
+
 @pytest.mark.parametrize(
     "override",
     ["refit_splits=[train,valdation]", "eval_splits=[valdation]", "model.decide_on=valdation"],

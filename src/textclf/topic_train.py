@@ -409,7 +409,9 @@ def train_topics(cfg: Any, *, config_dict: dict[str, Any] | None = None) -> dict
     from textclf.dataset import load_dataset, read_fingerprint
     from textclf.serialization import trusted_types
     from textclf.topic_model import TopicClassifier, f1_scores
+    from textclf.train import check_no_test_splits
 
+    check_no_test_splits(cfg)  # thresholds are tuned on eval_splits
     tm = cfg.topic_model
     dataset_dir = Path(cfg.paths.dataset_dir)
     lines, _ = load_dataset(dataset_dir)

@@ -21,7 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from textclf import tracking
 from textclf.config import TrainConfig, exit_on_error, to_config
-from textclf.dataset import load_dataset
+from textclf.dataset import TEST_SPLITS, load_dataset
 from textclf.errors import ConfigError
 from textclf.features import LINE_COLUMNS
 from textclf.models import auto_or_fraction, build_pipeline, check_weighting, content_mask
@@ -47,6 +47,28 @@ def _check_splits(lines: Any, splits: list[str]) -> None:
         raise ConfigError(f"unknown split(s) {missing}; the dataset has {list(lines)}")
 
 
+def check_no_test_splits(cfg: TrainConfig) -> None:
+    """Refuse to fit, refit, choose a decision or score on a test split in ``make train``.
+
+    ``wcxb_test``, ``scrapinghub`` and ``seeds`` are held out for ``make eval``: a model fitted
+    on them, or whose decision or thresholds come from them, has no honest test numbers left.
+    """
+    used = {
+        "fit_splits": list(cfg.fit_splits),
+        "refit_splits": list(cfg.refit_splits),
+        "eval_splits": list(cfg.eval_splits),
+        "model.decide_on": [str(cfg.model.decide_on).strip()],
+    }
+    for name, splits in used.items():
+        test = [s for s in splits if s in TEST_SPLITS]
+        if test:
+            raise ConfigError(
+                f"{name} names the test split(s) {test}: {', '.join(TEST_SPLITS)} are held out "
+                "for `make eval`; train, choose decisions and score in training on WCXB dev "
+                "splits (train, validation) only"
+            )
+
+
 def _frame(lines: Any, splits: list[str]) -> pd.DataFrame:
     _check_splits(lines, splits)
     frames = [lines[s].to_pandas() for s in splits]
@@ -60,6 +82,7 @@ def train_boilerplate(
     """Fit the pipeline on ``cfg.fit_splits``, choose its decision, score ``cfg.eval_splits``;
     then fit it again on ``cfg.refit_splits`` (when they differ) and log and register that."""
     # Bad settings fail here, before the dataset is read.
+    check_no_test_splits(cfg)
     threshold = auto_or_fraction(cfg.model.threshold, "model.threshold")
     relative = auto_or_fraction(cfg.model.relative, "model.relative")
     check_weighting(cfg.model.weighting, "model.weighting")
