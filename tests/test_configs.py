@@ -56,6 +56,7 @@ def test_unknown_key_is_a_config_error():
         ("model.threshold=1.5", "model.threshold"),
         ("model.relative=often", "model.relative"),
         ("model.decide_on=train", "model.decide_on=train is one of fit_splits"),
+        ("mlflow.champion_on_new_dataset=never", "mlflow.champion_on_new_dataset"),
     ],
 )
 def test_bad_model_settings_fail_before_any_data_is_read(tmp_path, override, message):

@@ -169,3 +169,58 @@ def test_runs_are_served_over_the_rest_api(store):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+def test_a_champion_trained_on_another_dataset_build_stays_unless_told(tmp_path, caplog):
+    """Logged validation scores of two dataset builds are on different lines: by default a new
+    model does not replace a champion of another build, whatever its score."""
+    import pandas as pd
+    from sklearn.dummy import DummyClassifier
+
+    from textclf import tracking
+    from textclf.train import _champion_policy
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    tracking.init_store(uri)
+    X = pd.DataFrame({"a": [0.0, 1.0]})
+    metric = "validation/page_f1"
+
+    def train_on(fingerprint: str, score: float, policy: str) -> tuple[str | None, bool]:
+        with tracking.start_run("builds", "r", uri):
+            tracking.log_dataset_input(
+                X.assign(label=[0, 1]),
+                name="d",
+                source="s",
+                digest=fingerprint,
+                context="training",
+            )
+            tracking.log_metrics({metric: score})
+            info = tracking.log_sklearn_model(
+                DummyClassifier().fit(X, [0, 1]),
+                input_example=X,
+                registered_name="m",
+                trusted_types=[],
+            )
+            return tracking.register_and_promote(
+                info, "m", metric, {metric: score}, uri, policy=policy
+            )
+
+    cfg = TrainConfig()
+    cfg.mlflow.registered_model = "m"
+    assert _champion_policy(cfg, "build-a", uri) == "compare"  # no champion yet
+    assert train_on("build-a", 0.8, "compare") == ("1", True)
+    assert _champion_policy(cfg, "build-a", uri) == "compare"
+    with caplog.at_level("WARNING", logger="textclf.train"):
+        policy = _champion_policy(cfg, "build-b", uri)
+    assert policy == "keep"
+    assert "trained on dataset build-a, this model on build-b" in caplog.text
+    assert train_on("build-b", 0.9, policy) == ("2", False)
+    client = MlflowClient(uri)
+    assert str(client.get_model_version_by_alias("m", "champion").version) == "1"
+    cfg.mlflow.champion_on_new_dataset = "replace"
+    assert _champion_policy(cfg, "build-b", uri) == "replace"
+    assert train_on("build-b", 0.1, "replace") == ("3", True)
+    assert str(client.get_model_version_by_alias("m", "champion").version) == "3"
+    # Back on the champion's build, scores are compared again.
+    assert _champion_policy(cfg, "build-b", uri) == "compare"
+    assert train_on("build-b", 0.05, "compare") == ("4", False)

@@ -22,6 +22,7 @@ from textclf.config import project_root
 __all__ = [
     "artifact_root",
     "best_is_better",
+    "champion_dataset",
     "champion_metric",
     "flatten",
     "init_store",
@@ -204,6 +205,26 @@ def champion_metric(
     return mv.version, value
 
 
+def champion_dataset(model_name: str, uri: str | None = None) -> str | None:
+    """The fingerprint of the dataset the champion's training run used (its ``training``
+    dataset input), or None when there is no champion or it is not recorded."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    client = mlflow.MlflowClient(tracking_uri(uri))
+    try:
+        mv = client.get_model_version_by_alias(model_name, "champion")
+    except MlflowException:
+        return None
+    if not mv.run_id:
+        return None
+    inputs = client.get_run(mv.run_id).inputs
+    for item in getattr(inputs, "dataset_inputs", None) or []:
+        if any(t.key == "mlflow.data.context" and t.value == "training" for t in item.tags):
+            return str(item.dataset.digest)
+    return None
+
+
 def best_is_better(new: float, old: float | None, higher_is_better: bool = True) -> bool:
     if old is None:
         return True
@@ -243,11 +264,13 @@ def register_and_promote(
     metrics: Mapping[str, float],
     uri: str | None,
     champion_value: float | None = None,
+    policy: str = "compare",
 ) -> tuple[str | None, bool]:
     """The registered version of a logged model, and whether it became the champion.
 
-    The alias moves only when ``metrics[metric]`` was computed and beats the champion's
-    (``champion_value`` when given, else the value its training run logged).
+    With ``policy="compare"`` the alias moves only when ``metrics[metric]`` was computed and
+    beats the champion's (``champion_value`` when given, else the value its training run
+    logged); ``"keep"`` never moves it, ``"replace"`` always does.
     """
     import logging
     import math
@@ -258,7 +281,17 @@ def register_and_promote(
         return None, False
     value = metrics.get(metric)
     promoted = False
-    if value is None or not math.isfinite(value):
+    if policy not in ("compare", "keep", "replace"):
+        raise ValueError(f"policy must be compare, keep or replace, not {policy!r}")
+    if policy == "replace":
+        import mlflow
+
+        client = mlflow.MlflowClient(tracking_uri(uri))
+        client.set_registered_model_alias(model_name, "champion", version)
+        promoted = True
+    elif policy == "keep":
+        pass
+    elif value is None or not math.isfinite(value):
         log.warning("champion metric %s was not computed; alias not moved", metric)
     else:
         promoted = promote_if_better(model_name, version, metric, value, uri, champion_value)

@@ -86,6 +86,11 @@ def train_boilerplate(
     threshold = auto_or_fraction(cfg.model.threshold, "model.threshold")
     relative = auto_or_fraction(cfg.model.relative, "model.relative")
     check_weighting(cfg.model.weighting, "model.weighting")
+    if cfg.mlflow.champion_on_new_dataset not in ("keep", "replace", "compare"):
+        raise ConfigError(
+            "mlflow.champion_on_new_dataset must be keep, replace or compare, not "
+            f"{cfg.mlflow.champion_on_new_dataset!r}"
+        )
     decide_on = _decision_split(cfg)
     lines, pages = load_dataset(Path(cfg.paths.dataset_dir))
     fingerprint = _fingerprint(Path(cfg.paths.dataset_dir))
@@ -179,7 +184,12 @@ def train_boilerplate(
             trusted_types=trusted_types(),
         )
         version, promoted = tracking.register_and_promote(
-            info, cfg.mlflow.registered_model, cfg.mlflow.champion_metric, metrics, uri
+            info,
+            cfg.mlflow.registered_model,
+            cfg.mlflow.champion_metric,
+            metrics,
+            uri,
+            policy=_champion_policy(cfg, fingerprint, uri),
         )
         return {
             "run_id": run.info.run_id,
@@ -188,6 +198,32 @@ def train_boilerplate(
             "metrics": metrics,
             "model": pipe,
         }
+
+
+def _champion_policy(cfg: TrainConfig, fingerprint: str, uri: str) -> str:
+    """How to treat the champion: compare scores when it was trained on this dataset build,
+    else ``mlflow.champion_on_new_dataset`` (its logged validation score is on other lines)."""
+    if not cfg.mlflow.register:
+        return "compare"
+    theirs = tracking.champion_dataset(cfg.mlflow.registered_model, uri)
+    ours = fingerprint[:36]
+    if theirs is None or theirs == ours:
+        return "compare"
+    policy = cfg.mlflow.champion_on_new_dataset
+    log.warning(
+        "the champion of %s was trained on dataset %s, this model on %s: their validation "
+        "scores are on different lines%s",
+        cfg.mlflow.registered_model,
+        theirs,
+        ours,
+        {
+            "keep": ", so the champion stays (mlflow.champion_on_new_dataset=replace makes "
+            "the new model the champion)",
+            "replace": "; mlflow.champion_on_new_dataset=replace: the new model replaces it",
+            "compare": "; mlflow.champion_on_new_dataset=compare: compared anyway",
+        }[policy],
+    )
+    return policy
 
 
 def _pipeline(
