@@ -203,3 +203,68 @@ def test_bench_without_corpora_is_a_clear_error(tmp_path: Path, capsys: Any) -> 
 
     assert bench.main(["--corpora-dir", str(tmp_path / "none")]) == 2
     assert "TEXTCLF_CORPORA_DIR" in capsys.readouterr().err
+
+
+def test_text_rows_keep_their_columns_whatever_the_line_holds(
+    tiny_model_path: Path, tmp_path: Path, capsys: Any
+) -> None:
+    page = tmp_path / "odd.txt"
+    page.write_text("one\u2028two\x0cthree\nCol1\tCol2\n", encoding="utf-8")
+    code, out, err = run(["predict", "--model", str(tiny_model_path), str(page)], capsys)
+    assert (code, err) == (0, "")
+    rows = out.splitlines()  # splits on U+2028 and form feeds too
+    assert len(rows) == 2
+    assert [row.split("\t")[2] for row in rows] == ["one two three", "Col1 Col2"]
+    # JSONL keeps the exact text.
+    code, out, _ = run(
+        ["predict", "--format", "jsonl", "--model", str(tiny_model_path), str(page)], capsys
+    )
+    texts = [line["text"] for line in json.loads(out)["lines"]]
+    assert texts == ["one\u2028two\x0cthree", "Col1\tCol2"]
+
+
+def test_relative_and_no_topics_options(
+    tiny_model_path: Path, pages_dir: Path, capsys: Any, monkeypatch: Any
+) -> None:
+    import textclf.predict as predict
+
+    seen: dict[str, Any] = {}
+    real_load = predict.load
+
+    def spy(model: Any = None, **kwargs: Any) -> Any:
+        seen.update(kwargs)
+        return real_load(model, **kwargs)
+
+    monkeypatch.setattr(predict, "load", spy)
+    path = str(pages_dir / "river.txt")
+    code, out, _ = run(
+        [
+            "predict",
+            "--no-topics",
+            "--threshold",
+            "0",
+            "--relative",
+            "0",
+            "--model",
+            str(tiny_model_path),
+            path,
+        ],
+        capsys,
+    )
+    assert code == 0 and seen["topic_model"] is False
+    assert {row.split("\t")[0] for row in out.splitlines()} == {"content"}
+    for bad in ("1.5", "x"):
+        with pytest.raises(SystemExit) as info:
+            main(["predict", "--relative", bad])
+        assert info.value.code == 2
+        assert "between 0 and 1" in capsys.readouterr().err
+
+
+def test_a_missing_champion_says_how_to_pass_a_model(
+    tmp_path: Path, capsys: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.delenv("TEXTCLF_MODEL_URI", raising=False)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/none.db")
+    code, _, err = run(["extract", "x.txt"], capsys)
+    assert code == 2
+    assert "No content/boilerplate model found" in err and "--model" in err

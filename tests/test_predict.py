@@ -228,9 +228,9 @@ def test_pipe_bounds_batches_by_lines(tiny_classifier: Classifier, monkeypatch: 
     sizes: list[int] = []
     original = Classifier._predict_batch
 
-    def spy(self: Classifier, pages: list, threshold: float) -> list:
+    def spy(self: Classifier, pages: list, threshold: float, relative: float) -> list:
         sizes.append(sum(len(p) for p in pages))
-        return original(self, pages, threshold)
+        return original(self, pages, threshold, relative)
 
     monkeypatch.setattr(predict, "_BATCH_MAX_LINES", 10)
     monkeypatch.setattr(Classifier, "_predict_batch", spy)
@@ -609,3 +609,120 @@ def test_the_garbage_collector_is_paused_only_inside_a_batch(tiny_classifier: Cl
             gc.enable()
     finally:
         del tiny_classifier._pipeline.predict_proba
+
+
+# ---------------------------------------------------------------------- review, session 6
+def test_lone_surrogates_become_replacement_characters(tiny_classifier: Classifier) -> None:
+    # Text decoded with surrogateescape, or from broken JSON escapes, has lone surrogates.
+    assert texts(tiny_classifier.predict_page("abc \ud800 def\nok")) == ["abc \ufffd def", "ok"]
+    assert texts(tiny_classifier.predict_lines(["x \udcff", "y"])) == ["x \ufffd", "y"]
+    assert texts(tiny_classifier.predict_html("<p>abc \ud800</p>")) == ["abc \ufffd"]
+    assert texts(next(tiny_classifier.pipe(["\udc80"]))) == ["\ufffd"]
+
+
+def test_the_relative_rule_is_overridable_per_call(tiny_pipeline: Any) -> None:
+    import copy
+
+    pipe = copy.deepcopy(tiny_pipeline)
+    pipe[-1].relative_threshold_ = 0.9
+    clf = Classifier(pipe)
+    text = "Home | News\n\nThe river rose overnight and flooded the lower town."
+    everything = clf.predict_page(text, threshold=0, relative=0)
+    assert [x.label for x in everything] == ["content", "content"]
+    assert everything.relative_threshold == 0.0
+    assert clf.predict_page(text).relative_threshold == 0.9
+    assert (
+        clf.extract(text, threshold=0, relative=0)
+        == clf.predict_lines(text.split("\n"), threshold=0, relative=0).content
+    )
+    [page] = clf.pipe([text], threshold=0, relative=0)
+    assert page == everything
+    for bad in (-0.1, 1.5, float("nan"), "0", True):
+        with pytest.raises(InputError, match="relative must be a number"):
+            clf.predict_page(text, relative=bad)
+    assert "relative=0.9" in repr(clf)
+
+
+def test_pipe_names_a_bad_page_after_yielding_the_pages_before_it(
+    tiny_classifier: Classifier,
+) -> None:
+    it = tiny_classifier.pipe(["First page.", "Second page.", None, "Never."], batch_size=8)
+    assert texts(next(it)) == ["First page."]
+    assert texts(next(it)) == ["Second page."]
+    with pytest.raises(InputError, match=r"^page 2 of the input: expected a page as str"):
+        next(it)
+    small = Classifier(tiny_classifier.pipeline, max_page_bytes=100)
+    got = []
+    with pytest.raises(InputError, match=r"^page 1 of the input: page too large"):
+        for page in small.pipe(["ok line", "x" * 200, "other"]):
+            got.append(texts(page))
+    assert got == [["ok line"]]
+    with pytest.raises(InputError, match="iterable of pages"):
+        tiny_classifier.pipe(None)  # type: ignore[arg-type]
+
+
+def test_an_empty_page_has_the_same_topics_whatever_its_batch(tiny_pipeline: Any) -> None:
+    clf = Classifier(tiny_pipeline, topic_model=FakeTopics())
+    alone = clf.predict_page("")
+    [in_empty_batch] = clf.pipe([""])
+    with_others, _ = clf.pipe(["", "The river rose."])
+    assert alone.topics == in_empty_batch.topics == with_others.topics == ()
+    assert "topics" in alone.to_dict()
+    assert Classifier(tiny_pipeline).predict_page("").topics is None
+
+
+def test_predict_lines_has_the_same_limits_as_predict_page(tiny_pipeline: Any) -> None:
+    clf = Classifier(tiny_pipeline, max_page_lines=100, max_page_bytes=1000)
+    with pytest.raises(InputError, match="max_page_lines"):
+        clf.predict_lines([""] * 200 + ["a"])
+    with pytest.raises(InputError, match="max_page_lines"):
+        clf.predict_page("\n" * 200 + "a")
+    # 300 emoji are 300 characters but 1,200 UTF-8 bytes.
+    with pytest.raises(InputError, match="max_page_bytes"):
+        clf.predict_lines(["\U0001f389" * 300])
+    with pytest.raises(InputError, match="max_page_bytes"):
+        clf.predict_page("\U0001f389" * 300)
+    assert texts(clf.predict_lines(["\U0001f389" * 200])) == ["\U0001f389" * 200]
+
+
+def test_model_fetch_failures_are_model_errors(
+    no_model_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import mlflow.artifacts
+
+    no_model_env.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/store.db")
+
+    def needs_boto(**kwargs: Any) -> Any:
+        raise ModuleNotFoundError("No module named 'botocore'", name="botocore")
+
+    def bad_url(**kwargs: Any) -> Any:
+        raise ValueError("not enough values to unpack")
+
+    no_model_env.setattr(mlflow.artifacts, "download_artifacts", needs_boto)
+    with pytest.raises(ModelError, match="needs the package botocore"):
+        load("s3://bucket/model")
+    no_model_env.setattr(mlflow.artifacts, "download_artifacts", bad_url)
+    with pytest.raises(ModelError, match=r"could not fetch http://127\.0\.0\.1:1/m: ValueError"):
+        load("http://127.0.0.1:1/m")
+
+
+def test_a_bad_topic_model_path_is_named_as_the_topic_model(
+    no_model_env: pytest.MonkeyPatch, tiny_model_path: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(ModelNotFoundError, match=r"^topic model \(topic_model\): no model file"):
+        load(tiny_model_path, topic_model=tmp_path / "nope.skops")
+    no_model_env.setenv("TEXTCLF_TOPIC_MODEL_URI", str(tmp_path / "nope.skops"))
+    with pytest.raises(ModelNotFoundError, match=r"topic model \(\$TEXTCLF_TOPIC_MODEL_URI\)"):
+        load(tiny_model_path)
+    # The content model is checked as such: a content model is not a topic model.
+    with pytest.raises(ModelError, match="wrong task"):
+        load(tiny_model_path, topic_model=tiny_model_path)
+
+
+def test_the_package_exports_its_errors() -> None:
+    import textclf
+    from textclf import errors
+
+    assert textclf.InputError is errors.InputError
+    assert textclf.ModelNotFoundError is errors.ModelNotFoundError
+    assert issubclass(textclf.ModelError, textclf.TextclfError)

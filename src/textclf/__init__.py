@@ -16,15 +16,30 @@ __version__ = "0.1.0"
 
 # Public name -> module defining it, imported on first access (PEP 562).
 _LAZY = {
+    "InputError": "textclf.errors",
+    "ModelError": "textclf.errors",
+    "ModelNotFoundError": "textclf.errors",
+    "TextclfError": "textclf.errors",
     "Classifier": "textclf.predict",
     "LinePrediction": "textclf.predict",
     "PagePrediction": "textclf.predict",
     "load": "textclf.predict",
 }
 
-__all__ = ["Classifier", "LinePrediction", "PagePrediction", "__version__", "load"]
+__all__ = [
+    "Classifier",
+    "InputError",
+    "LinePrediction",
+    "ModelError",
+    "ModelNotFoundError",
+    "PagePrediction",
+    "TextclfError",
+    "__version__",
+    "load",
+]
 
 if TYPE_CHECKING:
+    from textclf.errors import InputError, ModelError, ModelNotFoundError, TextclfError
     from textclf.predict import Classifier, LinePrediction, PagePrediction, load
 
 

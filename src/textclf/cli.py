@@ -1,6 +1,6 @@
 """The ``textclf`` command: classify or clean pages from files, folders or stdin.
 
-    textclf predict page.txt                 # label<TAB>probability<TAB>text, one row per line
+    textclf predict page.txt                 # label<TAB>probability<TAB>[topics<TAB>]text
     textclf extract --html pages/ > out.txt  # the content of every pages/*.html, *.htm
     cat page.txt | textclf extract           # no input (or "-") reads stdin
     textclf predict --format jsonl pages/    # one JSON object per page
@@ -8,6 +8,9 @@
 Results go to stdout in input order; errors go to stderr as ``textclf: <path>: <reason>``, and a
 failed input does not stop the others. Exit status: 0 when every input was processed, 1 when
 some input failed, 2 on a usage error or when no model could be loaded.
+
+In text output, tabs and line-separator characters inside a line are written as spaces (one row
+per line, always the same columns); ``--format jsonl`` keeps the exact text.
 
 Input files are read as bytes: text pages are decoded as UTF-8 (invalid bytes become U+FFFD),
 HTML pages with their declared or detected encoding. A file containing NUL bytes is refused as
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -40,6 +44,9 @@ TEXT_PATTERNS = ("*.txt",)
 HTML_PATTERNS = ("*.html", "*.htm")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# Characters that would split a text-output row into more columns or lines: tabs, and every
+# character str.splitlines() breaks on (the page splitter keeps them inside a line).
+_ROW_BREAKERS = re.compile("[\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="T",
         help="content probability threshold in [0, 1] (default: the model's trained one)",
+    )
+    common.add_argument(
+        "--relative",
+        type=_threshold,
+        default=None,
+        metavar="R",
+        help="a content line also needs this share in [0, 1] of its page's highest probability "
+        "(default: the model's trained one; 0 turns it off)",
+    )
+    common.add_argument(
+        "--no-topics",
+        action="store_true",
+        help="do not load a topic model (no topics column or key)",
     )
     common.add_argument(
         "--model",
@@ -161,9 +181,10 @@ def _run(args: argparse.Namespace) -> int:
     inputs = list(_expand(args.inputs or [STDIN], html=args.html))
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     try:
-        clf = load(args.model)
+        clf = load(args.model, topic_model=False if args.no_topics else None)
     except (TextclfError, TypeError) as exc:
-        print(f"textclf: {exc}", file=sys.stderr)
+        hint = "" if args.model else " (on the command line: --model PATH_OR_URI)"
+        print(f"textclf: {exc}{hint}", file=sys.stderr)
         return EXIT_USAGE
 
     from tqdm import tqdm
@@ -265,7 +286,11 @@ def _predict_chunk(
     pages = [data for _, data in chunk if isinstance(data, bytes)]
     try:
         batch = clf.pipe(
-            pages, batch_size=max(len(pages), 1), threshold=args.threshold, html=args.html
+            pages,
+            batch_size=max(len(pages), 1),
+            threshold=args.threshold,
+            relative=args.relative,
+            html=args.html,
         )
         preds: Iterator[PagePrediction | str] = iter(list(batch))
     except Exception:
@@ -277,7 +302,8 @@ def _predict_chunk(
 
 def _predict_one(clf: Classifier, page: bytes, args: argparse.Namespace) -> PagePrediction | str:
     try:
-        return next(clf.pipe([page], threshold=args.threshold, html=args.html))
+        predict = clf.predict_html if args.html else clf.predict_page
+        return predict(page, threshold=args.threshold, relative=args.relative)
     except Exception as exc:  # one bad page must not stop the others
         return _reason(exc)
 
@@ -301,4 +327,5 @@ def _write(out: TextIO, name: str, page: PagePrediction, args: argparse.Namespac
     else:
         for line in page.lines:
             topics = "" if line.topics is None else (",".join(line.topics) or "-") + "\t"
-            out.write(f"{line.label}\t{line.probability:.4f}\t{topics}{line.text}\n")
+            text = _ROW_BREAKERS.sub(" ", line.text)
+            out.write(f"{line.label}\t{line.probability:.4f}\t{topics}{text}\n")

@@ -23,15 +23,22 @@ Input rules (the same for every method):
 * A page is ``str`` or ``bytes``. Bytes are decoded as UTF-8; invalid sequences become U+FFFD
   (no error). HTML bytes (:meth:`Classifier.predict_html`) are decoded with their declared or
   detected encoding instead.
-* NUL characters are removed before the page is split into lines.
-* A page is split into lines on ``\\n``, ``\\r\\n`` and ``\\r``; surrounding white space is
-  stripped and empty lines are dropped, so there is one prediction per non-empty line, in order.
-  An empty page gives an empty :class:`PagePrediction` (``content == ""``).
+* NUL characters are removed before the page is split into lines, and lone surrogates (text
+  decoded with ``surrogateescape``, or broken JSON escapes) become U+FFFD.
+* A page is split into lines on ``\\n``, ``\\r\\n`` and ``\\r`` (not on the other characters
+  ``str.splitlines`` splits on); surrounding white space is stripped and empty lines are
+  dropped, so there is one prediction per non-empty line, in order. An empty page gives an empty
+  :class:`PagePrediction` (``content == ""``).
 * A page larger than ``max_page_bytes`` (UTF-8 bytes, default 64 MB) or with more than
   ``max_page_lines`` lines, blank ones included (default 100,000), raises
   :class:`~textclf.errors.InputError`, checked before the page is split into lines (for HTML:
-  the size of the HTML, the lines of its text). Memory stays bounded: featurizing peaks at
-  about 3 KB per line, and :meth:`Classifier.pipe` caps its batches at 10,000 lines.
+  the size of the HTML, the lines of its text; for :meth:`Classifier.predict_lines`: its
+  entries, empty ones included). In :meth:`Classifier.pipe` the error names the page's position
+  in the input, after the pages before it have been yielded. Memory stays bounded: featurizing
+  peaks at about 3 KB per line, and :meth:`Classifier.pipe` caps its batches at 10,000 lines.
+* The decision: a line is content when its probability is at least ``threshold`` and at least
+  ``relative`` times the highest probability on its page. Both default to the trained values
+  and can be given per call (``threshold=0, relative=0`` keeps every line).
 * Lines longer than ``max_line_chars`` (default 10,000) are truncated *for computing features
   only*: the prediction keeps the whole line's text.
 
@@ -259,7 +266,7 @@ class Classifier:
 
         >>> clf.extract("")
         ''
-        >>> clf.predict_page("Menu\\n\\nA line.", threshold=0.0).content  # every line is >= 0
+        >>> clf.predict_page("Menu\\n\\nA line.", threshold=0, relative=0).content  # keep all
         'Menu\\nA line.'
         >>> clf.predict_lines(["Menu", "", "A line."]).lines[1].text
         'A line.'
@@ -366,52 +373,92 @@ class Classifier:
     def __repr__(self) -> str:
         source = self._source or "in-memory pipeline"
         topics = ", topics" if self._topic_model is not None else ""
-        return f"Classifier({source}, threshold={self._threshold:g}{topics})"
+        return (
+            f"Classifier({source}, threshold={self._threshold:g}, "
+            f"relative={self._relative:g}{topics})"
+        )
 
     # ------------------------------------------------------------------ one page
-    def predict_page(self, text: str | bytes, *, threshold: float | None = None) -> PagePrediction:
+    def predict_page(
+        self,
+        text: str | bytes,
+        *,
+        threshold: float | None = None,
+        relative: float | None = None,
+    ) -> PagePrediction:
         """Classify every non-empty line of a page of plain text (``str``, or UTF-8 ``bytes``).
+
+        ``threshold`` and ``relative`` override the trained decision for this call (see
+        :attr:`threshold` and :attr:`relative_threshold`).
 
         >>> [line.text for line in clf.predict_page(b"  Title \\r\\n\\r\\nBody\\x00 text.").lines]
         ['Title', 'Body text.']
         """
-        t = self._resolve_threshold(threshold)
-        return self._predict_batch([self._page_lines(text)], t)[0]
+        decision = self._decision(threshold, relative)
+        return self._predict_batch([self._page_lines(text)], *decision)[0]
 
     def predict_lines(
-        self, lines: Iterable[str], *, threshold: float | None = None
+        self,
+        lines: Iterable[str],
+        *,
+        threshold: float | None = None,
+        relative: float | None = None,
     ) -> PagePrediction:
         """Classify a page given as its lines; empty entries count as blank lines between blocks.
 
-        A bare ``str`` or ``bytes`` is refused (:class:`~textclf.errors.InputError`): pass
-        ``text.splitlines()``, or use :meth:`predict_page`.
+        A bare ``str`` or ``bytes`` is refused (:class:`~textclf.errors.InputError`): use
+        :meth:`predict_page`, which splits on ``\\n``, ``\\r\\n`` and ``\\r`` only
+        (``str.splitlines`` also splits on form feeds, U+2028 and others). An entry holding a
+        line break is one line: its breaks become spaces.
 
         >>> [line.text for line in clf.predict_lines(["Menu", "", "  Story. "]).lines]
         ['Menu', 'Story.']
         """
-        t = self._resolve_threshold(threshold)
-        page = lines_from_texts(lines)
-        self._check_size(sum(len(line.text) + 1 for line in page))
-        self._check_line_count(len(page))
-        return self._predict_batch([page], t)[0]
+        decision = self._decision(threshold, relative)
+        if isinstance(lines, str | bytes | bytearray):
+            lines_from_texts(lines)  # raises the InputError that explains what to pass
+        if not isinstance(lines, Iterable):
+            raise InputError(f"expected the page's lines as an iterable of str, got {lines!r}")
+        entries = list(lines)
+        self._check_line_count(len(entries))
+        size = 0
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, str):
+                raise InputError(f"line {i} is {type(entry).__name__}, expected str")
+            size += _utf8_size(entry, self._max_page_bytes) + 1
+            self._check_size(size)
+        page = lines_from_texts([_clean_text(entry) for entry in entries])
+        return self._predict_batch([page], *decision)[0]
 
-    def extract(self, text: str | bytes, *, threshold: float | None = None) -> str:
+    def extract(
+        self,
+        text: str | bytes,
+        *,
+        threshold: float | None = None,
+        relative: float | None = None,
+    ) -> str:
         """The content of a page of plain text: its content lines joined by newlines.
 
         >>> clf.extract("") == clf.predict_page("").content == ""
         True
         """
-        return self.predict_page(text, threshold=threshold).content
+        return self.predict_page(text, threshold=threshold, relative=relative).content
 
-    def predict_html(self, html: str | bytes, *, threshold: float | None = None) -> PagePrediction:
+    def predict_html(
+        self,
+        html: str | bytes,
+        *,
+        threshold: float | None = None,
+        relative: float | None = None,
+    ) -> PagePrediction:
         """Render an HTML page to its visible text (:func:`textclf.render.html_to_text`), then
         classify its lines.
 
         >>> [line.text for line in clf.predict_html("<h1>Title</h1><p>Body <b>text</b>.</p>")]
         ['Title', 'Body text.']
         """
-        t = self._resolve_threshold(threshold)
-        return self._predict_batch([self._page_lines(html, html=True)], t)[0]
+        decision = self._decision(threshold, relative)
+        return self._predict_batch([self._page_lines(html, html=True)], *decision)[0]
 
     # ------------------------------------------------------------------ many pages
     def pipe(
@@ -420,6 +467,7 @@ class Classifier:
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
         threshold: float | None = None,
+        relative: float | None = None,
         html: bool = False,
     ) -> Iterator[PagePrediction]:
         """Classify many pages, yielding one :class:`PagePrediction` per page in input order.
@@ -428,7 +476,8 @@ class Classifier:
         exceed 10,000 lines), which is much faster than one :meth:`predict_page` call per page.
         ``pages`` may be any iterable (a generator is consumed lazily); with ``html=True`` each
         page is HTML and is rendered first. A bad page raises
-        :class:`~textclf.errors.InputError` when the iteration reaches it.
+        :class:`~textclf.errors.InputError` naming its position in the input (counting from 0)
+        once the pages before it have been yielded.
 
         >>> [p.content == clf.extract(t) for t, p in zip(["A.", "B"], clf.pipe(["A.", "B"]))]
         [True, True]
@@ -438,35 +487,48 @@ class Classifier:
                 "pipe() takes an iterable of pages, got a single "
                 f"{type(pages).__name__}; wrap it in a list or use predict_page()"
             )
+        if not isinstance(pages, Iterable):
+            raise InputError(f"pipe() takes an iterable of pages, got {pages!r}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive int, got {batch_size!r}")
-        t = self._resolve_threshold(threshold)
-        return self._pipe(iter(pages), batch_size, t, html)
+        decision = self._decision(threshold, relative)
+        return self._pipe(iter(pages), batch_size, decision, html)
 
     def _pipe(
-        self, pages: Iterator[str | bytes], batch_size: int, threshold: float, html: bool
+        self,
+        pages: Iterator[str | bytes],
+        batch_size: int,
+        decision: tuple[float, float],
+        html: bool,
     ) -> Iterator[PagePrediction]:
         batch: list[list[Line]] = []
         n_lines = 0
-        for page in pages:
-            lines = self._page_lines(page, html=html)
-            batch.append(lines)
-            n_lines += len(lines)
-            if len(batch) >= batch_size or n_lines >= _BATCH_MAX_LINES:
-                yield from self._predict_batch(batch, threshold)
-                batch, n_lines = [], 0
+        for index, page in enumerate(pages):
+            try:
+                lines = self._page_lines(page, html=html)
+            except InputError as exc:
+                error = InputError(f"page {index} of the input: {exc}")
+            else:
+                batch.append(lines)
+                n_lines += len(lines)
+                if len(batch) >= batch_size or n_lines >= _BATCH_MAX_LINES:
+                    yield from self._predict_batch(batch, *decision)
+                    batch, n_lines = [], 0
+                continue
+            # The pages before the bad one are not lost.
+            if batch:
+                yield from self._predict_batch(batch, *decision)
+            raise error
         if batch:
-            yield from self._predict_batch(batch, threshold)
+            yield from self._predict_batch(batch, *decision)
 
     # ------------------------------------------------------------------ internals
-    def _resolve_threshold(self, threshold: float | None) -> float:
-        if threshold is None:
-            return self._threshold
-        if isinstance(threshold, numbers.Real) and not isinstance(threshold, bool):
-            value = float(threshold)
-            if 0.0 <= value <= 1.0:  # False for NaN
-                return value
-        raise InputError(f"threshold must be a number between 0 and 1, got {threshold!r}")
+    def _decision(self, threshold: float | None, relative: float | None) -> tuple[float, float]:
+        """The (threshold, relative) of a call: the trained ones unless given."""
+        return (
+            _fraction(threshold, "threshold", self._threshold),
+            _fraction(relative, "relative", self._relative),
+        )
 
     def _check_size(self, size: int) -> None:
         if size > self._max_page_bytes:
@@ -500,25 +562,28 @@ class Classifier:
         if html:
             from textclf.render import html_to_text
 
-            text = html_to_text(self._checked(page, "an HTML page"))
+            checked = self._checked(page, "an HTML page")
+            text = html_to_text(_clean_text(checked) if isinstance(checked, str) else checked)
         else:
             checked = self._checked(page, "a page")
             text = checked.decode("utf-8", "replace") if isinstance(checked, bytes) else checked
-        if "\x00" in text:
-            text = text.replace("\x00", "")
+        text = _clean_text(text)
         # Counted before splitting: even blank lines cost memory once split.
         self._check_line_count(text.count("\n") + text.count("\r") - text.count("\r\n") + 1)
         return lines_from_text(text)
 
     @_without_gc
-    def _predict_batch(self, pages: list[list[Line]], threshold: float) -> list[PagePrediction]:
+    def _predict_batch(
+        self, pages: list[list[Line]], threshold: float, relative: float
+    ) -> list[PagePrediction]:
         """One featurizer and one model call for all the lines of ``pages``."""
         import numpy as np
 
         from textclf.models import content_mask
 
         if not any(pages):
-            return [PagePrediction((), threshold, None, self._relative) for _ in pages]
+            topics = self._page_topics([])
+            return [PagePrediction((), threshold, topics, relative) for _ in pages]
         frame = self._frame(pages)
         if self._threadpools is None:
             proba = self._pipeline.predict_proba(frame)[:, 1]
@@ -537,7 +602,7 @@ class Classifier:
         else:
             topics = [None] * len(probabilities)
         page_of_line = np.repeat(np.arange(len(pages)), [len(page) for page in pages])
-        content = content_mask(proba, page_of_line, threshold, self._relative).tolist()
+        content = content_mask(proba, page_of_line, threshold, relative).tolist()
         out: list[PagePrediction] = []
         i = 0
         for page in pages:
@@ -546,9 +611,7 @@ class Classifier:
                 label: Label = "content" if content[i] else "boilerplate"
                 preds.append(LinePrediction(line.text, label, probabilities[i], topics[i]))
                 i += 1
-            out.append(
-                PagePrediction(tuple(preds), threshold, self._page_topics(preds), self._relative)
-            )
+            out.append(PagePrediction(tuple(preds), threshold, self._page_topics(preds), relative))
         return out
 
     def _page_topics(self, preds: list[LinePrediction]) -> tuple[str, ...] | None:
@@ -569,6 +632,31 @@ class Classifier:
             [[ln.text if len(ln.text) <= cap else ln.text[:cap] for ln in page] for page in pages],
             blanks=[[(ln.blank_before, ln.blank_after) for ln in page] for page in pages],
         )
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _clean_text(text: str) -> str:
+    """``text`` without NUL characters, lone surrogates replaced by U+FFFD."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = _SURROGATES.sub("\ufffd", text)
+    return text
+
+
+def _fraction(value: float | None, name: str, default: float) -> float:
+    if value is None:
+        return default
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        out = float(value)
+        if 0.0 <= out <= 1.0:  # False for NaN
+            return out
+    raise InputError(f"{name} must be a number between 0 and 1, got {value!r}")
 
 
 def _utf8_size(text: str, limit: int) -> int:
@@ -692,7 +780,13 @@ def _resolve_topic_model(topic_model: Any) -> TopicModel | None:
         found = _load_topic_champion()
         source = TOPIC_CHAMPION_URI
     else:
-        found, source = _load_spec(spec)
+        where = "topic_model" if topic_model is not None else f"${TOPIC_MODEL_ENV}"
+        try:
+            found, source = _load_spec(spec)
+        except ModelNotFoundError as exc:
+            raise ModelNotFoundError(f"topic model ({where}): {exc}") from exc
+        except ModelError as exc:
+            raise type(exc)(f"topic model ({where}): {exc}") from exc
     if found is not None and not isinstance(found, TopicModel):
         raise ModelError(
             f"{source} is a model of the wrong task ({type(found).__name__}): expected a topic "
@@ -784,6 +878,8 @@ def _load_mlflow(uri: str, tracking_uri: str) -> Any:
     from textclf.serialization import load_model_file
 
     registry_uri = os.environ.get("MLFLOW_REGISTRY_URI", "").strip() or tracking_uri
+    # No download progress bars on the caller's stderr, unless they asked for them.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     with tempfile.TemporaryDirectory(prefix="textclf-model-") as tmp:
         try:
             source = uri
@@ -806,6 +902,13 @@ def _load_mlflow(uri: str, tracking_uri: str) -> Any:
             raise ModelError(f"could not fetch {uri} from {tracking_uri}: {exc.message}") from exc
         except OSError as exc:
             raise ModelNotFoundError(f"could not fetch {uri} from {tracking_uri}: {exc}") from exc
+        except ImportError as exc:  # e.g. s3:// needs boto3, gs:// google-cloud-storage
+            raise ModelError(
+                f"could not fetch {uri}: MLflow needs the package {exc.name or exc} for that "
+                "kind of URI, and it is not installed"
+            ) from exc
+        except Exception as exc:  # MLflow's artifact repositories raise many kinds of errors
+            raise ModelError(f"could not fetch {uri}: {type(exc).__name__}: {exc}") from exc
         skops_file = local if local.is_file() else local / MODEL_FILE
         if not skops_file.is_file():
             raise ModelError(
