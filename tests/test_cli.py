@@ -84,6 +84,13 @@ def test_html_folder(tiny_model_path: Path, pages_dir: Path, capsys: Any) -> Non
     objs = [json.loads(line) for line in out.splitlines()]
     assert [Path(o["path"]).name for o in objs] == ["article.html", "latin1.htm"]
     assert objs[1]["lines"][0]["text"] == "Caf\u00e9 news"
+    # Extensions match whatever their case.
+    (pages_dir / "article.html").rename(pages_dir / "ARTICLE.HTML")
+    code, out, _ = run([*argv, str(pages_dir)], capsys)
+    assert [Path(json.loads(x)["path"]).name for x in out.splitlines()] == [
+        "ARTICLE.HTML",
+        "latin1.htm",
+    ]
 
 
 def test_stdin(tiny_model_path: Path, monkeypatch: Any, capsys: Any) -> None:

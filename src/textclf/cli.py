@@ -222,7 +222,11 @@ def _expand(args: Sequence[str], *, html: bool) -> Iterator[_Input]:
             continue
         path = Path(arg)
         if path.is_dir():
-            files = sorted({p for pattern in patterns for p in path.glob(pattern) if p.is_file()})
+            # Extensions match whatever their case (page.TXT, INDEX.HTML).
+            suffixes = {pattern.removeprefix("*").lower() for pattern in patterns}
+            files = sorted(
+                p for p in path.iterdir() if p.suffix.lower() in suffixes and p.is_file()
+            )
             if not files:
                 kinds = "/".join(patterns)
                 hint = "" if html else " (use --html for HTML pages)"
