@@ -91,6 +91,21 @@ def test_a_test_split_in_training_is_refused_before_any_data_is_read(tmp_path, t
     assert not (tmp_path / "mlflow.db").exists()
 
 
+@pytest.mark.parametrize("task", ["boilerplate", "topics"])
+def test_scoring_on_the_fitted_lines_is_refused(tmp_path, task):
+    from textclf.topic_train import train_topics
+    from textclf.train import check_held_out_splits, train_boilerplate
+
+    cfg = to_config(_compose("train", ["fit_splits=[train,validation]"]), TrainConfig)
+    cfg.paths.dataset_dir = str(tmp_path / "no-dataset-here")
+    run = train_boilerplate if task == "boilerplate" else train_topics
+    with pytest.raises(ConfigError, match=r"share \['validation'\]"):
+        run(cfg)
+    # experiment=full_dev fits on all of dev and scores nothing in training.
+    full = to_config(_compose("train", ["experiment=full_dev"]), TrainConfig)
+    check_held_out_splits(full)
+
+
 @pytest.mark.parametrize(
     "override",
     ["refit_splits=[train,valdation]", "eval_splits=[valdation]", "model.decide_on=valdation"],
@@ -147,3 +162,33 @@ def test_full_dev_training_chooses_its_decision_out_of_fold():
     assert "validation" in cfg.fit_splits
     assert cfg.model.decide_on == "oof"
     assert to_config(_compose("train"), TrainConfig).model.decide_on == "validation"
+
+
+def test_limit_pages_samples_whole_pages():
+    import pandas as pd
+
+    from textclf.train import limit_pages
+
+    frame = pd.DataFrame({"page_id": list("aabbbcdde"), "x": range(9)})
+    assert limit_pages(frame, 0, 0) is frame
+    assert limit_pages(frame, 10, 0) is frame
+    small = limit_pages(frame, 2, 0)
+    assert small["page_id"].nunique() == 2
+    for page in small["page_id"].unique():  # whole pages, in their order
+        assert (
+            small[small.page_id == page]["x"].tolist() == frame[frame.page_id == page]["x"].tolist()
+        )
+    assert limit_pages(frame, 2, 0).equals(small)  # seeded
+
+
+def test_debug_fast_is_quick_for_every_estimator_and_registers_nothing(tmp_path):
+    from textclf.train import train_boilerplate
+
+    for model in ("hgb", "logreg", "linear_svm", "random_forest"):
+        cfg = to_config(_compose("train", ["debug=fast", f"model={model}"]), TrainConfig)
+        assert cfg.max_fit_pages > 0 and cfg.refit_splits == []
+        assert not cfg.mlflow.register and not cfg.topic_model.register
+    bad = to_config(_compose("train", ["max_fit_pages=-1"]), TrainConfig)
+    bad.paths.dataset_dir = str(tmp_path / "no-dataset-here")
+    with pytest.raises(ConfigError, match="max_fit_pages"):
+        train_boilerplate(bad)

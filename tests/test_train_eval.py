@@ -185,7 +185,9 @@ def test_a_champion_trained_on_another_dataset_build_stays_unless_told(tmp_path,
     X = pd.DataFrame({"a": [0.0, 1.0]})
     metric = "validation/page_f1"
 
-    def train_on(fingerprint: str, score: float, policy: str) -> tuple[str | None, bool]:
+    def train_on(
+        fingerprint: str, score: float, policy: str, log_metric: bool = True
+    ) -> tuple[str | None, bool]:
         with tracking.start_run("builds", "r", uri):
             tracking.log_dataset_input(
                 X.assign(label=[0, 1]),
@@ -194,7 +196,8 @@ def test_a_champion_trained_on_another_dataset_build_stays_unless_told(tmp_path,
                 digest=fingerprint,
                 context="training",
             )
-            tracking.log_metrics({metric: score})
+            if log_metric:
+                tracking.log_metrics({metric: score})
             info = tracking.log_sklearn_model(
                 DummyClassifier().fit(X, [0, 1]),
                 input_example=X,
@@ -224,3 +227,8 @@ def test_a_champion_trained_on_another_dataset_build_stays_unless_told(tmp_path,
     # Back on the champion's build, scores are compared again.
     assert _champion_policy(cfg, "build-b", uri) == "compare"
     assert train_on("build-b", 0.05, "compare") == ("4", False)
+    # A champion without the metric (e.g. fitted on all of dev, promoted by hand) stays.
+    assert train_on("build-b", 0.2, "replace", log_metric=False) == ("5", True)
+    with caplog.at_level("WARNING", logger="textclf.tracking"):
+        assert train_on("build-b", 0.99, "compare") == ("6", False)
+    assert "has no validation/page_f1 to compare with" in caplog.text

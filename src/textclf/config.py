@@ -229,6 +229,8 @@ class TrainConfig:
     # settings and decision, and register that one. Empty (or equal to fit_splits): no refit.
     # conf/train.yaml sets [train, validation]; a TrainConfig built in code does not refit.
     refit_splits: list[str] = field(default_factory=list)
+    # Fit on at most this many pages (a seeded sample of each fitting set; 0: all of them).
+    max_fit_pages: int = 0
     run_name: str = ""
     seed: int = 0
     topic_model: TopicModelConfig = field(default_factory=TopicModelConfig)

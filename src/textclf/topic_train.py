@@ -409,16 +409,16 @@ def train_topics(cfg: Any, *, config_dict: dict[str, Any] | None = None) -> dict
     from textclf.dataset import load_dataset, read_fingerprint
     from textclf.serialization import trusted_types
     from textclf.topic_model import TopicClassifier, f1_scores
-    from textclf.train import check_no_test_splits
+    from textclf.train import check_train_config, limit_pages
 
-    check_no_test_splits(cfg)  # thresholds are tuned on eval_splits
+    check_train_config(cfg)  # held-out splits: thresholds are tuned on eval_splits
     tm = cfg.topic_model
     dataset_dir = Path(cfg.paths.dataset_dir)
     lines, _ = load_dataset(dataset_dir)
     taxonomy = taxonomy_data(tm.topics)
     names = dataset_topic_names(dataset_dir)
     _check_names(names, list(taxonomy), dataset_dir)
-    train_df = _lines(lines, cfg.fit_splits)
+    train_df = limit_pages(_lines(lines, cfg.fit_splits), cfg.max_fit_pages, cfg.seed)
     frame, targets, stats = build_training_set(train_df, names, taxonomy, tm, cfg.seed)
     params = {"random_state": cfg.seed, **dict(tm.params)}
     model = TopicClassifier(
@@ -430,11 +430,18 @@ def train_topics(cfg: Any, *, config_dict: dict[str, Any] | None = None) -> dict
         },
         **params,
     )
-    name = cfg.run_name or "topics-linear"
+    # run_name (e.g. from an experiment overlay) names what the boilerplate run trained.
+    name = f"topics-{cfg.run_name}" if cfg.run_name else "topics-linear"
     uri = tracking.init_store(cfg.mlflow.tracking_uri or None)
     with tracking.start_run(tm.experiment, name, uri, tags={"task": "topics"}) as run:
         flat = tracking.flatten(config_dict or asdict(cfg))
-        flat = {k: v for k, v in flat.items() if not k.startswith("topic_model.topics.taxonomy")}
+        # The boilerplate model's settings belong to its own runs; the taxonomy is an artifact.
+        flat = {
+            k: v
+            for k, v in flat.items()
+            if not k.startswith(("topic_model.topics.taxonomy", "model.", "features.", "mlflow."))
+            and k not in ("refit_splits",)
+        }
         flat.pop("paths.root", None)
         flat["topic_model.topic_names"] = json.dumps(names)
         tracking.log_params(flat)

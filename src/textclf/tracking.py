@@ -244,11 +244,22 @@ def promote_if_better(
     ``champion_value``: the champion's ``metric`` measured now, on the same data as ``value``
     (default: the value its training run logged).
     """
+    import logging
+
     import mlflow
 
     current = champion_value
     if current is None:
-        _, current = champion_metric(model_name, metric, uri)
+        champion, current = champion_metric(model_name, metric, uri)
+        if champion is not None and current is None:
+            # E.g. a model fitted on all of dev and promoted by hand: nothing to compare with.
+            logging.getLogger("textclf.tracking").warning(
+                "the champion (version %s) has no %s to compare with, so it stays; move the "
+                "alias by hand to replace it",
+                champion,
+                metric,
+            )
+            return False
     if not best_is_better(value, current):
         return False
     mlflow.MlflowClient(tracking_uri(uri)).set_registered_model_alias(

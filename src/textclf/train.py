@@ -47,8 +47,18 @@ def _check_splits(lines: Any, splits: list[str]) -> None:
         raise ConfigError(f"unknown split(s) {missing}; the dataset has {list(lines)}")
 
 
-def check_no_test_splits(cfg: TrainConfig) -> None:
-    """Refuse to fit, refit, choose a decision or score on a test split in ``make train``.
+def check_train_config(cfg: TrainConfig) -> None:
+    """The checks both tasks make before reading any data: held-out splits, ``max_fit_pages``."""
+    check_held_out_splits(cfg)
+    if cfg.max_fit_pages < 0:
+        raise ConfigError(
+            f"max_fit_pages must be 0 (all pages) or positive, got {cfg.max_fit_pages}"
+        )
+
+
+def check_held_out_splits(cfg: TrainConfig) -> None:
+    """Refuse to fit, refit, choose a decision or score on a test split in ``make train``, and
+    to score (``eval_splits``) on a split the model is fitted on.
 
     ``wcxb_test``, ``scrapinghub`` and ``seeds`` are held out for ``make eval``: a model fitted
     on them, or whose decision or thresholds come from them, has no honest test numbers left.
@@ -59,6 +69,13 @@ def check_no_test_splits(cfg: TrainConfig) -> None:
         "eval_splits": list(cfg.eval_splits),
         "model.decide_on": [str(cfg.model.decide_on).strip()],
     }
+    overlap = sorted(set(cfg.eval_splits) & set(cfg.fit_splits))
+    if overlap:
+        raise ConfigError(
+            f"eval_splits {list(cfg.eval_splits)} and fit_splits {list(cfg.fit_splits)} share "
+            f"{overlap}: a model scored on the lines it was fitted on has no held-out score (and "
+            "the champion rule would compare it); leave them out of eval_splits"
+        )
     for name, splits in used.items():
         test = [s for s in splits if s in TEST_SPLITS]
         if test:
@@ -67,6 +84,16 @@ def check_no_test_splits(cfg: TrainConfig) -> None:
                 "for `make eval`; train, choose decisions and score in training on WCXB dev "
                 "splits (train, validation) only"
             )
+
+
+def limit_pages(frame: pd.DataFrame, max_pages: int, seed: int) -> pd.DataFrame:
+    """At most ``max_pages`` whole pages of ``frame`` (a seeded sample, in their order); all of
+    them when ``max_pages`` is 0."""
+    pages = frame["page_id"].unique()
+    if not max_pages or len(pages) <= max_pages:
+        return frame
+    keep = np.random.default_rng(seed).choice(pages, max_pages, replace=False)
+    return frame[frame["page_id"].isin(keep)].reset_index(drop=True)
 
 
 def _frame(lines: Any, splits: list[str]) -> pd.DataFrame:
@@ -82,7 +109,7 @@ def train_boilerplate(
     """Fit the pipeline on ``cfg.fit_splits``, choose its decision, score ``cfg.eval_splits``;
     then fit it again on ``cfg.refit_splits`` (when they differ) and log and register that."""
     # Bad settings fail here, before the dataset is read.
-    check_no_test_splits(cfg)
+    check_train_config(cfg)
     threshold = auto_or_fraction(cfg.model.threshold, "model.threshold")
     relative = auto_or_fraction(cfg.model.relative, "model.relative")
     check_weighting(cfg.model.weighting, "model.weighting")
@@ -94,7 +121,7 @@ def train_boilerplate(
     decide_on = _decision_split(cfg)
     lines, pages = load_dataset(Path(cfg.paths.dataset_dir))
     fingerprint = _fingerprint(Path(cfg.paths.dataset_dir))
-    train_df = _frame(lines, cfg.fit_splits)
+    train_df = limit_pages(_frame(lines, cfg.fit_splits), cfg.max_fit_pages, cfg.seed)
     if train_df.empty:
         raise ConfigError(f"no labeled lines in {cfg.fit_splits}: run `make data` first")
     # Every split named must exist, and the held-out and refit ones hold labels, before anything
@@ -104,7 +131,11 @@ def train_boilerplate(
     held_out = _frame(lines, [decide_on]) if decide_on != "oof" else None
     if held_out is not None and held_out.empty:
         raise ConfigError(f"model.decide_on={decide_on}: that split has no labeled lines")
-    refit_df = _frame(lines, cfg.refit_splits) if needs_refit(cfg) else None
+    refit_df = (
+        limit_pages(_frame(lines, cfg.refit_splits), cfg.max_fit_pages, cfg.seed)
+        if needs_refit(cfg)
+        else None
+    )
     if refit_df is not None and refit_df.empty:
         raise ConfigError(f"no labeled lines in refit_splits {cfg.refit_splits}")
     pipe = _pipeline(cfg, threshold, relative, decide_on)
@@ -113,6 +144,8 @@ def train_boilerplate(
     with tracking.start_run(cfg.mlflow.experiment, name, uri, tags={"task": "boilerplate"}) as run:
         params = tracking.flatten(config_dict or asdict(cfg))
         params.pop("paths.root", None)
+        # The topic model's settings belong to its own runs.
+        params = {k: v for k, v in params.items() if not k.startswith("topic_model.")}
         tracking.log_params(params)
         tracking.log_dict_artifact(config_dict or asdict(cfg), "config.yaml")
         tracking.log_dataset_input(
