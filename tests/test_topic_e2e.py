@@ -6,6 +6,7 @@ MLflow store; the gold set is a small one written here for the fixture pages.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -212,6 +213,16 @@ def test_champion_moves_only_on_improvement(run: dict[str, Any]) -> None:
     assert run["second"]["version"] == "2" and not run["second"]["promoted"]
     champion = client.get_model_version_by_alias("textclf-topics", "champion")
     assert str(champion.version) == "1"
+    # The signature describes what the pyfunc flavour returns: a lines x topics 0/1 matrix.
+    import mlflow.artifacts
+    from mlflow.models import Model
+
+    folder = Path(mlflow.artifacts.download_artifacts(champion.source, tracking_uri=run["uri"]))
+    import numpy as np
+
+    [output] = Model.load(folder / "MLmodel").signature.outputs.inputs
+    topics = json.loads(client.get_run(champion.run_id).data.params["topic_model.topic_names"])
+    assert output.type == np.int8 and output.shape == (-1, len(topics))
 
 
 def test_the_champion_is_compared_on_the_current_gold_set(run: dict[str, Any]) -> None:

@@ -65,7 +65,8 @@ def test_training_run_is_logged(store):
     assert run.data.metrics["validation/page_f1"] > 0.8
     assert "validation/line_f1" in run.data.metrics
     assert 0 < run.data.metrics["threshold"] < 1
-    assert run.data.params["decision.chosen_on"] == "held_out"
+    assert run.data.params["decision.chosen_on"] == "validation"
+    assert not [k for k in run.data.params if k.startswith("topic_model.")]
     paths = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"config.yaml", "figures"} <= paths
     # A sample of wrong lines is logged whenever there are any.
@@ -103,6 +104,19 @@ def test_model_is_registered_and_champion_moves_only_on_improvement(store):
     assert str(champion.version) == "1"
     logged = client.get_logged_model(champion.model_id) if champion.model_id else None
     assert logged is None or logged.name == "model"
+    # The signature describes what the pyfunc flavour returns: predict's 0/1 per line.
+    import mlflow.artifacts
+    import numpy as np
+    import pandas as pd
+    from mlflow.models import Model
+
+    folder = Path(mlflow.artifacts.download_artifacts(champion.source, tracking_uri=store["uri"]))
+    meta = Model.load(folder / "MLmodel")
+    [output] = meta.signature.outputs.inputs
+    example = pd.read_json(folder / "input_example.json", orient="split")
+    predicted = load_pipeline(champion.source, store["uri"]).predict(example)
+    assert output.type == predicted.dtype and output.shape == (-1,)
+    assert set(np.unique(predicted)) <= {0, 1}
 
 
 def test_evaluation_names_the_model_version_and_scores_baselines(store):

@@ -173,8 +173,9 @@ def log_sklearn_model(
     import mlflow
     from mlflow.models import infer_signature
 
-    output = model.predict_proba(input_example)[:, 1] if hasattr(model, "predict_proba") else None
-    signature = infer_signature(input_example, output)
+    # The signature describes what the logged model's pyfunc flavour returns: ``predict``
+    # (0/1 per line for the boilerplate pipeline, a lines x topics 0/1 matrix for topics).
+    signature = infer_signature(input_example, model.predict(input_example))
     return mlflow.sklearn.log_model(
         sk_model=model,
         name="model",

@@ -160,7 +160,8 @@ def train_boilerplate(
             pipe[-1].choose_decision_on(
                 pipe[0].transform(held_out[MODEL_INPUT]), held_out["label"].to_numpy()
             )
-        tracking.log_params({"decision.chosen_on": pipe[-1].decided_on_})
+        chosen_on = decide_on if pipe[-1].decided_on_ == "held_out" else pipe[-1].decided_on_
+        tracking.log_params({"decision.chosen_on": chosen_on})  # a split, "oof" or "fixed"
         threshold = float(pipe[-1].threshold_)
         relative_threshold = float(pipe[-1].relative_threshold_)
         metrics: dict[str, float] = {
@@ -176,7 +177,7 @@ def train_boilerplate(
             fit_seconds,
             threshold,
             relative_threshold,
-            decide_on if pipe[-1].decided_on_ == "held_out" else pipe[-1].decided_on_,
+            chosen_on,
         )
         for split in cfg.eval_splits:
             df = _frame(lines, [split])
