@@ -57,12 +57,16 @@ def test_unknown_key_is_a_config_error():
         ("model.relative=often", "model.relative"),
         ("model.decide_on=train", "model.decide_on=train is one of fit_splits"),
         ("mlflow.champion_on_new_dataset=never", "mlflow.champion_on_new_dataset"),
+        ("model.params.max_iter=-1", "bad parameters for estimator 'hgb'.*max_iter"),
+        ("model.stages=0", "model.stages must be an int >= 1"),
+        ("model=random_forest model.params.n_estimators=0", "n_estimators"),
+        ("model=linear_svm model.params.C=-1", "'C'"),
     ],
 )
 def test_bad_model_settings_fail_before_any_data_is_read(tmp_path, override, message):
     from textclf.train import train_boilerplate
 
-    cfg = to_config(_compose("train", [override]), TrainConfig)
+    cfg = to_config(_compose("train", override.split()), TrainConfig)
     cfg.paths.dataset_dir = str(tmp_path / "no-dataset-here")
     with pytest.raises(ConfigError, match=message):
         train_boilerplate(cfg)

@@ -95,9 +95,28 @@ def make_estimator(name: str, params: dict[str, Any] | None = None) -> BaseEstim
             f"unknown estimator {name!r}; valid names: {', '.join(sorted(ESTIMATORS))}"
         )
     try:
-        return ESTIMATORS[name](**dict(params or {}))
+        estimator = ESTIMATORS[name](**dict(params or {}))
     except TypeError as exc:
         raise ConfigError(f"bad parameters for estimator {name!r}: {exc}") from exc
+    _validate_params(estimator, name)
+    return estimator
+
+
+def _validate_params(estimator: BaseEstimator, name: str) -> None:
+    """Check parameter values now (scikit-learn checks them only when fitting), with the
+    estimator's own checks, nested estimators included: a bad value fails before any data is
+    read, not after minutes of featurizing."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    nested = [v for v in estimator.get_params(deep=True).values() if isinstance(v, BaseEstimator)]
+    for est in (estimator, *nested):
+        validate = getattr(est, "_validate_params", None)  # scikit-learn >= 1.2
+        if validate is None:
+            continue
+        try:
+            validate()
+        except InvalidParameterError as exc:
+            raise ConfigError(f"bad parameters for estimator {name!r}: {exc}") from exc
 
 
 def probability_context(
@@ -437,15 +456,25 @@ def build_pipeline(
     features: dict[str, Any] | None = None,
     stack: dict[str, Any] | None = None,
 ) -> Pipeline:
-    """The model: featurizer and stacked classifier in one sklearn Pipeline."""
+    """The model: featurizer and stacked classifier in one sklearn Pipeline.
+
+    Settings are checked here, before any data is read (``stages``, ``decide_on``, the
+    estimator's parameter values)."""
+    stack = dict(stack or {})
+    if "stages" in stack and (
+        isinstance(stack["stages"], bool)
+        or not isinstance(stack["stages"], int)
+        or stack["stages"] < 1
+    ):
+        raise ConfigError(f"model.stages must be an int >= 1, got {stack['stages']!r}")
+    if "decide_on" in stack and stack["decide_on"] not in DECIDE_ON:
+        raise ConfigError(f"decide_on must be one of {DECIDE_ON}, got {stack['decide_on']!r}")
     return Pipeline(
         [
             ("features", LineFeaturizer(**dict(features or {}))),
             (
                 "model",
-                StackedLineClassifier(
-                    make_estimator(estimator, estimator_params), **dict(stack or {})
-                ),
+                StackedLineClassifier(make_estimator(estimator, estimator_params), **stack),
             ),
         ]
     )

@@ -119,6 +119,7 @@ def train_boilerplate(
             f"{cfg.mlflow.champion_on_new_dataset!r}"
         )
     decide_on = _decision_split(cfg)
+    pipe = _pipeline(cfg, threshold, relative, decide_on)  # checks the estimator's settings
     lines, pages = load_dataset(Path(cfg.paths.dataset_dir))
     fingerprint = _fingerprint(Path(cfg.paths.dataset_dir))
     train_df = limit_pages(_frame(lines, cfg.fit_splits), cfg.max_fit_pages, cfg.seed)
@@ -138,7 +139,6 @@ def train_boilerplate(
     )
     if refit_df is not None and refit_df.empty:
         raise ConfigError(f"no labeled lines in refit_splits {cfg.refit_splits}")
-    pipe = _pipeline(cfg, threshold, relative, decide_on)
     name = run_name(cfg)
     uri = tracking.init_store(cfg.mlflow.tracking_uri or None)
     with tracking.start_run(cfg.mlflow.experiment, name, uri, tags={"task": "boilerplate"}) as run:
