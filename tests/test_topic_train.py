@@ -214,3 +214,21 @@ def test_a_champion_that_no_longer_loads_falls_back_to_its_logged_score(
     with caplog.at_level("WARNING", logger="textclf.topic_train"):
         assert topic_train._champion_on_gold(tm, "sqlite://", None, NAMES, {}) is None
     assert "cannot load the champion" in caplog.text and "artifact missing" in caplog.text
+
+
+def test_evaluating_without_a_topic_model_leaves_no_stale_report(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from textclf.config import EvaluateConfig
+    from textclf.topic_train import evaluate_topics
+
+    cfg = EvaluateConfig()
+    cfg.paths.reports_dir = str(tmp_path / "reports")
+    cfg.mlflow.tracking_uri = f"sqlite:///{tmp_path / 'empty.db'}"
+    report = tmp_path / "reports" / "eval_topics.md"
+    report.parent.mkdir()
+    report.write_text("# Evaluation of models:/textclf-topics@champion (version 3)\n")
+    with caplog.at_level("WARNING", logger="textclf.topic_train"):
+        assert evaluate_topics(cfg)["run_id"] is None
+    assert "topics not evaluated" in caplog.text
+    assert report.read_text().startswith("# Topic evaluation\n\nNot evaluated: no topic model")

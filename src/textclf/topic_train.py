@@ -584,12 +584,15 @@ def evaluate_topics(cfg: Any) -> dict[str, Any]:
     model_uri = tm.model_uri or f"models:/{tm.registered_model}@champion"
     version = tracking.model_version_of(model_uri, uri)
     if not tm.model_uri and version is None:
-        log.warning(
-            "no topic model is registered as %s in %s: topics not evaluated. Train one with "
-            "`make train` (tasks=[topics]) or pass topic_model.model_uri=...",
-            model_uri,
-            uri,
+        message = (
+            f"no topic model is registered as {model_uri} in {uri}: topics not evaluated. "
+            "Train one with `make train` (tasks=[topics]) or pass topic_model.model_uri=..."
         )
+        log.warning("%s", message)
+        # An earlier report must not look like this evaluation's.
+        report = Path(cfg.paths.reports_dir) / "eval_topics.md"
+        if report.exists():
+            report.write_text(f"# Topic evaluation\n\nNot evaluated: {message}\n")
         return {"run_id": None, "metrics": {}, "summary": "", "version": None}
     model = load_pipeline(model_uri, uri)
     if not hasattr(model, "predict_topics"):
