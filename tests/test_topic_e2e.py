@@ -263,6 +263,8 @@ def test_evaluation_scores_the_champion_against_the_rules(run: dict[str, Any]) -
     assert "Per topic" in report and NEW_TOPIC in report
     r = MlflowClient(run["uri"]).get_run(result["run_id"])
     assert "gold/rules_macro_f1" in r.data.metrics
+    assert r.data.tags["model_run_id"] == run["first"]["run_id"]
+    assert r.inputs.dataset_inputs  # the dataset's fingerprint
 
 
 def test_predict_load_attaches_the_topic_champion(

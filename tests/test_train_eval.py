@@ -123,6 +123,15 @@ def test_evaluation_names_the_model_version_and_scores_baselines(store):
     client = MlflowClient(store["uri"])
     run = client.get_run(store["eval"]["run_id"])
     assert run.data.tags["model_version"] == "1"
+    champion = client.get_model_version("textclf-boilerplate", "1")
+    assert run.data.tags["model_run_id"] == store["first"]["run_id"] == champion.run_id
+    model_id = champion.model_id or champion.source.removeprefix("models:/")
+    assert run.data.tags["model_id"] == model_id
+    # The test scores show on the logged model's page, and the eval run names its dataset.
+    model_metrics = {m.key: m.value for m in client.get_logged_model(model_id).metrics}
+    assert model_metrics["wcxb_test/page_f1"] == run.data.metrics["wcxb_test/page_f1"]
+    inputs = {i.dataset.name for i in run.inputs.dataset_inputs}
+    assert {"textclf-wcxb_test", "textclf-scrapinghub", "textclf-seeds"} <= inputs
     m = run.data.metrics
     for split in ("wcxb_test", "scrapinghub", "seeds"):
         assert f"{split}/page_f1" in m

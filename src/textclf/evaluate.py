@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 from textclf import tracking
 from textclf.baselines import get_baseline
 from textclf.config import EvaluateConfig, exit_on_error, to_config
-from textclf.dataset import load_dataset
+from textclf.dataset import load_dataset, read_fingerprint
 from textclf.errors import ConfigError, ModelNotFoundError
 from textclf.features import LINE_COLUMNS
 from textclf.models import content_mask
@@ -85,8 +85,12 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
         if version
         else "eval-" + Path(model_uri).name
     )
-    tags = {"task": "boilerplate", "model_uri": model_uri, "model_version": str(version or "")}
+    # The eval run names the model version, its logged model and its training run; its test
+    # metrics are linked to the logged model too (shown on the model's page).
+    identity = tracking.evaluated_model(model_uri, uri)
+    tags = {"task": "boilerplate", "model_uri": model_uri, "model_version": "", **identity}
     with tracking.start_run(cfg.mlflow.experiment + "-eval", run_name, uri, tags=tags) as run:
+        fingerprint = read_fingerprint(Path(cfg.paths.dataset_dir)) or "unknown"
         tracking.log_params(
             {
                 "model_uri": model_uri,
@@ -103,6 +107,13 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
             if df.empty:
                 log.warning("split %s is empty; skipped", split)
                 continue
+            tracking.log_dataset_input(
+                df.head(1000)[[*MODEL_INPUT, "label"]],
+                name=f"textclf-{split}",
+                source=str(cfg.paths.dataset_dir),
+                digest=fingerprint,
+                context="evaluation",
+            )
             start = time.perf_counter()
             proba = pipe.predict_proba(df[MODEL_INPUT])[:, 1]
             seconds = time.perf_counter() - start
@@ -132,7 +143,7 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
             + ("\n".join(wrong_seed_lines) if wrong_seed_lines else "none")
             + "\n"
         )
-        tracking.log_metrics(metrics)
+        tracking.log_metrics(metrics, model_id=identity.get("model_id"))
         tracking.publish_summary(summary, cfg.paths.reports_dir, "eval_boilerplate.md")
         return {
             "run_id": run.info.run_id,

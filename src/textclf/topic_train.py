@@ -576,7 +576,7 @@ def _input_example(lines: Any, splits: list[str]) -> pd.DataFrame:
 def evaluate_topics(cfg: Any) -> dict[str, Any]:
     """Score the topic model (``topic_model.model_uri`` or the registered champion) and the
     rules on the gold set; log one MLflow run; write ``reports/eval_topics.md``."""
-    from textclf.dataset import load_dataset
+    from textclf.dataset import load_dataset, read_fingerprint
     from textclf.evaluate import load_pipeline
 
     tm = cfg.topic_model
@@ -605,14 +605,22 @@ def evaluate_topics(cfg: Any) -> dict[str, Any]:
     run_name = (
         f"eval-{tm.registered_model}-v{version}" if version else "eval-" + Path(model_uri).name
     )
-    tags = {"task": "topics", "model_uri": model_uri, "model_version": str(version or "")}
+    identity = tracking.evaluated_model(model_uri, uri)
+    tags = {"task": "topics", "model_uri": model_uri, "model_version": "", **identity}
     with tracking.start_run(tm.experiment + "-eval", run_name, uri, tags=tags) as run:
         tracking.log_params({"model_uri": model_uri, "model_version": version or ""})
+        tracking.log_dataset_input(
+            gold_pages.head(1000)[["page_id", "text"]],
+            name="textclf-lines",
+            source=str(dataset_dir),
+            digest=read_fingerprint(dataset_dir) or "unknown",
+            context="evaluation",
+        )
         evaluation = gold_evaluation(model, gold_pages, names, taxonomy)
         metrics = dict(evaluation["metrics"])
         seeds = _seed_checks(model, lines, names)
         metrics.update(seeds)
-        tracking.log_metrics(metrics)
+        tracking.log_metrics(metrics, model_id=identity.get("model_id"))
         _log_gold_artifacts(evaluation, f"{model_uri}: F1 per topic on the gold set")
         summary = _report(
             f"Evaluation of {model_uri} (version {version or '-'})",

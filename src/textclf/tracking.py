@@ -114,14 +114,43 @@ def log_params(params: Mapping[str, Any]) -> None:
         mlflow.log_params(dict(items[i : i + 90]))
 
 
-def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
-    """Log metrics; MLflow keys may not contain some characters, so they are kept simple."""
+def log_metrics(
+    metrics: Mapping[str, float], step: int | None = None, model_id: str | None = None
+) -> None:
+    """Log metrics to the active run (non-finite values are left out); with ``model_id`` they
+    are linked to that logged model too, and show on its page in the MLflow UI."""
     import math
 
     import mlflow
 
     clean = {k: float(v) for k, v in metrics.items() if v is not None and math.isfinite(float(v))}
-    mlflow.log_metrics(clean, step=step)
+    mlflow.log_metrics(clean, step=step, model_id=model_id)
+
+
+def evaluated_model(model_uri: str, uri: str | None = None) -> dict[str, str]:
+    """Who a ``models:/`` URI names: ``model_version``, ``model_id`` (the logged model) and
+    ``model_run_id`` (its training run); empty for other URIs or when it cannot be resolved."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    version = model_version_of(model_uri, uri)
+    if version is None:
+        return {}
+    name = model_uri[len("models:/") :].split("@", 1)[0].split("/", 1)[0]
+    try:
+        mv = mlflow.MlflowClient(tracking_uri(uri)).get_model_version(name, version)
+    except MlflowException:
+        return {}
+    found = {"model_version": str(version)}
+    # The version's model_id, else the logged model its source names (models:/m-<id>).
+    model_id = getattr(mv, "model_id", None) or ""
+    if not model_id and str(mv.source or "").startswith("models:/m-"):
+        model_id = str(mv.source)[len("models:/") :]
+    if model_id:
+        found["model_id"] = str(model_id)
+    if mv.run_id:
+        found["model_run_id"] = str(mv.run_id)
+    return found
 
 
 def log_dict_artifact(data: Any, name: str) -> None:
