@@ -196,3 +196,21 @@ def test_debug_fast_is_quick_for_every_estimator_and_registers_nothing(tmp_path)
     bad.paths.dataset_dir = str(tmp_path / "no-dataset-here")
     with pytest.raises(ConfigError, match="max_fit_pages"):
         train_boilerplate(bad)
+
+
+def test_empty_tasks_are_refused():
+    from textclf.evaluate import evaluate
+    from textclf.train import train
+
+    with pytest.raises(ConfigError, match="tasks is empty"):
+        train(to_config(_compose("train", ["tasks=[]"]), TrainConfig))
+    with pytest.raises(ConfigError, match="tasks is empty"):
+        evaluate(to_config(_compose("evaluate", ["tasks=[]"]), EvaluateConfig))
+
+
+def test_evaluating_a_missing_model_file_says_so(tmp_path):
+    from textclf.errors import ModelNotFoundError
+    from textclf.evaluate import load_pipeline
+
+    with pytest.raises(ModelNotFoundError, match=r"no model file at /nonexistent/model\.skops"):
+        load_pipeline("/nonexistent/model.skops", f"sqlite:///{tmp_path / 'm.db'}")

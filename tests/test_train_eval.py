@@ -18,6 +18,7 @@ from mlflow import MlflowClient
 
 from corpus_fixtures import build_tiny_dataset
 from textclf.config import EvaluateConfig, TrainConfig, to_config
+from textclf.errors import ConfigError
 from textclf.evaluate import evaluate, load_pipeline
 from textclf.train import train
 
@@ -255,3 +256,21 @@ def test_a_champion_trained_on_another_dataset_build_stays_unless_told(tmp_path,
     with caplog.at_level("WARNING", logger="textclf.tracking"):
         assert train_on("build-b", 0.99, "compare") == ("6", False)
     assert "has no validation/page_f1 to compare with" in caplog.text
+
+
+def test_evaluating_an_unknown_split_fails_before_any_run(store):
+    client = MlflowClient(store["uri"])
+    experiment = client.get_experiment_by_name("textclf-boilerplate-eval")
+    before = len(client.search_runs([experiment.experiment_id]))
+    dataset = client.get_run(store["first"]["run_id"]).data.params["paths.dataset_dir"]
+    overrides = [
+        f"paths.dataset_dir={dataset}",
+        f"paths.reports_dir={store['root'] / 'reports'}",
+        f"mlflow.tracking_uri={store['uri']}",
+        "splits=[wcxb_test,wcxb_tset]",
+        "tasks=[boilerplate]",
+    ]
+    cfg = to_config(_compose("evaluate", overrides), EvaluateConfig)
+    with pytest.raises(ConfigError, match=r"unknown split.*wcxb_tset"):
+        evaluate(cfg)
+    assert len(client.search_runs([experiment.experiment_id])) == before

@@ -10,6 +10,7 @@ The summary table is printed and saved as a run artifact and under reports/.
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -57,6 +58,11 @@ def load_pipeline(model_uri: str, tracking_uri: str | None = None) -> Any:
         return load_model_file(path)
     if path.is_dir():
         return load_model_file(path / "model.skops")
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", model_uri):  # a path, not a URI
+        raise ModelNotFoundError(
+            f"no model file at {model_uri}: pass a .skops file, a logged-model folder or an "
+            "MLflow URI (models:/..., runs:/...)"
+        )
     # The downloaded copy is only needed while loading: nothing is left behind in /tmp.
     with tempfile.TemporaryDirectory(prefix="textclf-model-") as tmp:
         try:
@@ -74,9 +80,12 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
     model_uri = cfg.model_uri or f"models:/{cfg.mlflow.registered_model}@champion"
     version = tracking.model_version_of(model_uri, uri)
     pipe = load_pipeline(model_uri, uri)
+    lines, pages = load_dataset(Path(cfg.paths.dataset_dir))
+    unknown = [s for s in cfg.splits if s not in lines]
+    if unknown:  # before any run is started or any split scored
+        raise ConfigError(f"unknown split(s) {unknown}; the dataset has {list(lines)}")
     threshold = float(pipe[-1].threshold_)
     relative = float(getattr(pipe[-1], "relative_threshold_", 0.0))
-    lines, pages = load_dataset(Path(cfg.paths.dataset_dir))
     rows: list[dict[str, Any]] = []
     metrics: dict[str, float] = {}
     wrong_seed_lines: list[str] = []
@@ -100,8 +109,6 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
             }
         )
         for split in cfg.splits:
-            if split not in lines:
-                raise ConfigError(f"unknown split {split!r}; the dataset has {list(lines)}")
             df = lines[split].to_pandas()
             pg = pages[split].to_dict()
             if df.empty:
@@ -173,6 +180,8 @@ def _wrong_lines(df: Any, proba: np.ndarray, keep: np.ndarray) -> list[str]:
 
 
 def evaluate(cfg: EvaluateConfig) -> dict[str, Any]:
+    if not cfg.tasks:
+        raise ConfigError("tasks is empty: name boilerplate, topics or both")
     unknown = sorted(set(cfg.tasks) - {"boilerplate", "topics"})
     if unknown:
         raise ConfigError(f"unknown task(s) {unknown}; valid: boilerplate, topics")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -179,8 +180,13 @@ def log_dataset_input(frame: Any, *, name: str, source: str, digest: str, contex
     import mlflow
     from mlflow.data.pandas_dataset import from_pandas
 
-    ds = from_pandas(frame, source=source, name=name, digest=digest[:36])
-    mlflow.log_input(ds, context=context)
+    with warnings.catch_warnings():
+        # A local folder "can be interpreted in multiple ways" (two equal local sources).
+        warnings.filterwarnings(
+            "ignore", message="The specified dataset source", category=UserWarning
+        )
+        ds = from_pandas(frame, source=source, name=name, digest=digest[:36])
+        mlflow.log_input(ds, context=context)
 
 
 def pip_requirements() -> list[str]:
@@ -204,17 +210,20 @@ def log_sklearn_model(
 
     # The signature describes what the logged model's pyfunc flavour returns: ``predict``
     # (0/1 per line for the boilerplate pipeline, a lines x topics 0/1 matrix for topics).
-    signature = infer_signature(input_example, model.predict(input_example))
-    return mlflow.sklearn.log_model(
-        sk_model=model,
-        name="model",
-        serialization_format="skops",
-        skops_trusted_types=trusted_types,
-        signature=signature,
-        input_example=input_example,
-        pip_requirements=pip_requirements(),
-        registered_model_name=registered_name,
-    )
+    with warnings.catch_warnings():
+        # Integer input columns (line position, blank flags) are never missing.
+        warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+        signature = infer_signature(input_example, model.predict(input_example))
+        return mlflow.sklearn.log_model(
+            sk_model=model,
+            name="model",
+            serialization_format="skops",
+            skops_trusted_types=trusted_types,
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=pip_requirements(),
+            registered_model_name=registered_name,
+        )
 
 
 def champion_metric(

@@ -383,6 +383,8 @@ def _log_wrong_lines(
 def train(cfg: TrainConfig, config_dict: dict[str, Any] | None = None) -> dict[str, Any]:
     """Train every task in ``cfg.tasks``."""
     results: dict[str, Any] = {}
+    if not cfg.tasks:
+        raise ConfigError("tasks is empty: name boilerplate, topics or both")
     unknown = sorted(set(cfg.tasks) - {"boilerplate", "topics"})
     if unknown:
         raise ConfigError(f"unknown task(s) {unknown}; valid: boilerplate, topics")
