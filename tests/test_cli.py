@@ -74,7 +74,7 @@ def test_jsonl_has_one_object_per_input(
     for obj, want in zip(objs, tiny_classifier.pipe(texts, threshold=0.5), strict=True):
         assert obj["content"] == want.content
         assert obj["lines"] == [x.to_dict() for x in want.lines]
-        assert set(obj["lines"][0]) == {"text", "label", "probability", "topics"}
+        assert set(obj["lines"][0]) == {"text", "label", "probability", "topics", "line_index"}
 
 
 def test_html_folder(tiny_model_path: Path, pages_dir: Path, capsys: Any) -> None:

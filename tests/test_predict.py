@@ -6,6 +6,7 @@ import dataclasses
 import doctest
 import json
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -253,6 +254,7 @@ def test_results_are_frozen_and_serializable(tiny_classifier: Classifier) -> Non
         "label": page.lines[1].label,
         "probability": page.lines[1].probability,
         "topics": None,
+        "line_index": 2,
     }
     assert hash(page) == hash(tiny_classifier.predict_page("Menu\n\nThe story."))
 
@@ -726,3 +728,15 @@ def test_the_package_exports_its_errors() -> None:
     assert textclf.InputError is errors.InputError
     assert textclf.ModelNotFoundError is errors.ModelNotFoundError
     assert issubclass(textclf.ModelError, textclf.TextclfError)
+
+
+def test_line_index_maps_predictions_back_to_the_input(tiny_classifier: Classifier) -> None:
+    text = "\n  Menu \r\n\r\nStory one.\rStory two.\n\n"
+    raw = re.split(r"\r\n|\r|\n", text)
+    page = tiny_classifier.predict_page(text)
+    assert [x.line_index for x in page] == [1, 3, 4]
+    assert [raw[x.line_index].strip() for x in page] == [x.text for x in page]
+    entries = ["", "Menu", "", "Story."]
+    assert [x.line_index for x in tiny_classifier.predict_lines(entries)] == [1, 3]
+    [piped] = tiny_classifier.pipe([text])
+    assert [x.line_index for x in piped] == [1, 3, 4]

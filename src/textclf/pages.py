@@ -22,11 +22,13 @@ _NEWLINES = re.compile(r"\r\n|\r|\n")
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """One non-empty line of a page."""
+    """One non-empty line of a page. ``index``: its position among the page's raw lines (blank
+    ones included, split on ``\\n``, ``\\r\\n`` and ``\\r``), counting from 0."""
 
     text: str
     blank_before: bool = False
     blank_after: bool = False
+    index: int = -1
 
 
 @dataclass(slots=True)
@@ -67,14 +69,15 @@ def clean_line(raw: str) -> str:
 def lines_from_text(text: str) -> list[Line]:
     """Split a page's text into its non-empty lines, remembering the blank lines around them.
 
-    >>> [(x.text, x.blank_before, x.blank_after) for x in lines_from_text("Menu\\n\\nTitle\\nBody")]
-    [('Menu', False, True), ('Title', True, False), ('Body', False, False)]
+    >>> lines = lines_from_text("Menu\\n\\nTitle\\nBody")
+    >>> [(x.text, x.blank_before, x.blank_after, x.index) for x in lines]
+    [('Menu', False, True, 0), ('Title', True, False, 2), ('Body', False, False, 3)]
     """
     if not isinstance(text, str):
         raise InputError(f"expected the page text as str, got {type(text).__name__}")
     out: list[Line] = []
     pending_blank = False
-    for raw in _NEWLINES.split(text):
+    for index, raw in enumerate(_NEWLINES.split(text)):
         cleaned = clean_line(raw)
         if not cleaned:
             if out:
@@ -82,8 +85,8 @@ def lines_from_text(text: str) -> list[Line]:
             continue
         if pending_blank and out:
             prev = out[-1]
-            out[-1] = Line(prev.text, prev.blank_before, True)
-        out.append(Line(cleaned, pending_blank, False))
+            out[-1] = Line(prev.text, prev.blank_before, True, prev.index)
+        out.append(Line(cleaned, pending_blank, False, index))
         pending_blank = False
     return out
 

@@ -126,28 +126,33 @@ class LinePrediction:
     """The prediction for one non-empty line of a page.
 
     ``topics`` is ``None`` when the classifier has no topic model, else the line's topics
-    (possibly empty).
+    (possibly empty). ``line_index`` is the line's position in the input, counting from 0 and
+    counting blank lines: the page's raw lines split on ``\\n``, ``\\r\\n`` and ``\\r``
+    (the entry's position for :meth:`Classifier.predict_lines`); -1 when unknown.
 
-    >>> LinePrediction("Share this", "boilerplate", 0.125).to_dict()
-    {'text': 'Share this', 'label': 'boilerplate', 'probability': 0.125, 'topics': None}
+    >>> LinePrediction("Share this", "boilerplate", 0.125, line_index=4).to_dict()["line_index"]
+    4
     """
 
     text: str
     label: Label
     probability: float
     topics: tuple[str, ...] | None = None
+    line_index: int = -1
 
     @property
     def is_content(self) -> bool:
         return self.label == "content"
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: ``text``, ``label``, ``probability``, ``topics`` (list or None)."""
+        """A JSON-ready dict: ``text``, ``label``, ``probability``, ``topics`` (list or None),
+        ``line_index``."""
         return {
             "text": self.text,
             "label": self.label,
             "probability": self.probability,
             "topics": None if self.topics is None else list(self.topics),
+            "line_index": self.line_index,
         }
 
 
@@ -609,7 +614,9 @@ class Classifier:
             preds = []
             for line in page:
                 label: Label = "content" if content[i] else "boilerplate"
-                preds.append(LinePrediction(line.text, label, probabilities[i], topics[i]))
+                preds.append(
+                    LinePrediction(line.text, label, probabilities[i], topics[i], line.index)
+                )
                 i += 1
             out.append(PagePrediction(tuple(preds), threshold, self._page_topics(preds), relative))
         return out
