@@ -100,6 +100,13 @@ def test_stdin(tiny_model_path: Path, monkeypatch: Any, capsys: Any) -> None:
         code, out, err = run([*argv, "--threshold", "0", "--model", str(tiny_model_path)], capsys)
         assert (code, err) == (0, "")
         assert out == "Menu\nThe river rose \ufffd overnight.\n"
+    # stdin is read once: a second "-" fails alone, by name.
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"One page.\n")))
+    code, out, err = run(
+        ["extract", "-", "-", "--threshold", "0", "--model", str(tiny_model_path)], capsys
+    )
+    assert code == 1 and out == "==> - <==\nOne page.\n"
+    assert err == "textclf: -: stdin (-) is named more than once\n"
 
 
 def test_failed_inputs_are_named_and_the_others_processed(

@@ -216,9 +216,13 @@ def _run(args: argparse.Namespace) -> int:
 def _expand(args: Sequence[str], *, html: bool) -> Iterator[_Input]:
     """The inputs named on the command line, folders expanded, in order."""
     patterns = HTML_PATTERNS if html else TEXT_PATTERNS
+    stdin_seen = False
     for arg in args:
         if arg == STDIN:
-            yield _Input(STDIN)
+            # stdin can be read once: a second "-" would silently be an empty page.
+            error = "stdin (-) is named more than once" if stdin_seen else None
+            stdin_seen = True
+            yield _Input(STDIN, error=error)
             continue
         path = Path(arg)
         if path.is_dir():
