@@ -185,6 +185,8 @@ def log_dataset_input(frame: Any, *, name: str, source: str, digest: str, contex
         warnings.filterwarnings(
             "ignore", message="The specified dataset source", category=UserWarning
         )
+        # Integer columns (line position, blank flags, labels) are never missing.
+        warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
         ds = from_pandas(frame, source=source, name=name, digest=digest[:36])
         mlflow.log_input(ds, context=context)
 
