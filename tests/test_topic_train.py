@@ -232,3 +232,31 @@ def test_evaluating_without_a_topic_model_leaves_no_stale_report(
         assert evaluate_topics(cfg)["run_id"] is None
     assert "topics not evaluated" in caplog.text
     assert report.read_text().startswith("# Topic evaluation\n\nNot evaluated: no topic model")
+
+
+def test_seed_checks_average_over_several_seed_pages() -> None:
+    from types import SimpleNamespace
+
+    import datasets
+    import pandas as pd
+
+    from textclf.topic_train import _seed_checks
+    from textclf.topics import PageRule
+
+    seeds = pd.DataFrame(
+        {
+            "page_id": ["a", "a", "a", "b", "b"],
+            "text": ["Menu", "Talks in Seoul.", "More talks.", "Match report.", "Goal!"],
+            "label": [0, 1, 1, 1, 1],
+        }
+    )
+    tags = {"Menu": [], "Talks in Seoul.": ["diplomacy"], "More talks.": ["diplomacy"]}
+    model = SimpleNamespace(
+        predict_topics=lambda frame: [tags.get(t, ["sports"]) for t in frame["text"]],
+        page_rule_=PageRule(min_lines=1, min_share=0.5),
+    )
+    out = _seed_checks(model, {"seeds": datasets.Dataset.from_pandas(seeds)}, [*NAMES, "sports"])
+    # Page a is about diplomacy, page b about sports: each is half of the seed pages.
+    assert out["seeds/page_topic/diplomacy"] == 0.5
+    assert out["seeds/page_topic/sports"] == 0.5
+    assert out["seeds/content_share/diplomacy"] == 0.5  # 2 of the 4 content lines

@@ -297,7 +297,8 @@ def gold_evaluation(
 
 
 def _seed_checks(model: Any, lines: Any, names: list[str]) -> dict[str, float]:
-    """Share of the seed page's content lines tagged with each topic, and its page topics."""
+    """Share of the seed pages' content lines tagged with each topic, and the share of seed
+    pages whose page topics include it (1 or 0 with one seed page)."""
     from textclf.topics import page_topics
 
     if "seeds" not in lines or len(lines["seeds"]) == 0:
@@ -309,12 +310,16 @@ def _seed_checks(model: Any, lines: Any, names: list[str]) -> dict[str, float]:
     for t in names:
         hits = [t in topics[i] for i in np.flatnonzero(content)]
         out[f"seeds/content_share/{t}"] = float(np.mean(hits)) if hits else math.nan
-    for page_id, rows in seeds.groupby("page_id", sort=False):
+    tagged = dict.fromkeys(names, 0)
+    groups = seeds.groupby("page_id", sort=False)
+    for page_id, rows in groups:
         idx = rows.index.to_numpy()
         tags = page_topics([topics[i] for i in idx], content[idx].tolist(), model.page_rule_)
-        for t in names:
-            out[f"seeds/page_topic/{t}"] = float(t in tags)
+        for t in tags:
+            if t in tagged:
+                tagged[t] += 1
         log.info("seed page %s: page topics %s", page_id, tags)
+    out.update({f"seeds/page_topic/{t}": n / groups.ngroups for t, n in tagged.items()})
     return out
 
 
