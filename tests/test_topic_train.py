@@ -260,3 +260,24 @@ def test_seed_checks_average_over_several_seed_pages() -> None:
     assert out["seeds/page_topic/diplomacy"] == 0.5
     assert out["seeds/page_topic/sports"] == 0.5
     assert out["seeds/content_share/diplomacy"] == 0.5  # 2 of the 4 content lines
+
+
+def test_page_topics_are_scored_on_pages_with_enough_content_lines() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from textclf.topic_train import PAGE_MIN_LINES, _page_scores
+    from textclf.topics import PageRule
+
+    names = ["diplomacy", "sports"]
+    n = PAGE_MIN_LINES
+    # Page a: n content lines about diplomacy, and one boilerplate line about sports.
+    # Page b: too few content lines to be scored.
+    gold = pd.DataFrame({"page_id": ["a"] * (n + 1) + ["b"] * 2, "label": [1] * n + [0] + [1, 1]})
+    y = np.array([[1, 0]] * n + [[0, 1]] + [[0, 1]] * 2)
+    model = np.array([[1, 1]] * n + [[0, 0]] + [[0, 0]] * 2)  # adds sports everywhere on a
+    rules = np.array([[1, 0]] * n + [[0, 1]] + [[1, 0]] * 2)  # right on the scored page
+    out = _page_scores(gold, y, model, rules, names, PageRule(2, 0.15), "gold")
+    assert out["gold/pages"] == 1
+    assert out["gold/rules_page_f1"] == 1.0
+    assert out["gold/page_f1"] == 2 * 1 / (2 + 1)  # {diplomacy, sports} against {diplomacy}

@@ -240,6 +240,8 @@ def gold_evaluation(
         metrics.update({f"{prefix}/rules_{k}": v for k, v in theirs.items() if "/" not in k})
         metrics.update({f"{prefix}/rules_f1/{t}": theirs[f"f1/{t}"] for t in names})
         metrics[f"{prefix}/lines"] = float(sel.sum())
+        rule = getattr(model, "page_rule_", None)
+        metrics.update(_page_scores(gold[sel], y[sel], pred[sel], rules[sel], names, rule, prefix))
     overall, baseline = f1_scores(y, pred, names), f1_scores(y, rules, names)
     rows = []
     for t in names:
@@ -294,6 +296,54 @@ def gold_evaluation(
         }
     )
     return {"metrics": metrics, "rows": rows, "disagreements": disagreements}
+
+
+#: Pages with at least this many annotated content lines get page topics scored.
+PAGE_MIN_LINES = 5
+
+
+def _page_scores(
+    gold: pd.DataFrame,
+    y: np.ndarray,
+    pred: np.ndarray,
+    rules: np.ndarray,
+    names: list[str],
+    rule: Any,
+    prefix: str,
+) -> dict[str, float]:
+    """Page topics rolled up (the model's page rule) from the annotated content lines, scored
+    against the same roll-up of their gold topics: micro F1 over (page, topic) pairs, for the
+    model and for the rules, on pages with at least ``PAGE_MIN_LINES`` such lines."""
+    from textclf.topics import PageRule, page_topics
+
+    rule = rule or PageRule()
+    content = gold["label"].to_numpy() == 1
+    pages = gold["page_id"].astype(str).to_numpy()
+    counts = {"model": [0, 0, 0], "rules": [0, 0, 0]}  # overlap, predicted, gold pairs
+    n_pages = 0
+    for page in dict.fromkeys(pages[content]):
+        rows = np.flatnonzero(content & (pages == page))
+        if len(rows) < PAGE_MIN_LINES:
+            continue
+        n_pages += 1
+
+        def roll(matrix: np.ndarray, rows: np.ndarray = rows) -> set[str]:
+            tags = [[t for t, v in zip(names, matrix[i], strict=True) if v] for i in rows]
+            return set(page_topics(tags, [True] * len(rows), rule))
+
+        want = roll(y)
+        for name, matrix in (("model", pred), ("rules", rules)):
+            got = roll(matrix)
+            counts[name][0] += len(got & want)
+            counts[name][1] += len(got)
+            counts[name][2] += len(want)
+    if not n_pages:
+        return {}
+    out = {f"{prefix}/pages": float(n_pages)}
+    for name, (overlap, predicted, wanted) in counts.items():
+        key = "page_f1" if name == "model" else "rules_page_f1"
+        out[f"{prefix}/{key}"] = 2 * overlap / max(predicted + wanted, 1)
+    return out
 
 
 def _seed_checks(model: Any, lines: Any, names: list[str]) -> dict[str, float]:
@@ -385,6 +435,9 @@ def _report(title: str, evaluation: dict[str, Any], extra: dict[str, float], n_r
                     "rules_macro_f1": m[f"{prefix}/rules_macro_f1"],
                     "model_micro_f1": m[f"{prefix}/micro_f1"],
                     "rules_micro_f1": m[f"{prefix}/rules_micro_f1"],
+                    "pages": int(m.get(f"{prefix}/pages", 0)),
+                    "model_page_f1": m.get(f"{prefix}/page_f1", math.nan),
+                    "rules_page_f1": m.get(f"{prefix}/rules_page_f1", math.nan),
                 }
             )
     lines.append(markdown_table(parts, list(parts[0]) if parts else ["part"]))
