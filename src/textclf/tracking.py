@@ -376,6 +376,7 @@ def download_model_dir(model_uri: str, dst: str | Path, uri: str | None = None) 
 
     mlflow.set_tracking_uri(tracking_uri(uri))
     mlflow.set_registry_uri(tracking_uri(uri))
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # a few small files
     return Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=str(dst)))
 
 
