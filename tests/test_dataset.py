@@ -13,7 +13,8 @@ from textclf.dataset import (
     build_dataset,
     load_dataset,
 )
-from textclf.errors import CorpusError
+from textclf.errors import ConfigError, CorpusError
+from textclf.labels import AlignConfig
 from textclf.topics import TopicRules, load_topics_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -145,3 +146,98 @@ def test_assign_split_is_by_domain():
     assert assign_split("scrapinghub", "test", "x.com", 0.2, 13) == "scrapinghub"
     shares = [assign_split("wcxb", "dev", f"d{i}.com", 0.2, 13) for i in range(2000)]
     assert 0.15 < shares.count("validation") / len(shares) < 0.25
+
+
+def _build(tmp_path, rules, corpora, **kwargs):
+    args = {
+        "out_dir": tmp_path / "dataset",
+        "seeds_dir": ROOT / "seeds",
+        "corpora_dir": corpora,
+        "sources": ["seeds", "wcxb", "scrapinghub"],
+        "rules": rules,
+        "validation_fraction": 0.3,
+        "n_jobs": 1,
+        "progress": False,
+        **kwargs,
+    }
+    return build_dataset(**args)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"limit": -5}, "data.limit"),
+        ({"sources": []}, "data.sources is empty"),
+        ({"validation_fraction": 1.5}, "validation_fraction"),
+        ({"validation_fraction": 0.0}, "validation_fraction"),
+        ({"n_jobs": 0}, "data.n_jobs"),
+        ({"align": AlignConfig(shingle_size=0)}, "shingle_size"),
+        ({"align": AlignConfig(threshold=0.0)}, "data.align.threshold"),
+    ],
+)
+def test_bad_build_settings_are_refused_before_any_work(built, rules, tmp_path, setting, message):
+    _, corpora, _ = built
+    with pytest.raises(ConfigError, match=message):
+        _build(tmp_path, rules, corpora, **setting)
+    assert not (tmp_path / "dataset").exists()
+
+
+def test_a_limited_build_keeps_pages_of_every_corpus_split(built, rules, tmp_path):
+    _, corpora, _ = built
+    _, pages = load_dataset(_build(tmp_path, rules, corpora, limit=1).path)
+    assert "wcxb_test" in pages and len(pages["wcxb_test"]) == 1
+    dev = sum(len(pages[s]) for s in ("train", "validation") if s in pages)
+    assert dev == 1 and len(pages["scrapinghub"]) == 1
+
+
+def test_a_wcxb_folder_of_another_layout_is_a_clear_error(built, rules, tmp_path):
+    import shutil
+
+    _, corpora, _ = built
+    bad = tmp_path / "corpora"
+    shutil.copytree(corpora, bad)
+    (bad / "wcxb" / "metadata.json").write_text('{"pages": {}}')
+    with pytest.raises(CorpusError, match="not the WCXB layout"):
+        _build(tmp_path, rules, bad)
+    (bad / "wcxb" / "metadata.json").write_text('{"files": {')
+    with pytest.raises(CorpusError, match="not valid JSON"):
+        _build(tmp_path, rules, bad)
+
+
+def test_seed_annotation_topics_must_be_in_the_taxonomy(built, rules, tmp_path):
+    import shutil
+
+    from textclf.errors import AnnotationError
+
+    _, corpora, _ = built
+    seeds = tmp_path / "seeds"
+    shutil.copytree(ROOT / "seeds", seeds)
+    [ann] = list(seeds.glob("*.tsv")) or pytest.skip("the seed page has no annotation")
+    text = ann.read_text(encoding="utf-8")
+    ann.write_text(text.replace("diplomacy", "nonexistent_topic", 1), encoding="utf-8")
+    with pytest.raises(AnnotationError, match="nonexistent_topic"):
+        _build(tmp_path, rules, corpora, seeds_dir=seeds, sources=["seeds"])
+
+
+def test_an_empty_seeds_folder_warns(built, rules, tmp_path, caplog):
+    _, corpora, _ = built
+    (tmp_path / "seeds").mkdir()
+    with caplog.at_level("WARNING", logger="textclf.dataset"):
+        _build(tmp_path, rules, corpora, seeds_dir=tmp_path / "seeds", sources=["seeds", "wcxb"])
+    assert "no seed pages" in caplog.text
+
+
+def test_the_dataset_is_not_private_and_stale_temporary_folders_go(built, rules, tmp_path):
+    import os
+    import stat
+
+    _, corpora, _ = built
+    stale = tmp_path / ".dataset.tmp-killed"
+    (stale / "lines").mkdir(parents=True)
+    umask = os.umask(0o022)
+    try:
+        _build(tmp_path, rules, corpora, sources=["seeds", "wcxb"])
+    finally:
+        os.umask(umask)
+    assert not stale.exists()
+    assert stat.S_IMODE((tmp_path / "dataset").stat().st_mode) == 0o755

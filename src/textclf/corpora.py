@@ -58,12 +58,27 @@ def _read_json(path: Path) -> dict:
             f"{path} is missing: the corpus folder is incomplete. "
             "Delete it to have `make data` download it again, or fix TEXTCLF_CORPORA_DIR."
         )
-    with path.open(encoding="utf-8") as fh:
-        return json.load(fh)
+    try:
+        with path.open(encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CorpusError(
+            f"{path} is not valid JSON ({exc}): the corpus folder is damaged. Delete it to have "
+            "`make data` download it again, or fix TEXTCLF_CORPORA_DIR."
+        ) from exc
+    if not isinstance(data, dict):
+        raise CorpusError(f"{path}: expected a JSON object, found {type(data).__name__}")
+    return data
 
 
 def _iter_wcxb(root: Path) -> Iterator[CorpusRecord]:
-    files = _read_json(root / "metadata.json").get("files", {})
+    metadata = _read_json(root / "metadata.json")
+    files = metadata.get("files")
+    if not isinstance(files, dict) or not files:
+        raise CorpusError(
+            f'{root / "metadata.json"} lists no pages (no "files" object): this is not the '
+            "WCXB layout (metadata.json with files, dev/ and test/ folders)"
+        )
     for page_id in sorted(files):
         meta = files[page_id]
         split = meta["split"]

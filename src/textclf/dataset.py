@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -24,7 +25,7 @@ from datasets import Dataset, DatasetDict, Features, List, Value, load_from_disk
 
 from textclf import __version__
 from textclf.corpora import SOURCES as CORPORA
-from textclf.errors import CorpusError
+from textclf.errors import ConfigError, CorpusError
 from textclf.labels import AlignConfig, align_labels
 from textclf.pages import Page, read_seed_pages
 from textclf.render import RenderOptions
@@ -40,6 +41,8 @@ __all__ = [
     "build_dataset",
     "load_dataset",
 ]
+
+log = logging.getLogger(__name__)
 
 SPLITS = ("train", "validation", "wcxb_test", "scrapinghub", "seeds")
 TEST_SPLITS = ("wcxb_test", "scrapinghub", "seeds")
@@ -240,6 +243,7 @@ def build_dataset(
     start = time.perf_counter()
     render = render or RenderOptions()
     align = align or AlignConfig()
+    _check_settings(sources, validation_fraction, limit, n_jobs, align)
     out_dir, seeds_dir, corpora_dir = Path(out_dir), Path(seeds_dir), Path(corpora_dir)
     corpus_sources = [s for s in sources if s in CORPORA]
     unknown = sorted(set(sources) - {"seeds", *CORPORA})
@@ -270,13 +274,23 @@ def build_dataset(
 
     results: list[dict] = []
     if "seeds" in sources:
-        results.extend(_seed_rows(page, rules) for page in read_seed_pages(seeds_dir))
+        seed_pages = read_seed_pages(seeds_dir, known_topics=rules.names)
+        if not seed_pages:
+            log.warning("no seed pages (*.txt) in %s: the dataset has no seeds split", seeds_dir)
+        results.extend(_seed_rows(page, rules) for page in seed_pages)
     from textclf.corpora import iter_records
 
     records = []
     for source in corpus_sources:
         recs = list(iter_records(corpora_dir, source))
-        records.extend(recs[:limit] if limit else recs)
+        if limit:  # the first pages of each of the corpus's splits: a debug build has test pages
+            seen: dict[str, int] = defaultdict(int)
+            for rec in recs:
+                seen[rec.split] += 1
+                if seen[rec.split] <= limit:
+                    records.append(rec)
+        else:
+            records.extend(recs)
     results.extend(_run_parallel(records, render, align, rules, n_jobs, progress))
 
     lines: dict[str, dict[str, list]] = {s: defaultdict(list) for s in SPLITS}
@@ -307,6 +321,29 @@ def build_dataset(
     card = dataset_card(line_dd, page_dd, rules.names, fingerprint=fp, seconds=seconds)
     _write_atomically(out_dir, line_dd, page_dd, card, fp, progress)
     return BuildResult(out_dir, fp, True, time.perf_counter() - start, card)
+
+
+def _check_settings(
+    sources: Sequence[str], validation_fraction: float, limit: int, n_jobs: int, align: AlignConfig
+) -> None:
+    """Refuse settings that would build a wrong or empty dataset, before any work."""
+    if not sources:
+        raise ConfigError("data.sources is empty: name seeds, wcxb, scrapinghub or several")
+    if not 0.0 < validation_fraction < 1.0:
+        raise ConfigError(
+            f"data.split.validation_fraction must be between 0 and 1, got {validation_fraction}"
+        )
+    if limit < 0:
+        raise ConfigError(f"data.limit must be 0 (every page) or positive, got {limit}")
+    if n_jobs == 0:
+        raise ConfigError("data.n_jobs must be a positive number of workers, or -1 for all cores")
+    if align.shingle_size < 1 or align.min_tokens < 1:
+        raise ConfigError(
+            f"data.align.shingle_size and min_tokens must be >= 1, got {align.shingle_size} "
+            f"and {align.min_tokens}"
+        )
+    if not 0.0 < align.threshold <= 1.0:
+        raise ConfigError(f"data.align.threshold must be in (0, 1], got {align.threshold}")
 
 
 def _run_parallel(records, render, align, rules, n_jobs, progress) -> list[dict]:
@@ -351,7 +388,13 @@ def _write_atomically(
     # Saving is quick: its per-split bars are noise next to the rendering bar.
     disable_progress_bar()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    # Builds killed before they could clean up leave their temporary folders: remove them.
+    for stale in out_dir.parent.glob(f".{out_dir.name}.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the dataset is not
     try:
         lines.save_to_disk(str(tmp / "lines"))
         pages.save_to_disk(str(tmp / "pages"))
@@ -362,7 +405,12 @@ def _write_atomically(
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
             os.replace(out_dir, old)
-        os.replace(tmp, out_dir)
+        try:
+            os.replace(tmp, out_dir)
+        except BaseException:
+            if old is not None:  # put the previous build back
+                os.replace(old, out_dir)
+            raise
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:

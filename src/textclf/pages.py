@@ -7,7 +7,7 @@ blocks; we keep, for each non-empty line, whether a blank line comes before or a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,8 +121,9 @@ def read_text_file(path: Path) -> str:
         raise InputError(f"{path}: not valid UTF-8 (byte {exc.start}); re-encode it") from exc
 
 
-def read_seed_pages(seeds_dir: Path) -> list[Page]:
-    """Read every ``*.txt`` page in ``seeds_dir``, with its hand annotation when there is one."""
+def read_seed_pages(seeds_dir: Path, known_topics: Collection[str] | None = None) -> list[Page]:
+    """Read every ``*.txt`` page in ``seeds_dir``, with its hand annotation when there is one
+    (its topics must be among ``known_topics`` when given)."""
     from textclf.annotation import annotation_path, read_annotation
 
     seeds_dir = Path(seeds_dir)
@@ -134,7 +135,9 @@ def read_seed_pages(seeds_dir: Path) -> list[Page]:
         page = Page(page_id=path.stem, source="seeds", lines=lines, split="test")
         ann_path = annotation_path(path)
         if ann_path.exists():
-            ann = read_annotation(ann_path, [line.text for line in lines])
+            ann = read_annotation(
+                ann_path, [line.text for line in lines], known_topics=known_topics
+            )
             page.labels = [a.label for a in ann]
             page.topics = [list(a.topics) for a in ann]
             page.url = (ann_path and _first_url(ann_path)) or ""
