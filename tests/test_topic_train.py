@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -144,13 +147,42 @@ def test_cli_add_check_search_show(
     assert read_gold(gold)[0].sha == line_hash(row["text"])
     assert main([*base, "check"]) == 0
     out = capsys.readouterr().out
-    assert "1 gold lines, all resolved" in out
+    assert "1 gold lines resolved" in out
     assert main([*base, "search", "counterpart", "--source", "wcxb", "--limit", "2"]) == 0
     assert "counterpart" in capsys.readouterr().out
     assert main([*base, "show", "wcxb", row["page_id"], "--to", "5"]) == 0
     assert "GOLD[diplomacy]" in capsys.readouterr().out
     assert main([*base, "add", "wcxb", "9999", "0"]) == 2  # no such page: a clear error
     assert "no page" in capsys.readouterr().err
+    # "none": about none of the topics; the file stays readable by others.
+    line = str(row["line_index"])
+    umask = os.umask(0o022)
+    try:
+        assert main([*base, "add", "wcxb", row["page_id"], line, "none"]) == 0
+    finally:
+        os.umask(umask)
+    assert read_gold(gold)[0].topics == ()
+    assert gold.stat().st_mode & 0o777 == 0o644
+    # Clear errors, not tracebacks; a bad row writes nothing.
+    before = gold.read_text()
+    cases = [
+        (["--dataset", str(tmp_path / "nods"), "--gold", str(gold), "check"], "make data"),
+        ([*base, "--topics", str(tmp_path / "nope.yaml"), "check"], "nope.yaml"),
+        ([*base, "search", "("], "not a valid regular expression"),
+    ]
+    for argv, message in cases:
+        assert main(argv) == 2
+        assert message in capsys.readouterr().err
+    stdin = io.StringIO(f"wcxb {row['page_id']} {line} diplomacy\nwcxb {row['page_id']} x\n")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sys, "stdin", stdin)
+        assert main([*base, "add", "--stdin"]) == 2
+    captured = capsys.readouterr()
+    assert "with a line number" in captured.err and "added" not in captured.out
+    assert gold.read_text() == before
+    (tmp_path / "latin1.tsv").write_bytes("caf\xe9".encode("latin-1"))
+    assert main(["--dataset", str(dataset), "--gold", str(tmp_path / "latin1.tsv"), "check"]) == 2
+    assert "not UTF-8" in capsys.readouterr().err
 
 
 def test_build_training_set(lines: Any) -> None:

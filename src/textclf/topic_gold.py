@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from textclf.errors import AnnotationError
+from textclf.errors import AnnotationError, TextclfError
 
 __all__ = [
     "GOLD_HEADER",
@@ -162,9 +162,18 @@ def write_gold(path: Path | str, entries: Iterable[GoldEntry]) -> Path:
     body += [f"{e.source}\t{e.page_id}\t{e.line}\t{e.sha}\t{','.join(e.topics)}" for e in rows]
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write("\n".join(body) + "\n")
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(body) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; the gold file is not
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -328,6 +337,12 @@ def _label_name(label: int) -> str:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
+    import re
+
+    try:
+        re.compile(args.regex)
+    except re.error as exc:
+        raise AnnotationError(f"not a valid regular expression {args.regex!r}: {exc}") from exc
     lines = _load_lines(args.dataset)
     sources = [args.source] if args.source else list(SOURCES)
     gold_keys: set[tuple[str, str, int]] = set()
@@ -413,19 +428,23 @@ def _cmd_add(args: argparse.Namespace) -> int:
             parts = raw.split()
             if not parts or parts[0].startswith("#"):
                 continue
-            if len(parts) not in (3, 4):
-                raise AnnotationError(f"expected 'source page_id line [topics]', got {raw!r}")
+            if len(parts) not in (3, 4) or not parts[2].isdigit():
+                raise AnnotationError(
+                    f"expected 'source page_id line [topics]' with a line number, got {raw!r}"
+                )
             requests.append((parts[0], parts[1], int(parts[2]), parts[3] if len(parts) > 3 else ""))
     else:
         requests.append((args.source, args.page_id, args.line, args.topics_csv or ""))
     lines = _load_lines(args.dataset)
     index = _page_index(lines, {r[0] for r in requests})
     entries = {e.key: e for e in read_gold(args.gold, names)} if args.gold.is_file() else {}
+    done: list[str] = []
     for source, prefix, line, topics in requests:
         page_id = _match_page(index, source, prefix)
         rows = index.get((source, page_id))
         if rows is None or not 0 <= line < len(rows):
             raise AnnotationError(f"no line {line} on page {source}/{page_id}")
+        topics = "" if topics.strip().lower() == "none" else topics  # about none of them
         entry = GoldEntry(
             source,
             page_id,
@@ -435,8 +454,9 @@ def _cmd_add(args: argparse.Namespace) -> int:
         )
         action = "replaced" if entry.key in entries else "added"
         entries[entry.key] = entry
-        print(f"{action} {source} {page_id} {line} [{','.join(entry.topics)}]")
-    write_gold(args.gold, entries.values())
+        done.append(f"{action} {source} {page_id} {line} [{','.join(entry.topics)}]")
+    write_gold(args.gold, entries.values())  # all rows or none
+    print("\n".join(done))
     return 0
 
 
@@ -445,9 +465,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     names = list(load_topics_config(args.topics).taxonomy)
     entries = read_gold(args.gold, names)
-    resolved = resolve_gold(entries, _load_lines(args.dataset))
+    resolved = resolve_gold(entries, _load_lines(args.dataset), missing_pages=args.missing_pages)
     stats = gold_statistics(resolved, names)
-    print(f"{args.gold}: {stats['lines']} gold lines, all resolved")
+    skipped = len(entries) - stats["lines"]
+    print(
+        f"{args.gold}: {stats['lines']} gold lines resolved"
+        + (f", {skipped} on pages this dataset does not have (skipped)" if skipped else "")
+    )
     print(f"  per source: {stats['lines_per_source']}")
     print(f"  content lines: {stats['content_lines']}, lines with no topic: {stats['no_topic']}")
     sources = list(stats["positives_per_source"])
@@ -461,7 +485,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m textclf.topic_gold``."""
     dataset, gold, topics = _defaults()
-    parser = argparse.ArgumentParser(prog="python -m textclf.topic_gold", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m textclf.topic_gold",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--dataset", type=Path, default=dataset, help="built dataset folder")
     parser.add_argument("--gold", type=Path, default=gold, help="the gold TSV file")
     parser.add_argument("--topics", type=Path, default=topics, help="the taxonomy YAML")
@@ -499,6 +527,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     add.set_defaults(func=_cmd_add)
 
     check = sub.add_parser("check", help="resolve every entry against the dataset; statistics")
+    check.add_argument(
+        "--missing-pages",
+        choices=("error", "skip"),
+        default="error",
+        help="entries on pages the dataset lacks (a data.limit build): fail (default) or skip",
+    )
     check.set_defaults(func=_cmd_check)
 
     args = parser.parse_args(argv)
@@ -506,8 +540,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("add needs source, page_id and line (or --stdin)")
     try:
         return int(args.func(args))
-    except AnnotationError as exc:
+    except TextclfError as exc:  # no dataset, a bad taxonomy, a bad gold file or row
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError as exc:
+        print(f"error: a file is not UTF-8 text ({exc})", file=sys.stderr)
         return 2
 
 
