@@ -27,10 +27,10 @@ export HF_UPDATE_DOWNLOAD_COUNTS := 0
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help install data train eval test lint format ui bench clean
+.PHONY: help install data train eval test lint format ui bench clean clean-mlflow
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-8s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  Pass Hydra overrides with ARGS, e.g. make train ARGS=\"model=logreg\""
 
 $(STAMP): pyproject.toml
@@ -73,5 +73,9 @@ format: $(STAMP) ## Apply ruff fixes and formatting
 ui: $(STAMP) ## Serve the MLflow UI for the project's store on 127.0.0.1
 	$(PY) -m textclf.tracking ui
 
-clean: ## Remove built data, MLflow store and the virtual environment
-	rm -rf data/interim data/processed mlflow.db mlartifacts outputs multirun $(VENV)
+clean: ## Remove built data, Hydra outputs and the virtual environment (keeps MLflow runs and models)
+	rm -rf data/interim data/processed outputs multirun $(VENV)
+
+clean-mlflow: ## Remove the MLflow store: every run and registered model (asks first)
+	@printf "Delete mlflow.db and mlartifacts/ (every run and registered model)? [y/N] "; \
+	read answer; [ "$$answer" = y ] || { echo "kept"; exit 0; }; rm -rf mlflow.db mlartifacts
