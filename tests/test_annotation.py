@@ -204,3 +204,30 @@ def test_seed_pages_carry_the_annotation():
     assert page.labels is not None and page.topics is not None
     assert len(page.labels) == len(page.topics) == len(page.lines) == 46
     assert page.url == ""  # no url comment: we do not invent one
+
+
+def test_the_annotation_command_writes_a_template_and_checks_a_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+
+    from textclf.annotation import main
+
+    page = tmp_path / "new.txt"
+    page.write_text("Home | News\n\nThe river rose.\n", encoding="utf-8")
+    umask = os.umask(0o022)
+    try:
+        assert main(["template", str(page), "--url", "https://example.org/1"]) == 0
+    finally:
+        os.umask(umask)
+    ann = tmp_path / "new.annotation.tsv"
+    assert ann.stat().st_mode & 0o777 == 0o644
+    rows = read_annotation(ann, ["Home | News", "The river rose."])
+    assert [r.label for r in rows] == [0, 0]
+    assert main(["template", str(page)]) == 2  # no overwrite without --force
+    assert "--force" in capsys.readouterr().err
+    assert main(["check", str(tmp_path)]) == 0
+    assert "1 pages, 1 annotated" in capsys.readouterr().out
+    ann.write_text(ann.read_text().replace("\t\tThe river", "\tnot_a_topic\tThe river"))
+    assert main(["check", str(tmp_path)]) == 2
+    assert "not_a_topic" in capsys.readouterr().err

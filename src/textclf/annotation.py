@@ -22,6 +22,11 @@ Escaping: page lines practically never hold a tab, but if one does, it is writte
 characters ``\\t`` in the text column, and a backslash is written as ``\\\\``; reading undoes both.
 A backslash followed by any other character is read as it stands, so hand-typed text such as
 ``C:\\Users`` survives (only ``\\t`` and ``\\\\`` are special).
+
+From the shell::
+
+    python -m textclf.annotation template seeds/new_page.txt   # a starter annotation to edit
+    python -m textclf.annotation check                         # every seed annotation
 """
 
 from __future__ import annotations
@@ -243,6 +248,9 @@ def write_annotation(
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; the annotation is not
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -329,3 +337,78 @@ def _check_topics(path: Path, rows: Sequence[_Row], known_topics: Collection[str
                 f"{path} row {r.row}: unknown topic {unknown[0]!r}; known topics: "
                 f"{', '.join(sorted(known)) or '(none)'}"
             )
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m textclf.annotation template PAGE`` / ``check [FOLDER]``."""
+    import argparse
+    import sys
+
+    from textclf.config import project_root
+    from textclf.errors import TextclfError
+
+    root = project_root()
+    parser = argparse.ArgumentParser(
+        prog="python -m textclf.annotation",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--topics",
+        type=Path,
+        default=root / "conf" / "topics" / "default.yaml",
+        help="the taxonomy whose topic names annotations may use",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    template = sub.add_parser(
+        "template", help="write PAGE's annotation with every line boilerplate, to edit by hand"
+    )
+    template.add_argument("page", type=Path, help="a plain-text page, e.g. seeds/new.txt")
+    template.add_argument("--url", default="", help="the page's address, kept as a comment")
+    template.add_argument("--force", action="store_true", help="overwrite an annotation")
+    check = sub.add_parser("check", help="check every annotation in FOLDER against its page")
+    check.add_argument("folder", type=Path, nargs="?", default=root / "seeds")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "template":
+            return _template(args.page, args.url, args.force)
+        return _check(args.folder, args.topics)
+    except (TextclfError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _template(page: Path, url: str, force: bool) -> int:
+    from textclf.pages import lines_from_text, read_text_file
+
+    out = annotation_path(page)
+    if out.exists() and not force:
+        raise AnnotationError(f"{out} exists; pass --force to overwrite it")
+    lines = lines_from_text(read_text_file(page))
+    if not lines:
+        raise AnnotationError(f"{page} has no non-empty line to annotate")
+    write_annotation(out, [LineAnnotation(0, (), line.text) for line in lines], url=url)
+    print(f"wrote {out}: {len(lines)} lines, all boilerplate; mark the content lines and topics")
+    return 0
+
+
+def _check(folder: Path, topics: Path) -> int:
+    from textclf.pages import read_seed_pages
+    from textclf.topics import load_topics_config
+
+    names = list(load_topics_config(topics).taxonomy)
+    pages = read_seed_pages(folder, known_topics=names)  # raises on the first bad annotation
+    annotated = [p for p in pages if p.labels is not None]
+    content = sum(sum(p.labels or []) for p in annotated)
+    print(
+        f"{folder}: {len(pages)} pages, {len(annotated)} annotated, all match their pages "
+        f"and the taxonomy ({content} content lines)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
