@@ -232,12 +232,30 @@ def test_the_dataset_is_not_private_and_stale_temporary_folders_go(built, rules,
     import stat
 
     _, corpora, _ = built
-    stale = tmp_path / ".dataset.tmp-killed"
-    (stale / "lines").mkdir(parents=True)
+    dead = _dead_pid()
+    stale = tmp_path / f".dataset.tmp-{dead}-abcd"
+    running = tmp_path / f".dataset.tmp-{os.getpid()}-efgh"  # a build still running
+    for folder in (stale, running):
+        (folder / "lines").mkdir(parents=True)
     umask = os.umask(0o022)
     try:
         _build(tmp_path, rules, corpora, sources=["seeds", "wcxb"])
     finally:
         os.umask(umask)
-    assert not stale.exists()
+    assert not stale.exists() and running.exists()
     assert stat.S_IMODE((tmp_path / "dataset").stat().st_mode) == 0o755
+    # A build killed after moving the previous one aside: the previous one comes back.
+    previous = (tmp_path / "dataset" / "fingerprint.json").read_text()
+    (tmp_path / "dataset").rename(tmp_path / f".dataset.old-{dead}")
+    from textclf.dataset import _remove_leftovers
+
+    _remove_leftovers(tmp_path / "dataset")
+    assert (tmp_path / "dataset" / "fingerprint.json").read_text() == previous
+
+
+def _dead_pid() -> int:
+    import subprocess
+
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid

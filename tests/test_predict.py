@@ -685,6 +685,9 @@ def test_predict_lines_has_the_same_limits_as_predict_page(tiny_pipeline: Any) -
     with pytest.raises(InputError, match="max_page_bytes"):
         clf.predict_page("\U0001f389" * 300)
     assert texts(clf.predict_lines(["\U0001f389" * 200])) == ["\U0001f389" * 200]
+    # Summed over entries, in bytes: 9 entries of 400 bytes are 3,600 bytes.
+    with pytest.raises(InputError, match="max_page_bytes"):
+        clf.predict_lines(["\U0001f389" * 100] * 9)
 
 
 def test_model_fetch_failures_are_model_errors(

@@ -78,6 +78,11 @@ def test_training_run_is_logged(store):
     assert "figures/validation_f1_per_page_type.png" in figures
     inputs = run.inputs.dataset_inputs
     assert inputs and inputs[0].dataset.name == "textclf-lines"
+    from textclf.dataset import load_dataset
+    from textclf.train import EVAL_DIGEST_TAG, _frame, eval_lines_digest
+
+    lines, _ = load_dataset(Path(run.data.params["paths.dataset_dir"]))
+    assert run.data.tags[EVAL_DIGEST_TAG] == eval_lines_digest(_frame(lines, ["validation"]))
 
 
 def test_the_registered_model_is_refitted_on_all_dev_with_the_chosen_decision(store):
@@ -195,31 +200,30 @@ def test_runs_are_served_over_the_rest_api(store):
             proc.wait()
 
 
-def test_a_champion_trained_on_another_dataset_build_stays_unless_told(tmp_path, caplog):
-    """Logged validation scores of two dataset builds are on different lines: by default a new
-    model does not replace a champion of another build, whatever its score."""
+def test_a_champion_scored_on_other_lines_stays_unless_told(tmp_path, caplog):
+    """Validation scores on other lines (pages, texts or labels) do not compare: by default a
+    new model does not replace such a champion, whatever its score. Code changes alone (the
+    same lines) do not matter."""
     import pandas as pd
     from sklearn.dummy import DummyClassifier
 
     from textclf import tracking
-    from textclf.train import _champion_policy
+    from textclf.train import EVAL_DIGEST_TAG, _champion_policy, eval_lines_digest
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     tracking.init_store(uri)
     X = pd.DataFrame({"a": [0.0, 1.0]})
     metric = "validation/page_f1"
+    lines_a = pd.DataFrame({"page_id": ["p", "p"], "text": ["Menu", "Story."], "label": [0, 1]})
+    lines_b = lines_a.assign(label=[1, 1])  # the same lines, labeled otherwise
+    a, b = eval_lines_digest(lines_a), eval_lines_digest(lines_b)
+    assert a != b and a == eval_lines_digest(lines_a.copy())
 
     def train_on(
-        fingerprint: str, score: float, policy: str, log_metric: bool = True
+        digest: str | None, score: float, policy: str, log_metric: bool = True
     ) -> tuple[str | None, bool]:
-        with tracking.start_run("builds", "r", uri):
-            tracking.log_dataset_input(
-                X.assign(label=[0, 1]),
-                name="d",
-                source="s",
-                digest=fingerprint,
-                context="training",
-            )
+        tags = {EVAL_DIGEST_TAG: digest} if digest else {}
+        with tracking.start_run("builds", "r", uri, tags=tags):
             if log_metric:
                 tracking.log_metrics({metric: score})
             info = tracking.log_sklearn_model(
@@ -234,28 +238,31 @@ def test_a_champion_trained_on_another_dataset_build_stays_unless_told(tmp_path,
 
     cfg = TrainConfig()
     cfg.mlflow.registered_model = "m"
-    assert _champion_policy(cfg, "build-a", uri) == "compare"  # no champion yet
-    assert train_on("build-a", 0.8, "compare") == ("1", True)
-    assert _champion_policy(cfg, "build-a", uri) == "compare"
+    assert _champion_policy(cfg, a, uri) == "compare"  # no champion yet
+    assert train_on(a, 0.8, "compare") == ("1", True)
+    assert _champion_policy(cfg, a, uri) == "compare"
     with caplog.at_level("WARNING", logger="textclf.train"):
-        policy = _champion_policy(cfg, "build-b", uri)
+        policy = _champion_policy(cfg, b, uri)
     assert policy == "keep"
-    assert "trained on dataset build-a, this model on build-b" in caplog.text
-    assert train_on("build-b", 0.9, policy) == ("2", False)
+    assert f"scored on other validation lines (digest {a}) than this model ({b})" in caplog.text
+    assert train_on(b, 0.9, policy) == ("2", False)
     client = MlflowClient(uri)
     assert str(client.get_model_version_by_alias("m", "champion").version) == "1"
     cfg.mlflow.champion_on_new_dataset = "replace"
-    assert _champion_policy(cfg, "build-b", uri) == "replace"
-    assert train_on("build-b", 0.1, "replace") == ("3", True)
+    assert _champion_policy(cfg, b, uri) == "replace"
+    assert train_on(b, 0.1, "replace") == ("3", True)
     assert str(client.get_model_version_by_alias("m", "champion").version) == "3"
-    # Back on the champion's build, scores are compared again.
-    assert _champion_policy(cfg, "build-b", uri) == "compare"
-    assert train_on("build-b", 0.05, "compare") == ("4", False)
+    # On the champion's lines, scores are compared again.
+    assert _champion_policy(cfg, b, uri) == "compare"
+    assert train_on(b, 0.05, "compare") == ("4", False)
     # A champion without the metric (e.g. fitted on all of dev, promoted by hand) stays.
-    assert train_on("build-b", 0.2, "replace", log_metric=False) == ("5", True)
+    assert train_on(b, 0.2, "replace", log_metric=False) == ("5", True)
     with caplog.at_level("WARNING", logger="textclf.tracking"):
-        assert train_on("build-b", 0.99, "compare") == ("6", False)
+        assert train_on(b, 0.99, "compare") == ("6", False)
     assert "has no validation/page_f1 to compare with" in caplog.text
+    # A champion whose run recorded no digest (an older run) is compared as before.
+    assert train_on(None, 0.5, "replace") == ("7", True)
+    assert _champion_policy(cfg, a, uri) == "compare"
 
 
 def test_evaluating_an_unknown_split_fails_before_any_run(store):

@@ -39,6 +39,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 from textclf.errors import AnnotationError
+from textclf.files import make_public
 
 __all__ = [
     "HEADER",
@@ -248,9 +249,7 @@ def write_annotation(
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; the annotation is not
+        make_public(tmp)  # mkstemp makes it private; the annotation is not
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

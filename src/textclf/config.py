@@ -173,9 +173,9 @@ class MlflowConfig:
     register: bool = True
     # The metric that decides whether a new model becomes the champion (higher is better).
     champion_metric: str = "validation/page_f1"
-    # When the champion was trained on another build of the dataset, the scores its run logged
-    # are not comparable: "keep" leaves the alias where it is (with a warning), "replace" moves
-    # it to the new model, "compare" compares the logged scores anyway.
+    # When the champion's run scored other validation lines (pages, texts or labels), the
+    # scores are not comparable: "keep" leaves the alias where it is (with a warning),
+    # "replace" moves it to the new model, "compare" compares the logged scores anyway.
     champion_on_new_dataset: str = "keep"
     wrong_lines_sample: int = 300
 

@@ -26,6 +26,7 @@ from datasets import Dataset, DatasetDict, Features, List, Value, load_from_disk
 from textclf import __version__
 from textclf.corpora import SOURCES as CORPORA
 from textclf.errors import ConfigError, CorpusError
+from textclf.files import make_public
 from textclf.labels import AlignConfig, align_labels
 from textclf.pages import Page, read_seed_pages
 from textclf.render import RenderOptions
@@ -388,13 +389,9 @@ def _write_atomically(
     # Saving is quick: its per-split bars are noise next to the rendering bar.
     disable_progress_bar()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    # Builds killed before they could clean up leave their temporary folders: remove them.
-    for stale in out_dir.parent.glob(f".{out_dir.name}.tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the dataset is not
+    _remove_leftovers(out_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-", dir=out_dir.parent))
+    make_public(tmp, directory=True)  # mkdtemp makes it private; the dataset is not
     try:
         lines.save_to_disk(str(tmp / "lines"))
         pages.save_to_disk(str(tmp / "pages"))
@@ -419,6 +416,31 @@ def _write_atomically(
     finally:
         if progress:
             enable_progress_bar()
+
+
+def _remove_leftovers(out_dir: Path) -> None:
+    """Clean up after builds into ``out_dir`` that were killed (their process is gone): remove
+    their temporary folders, and put back a previous build one of them had moved aside, or
+    remove it when a newer build is in place. A running build's folders are left alone."""
+    for folder in sorted(out_dir.parent.glob(f".{out_dir.name}.*-*")):
+        kind, _, rest = folder.name[len(out_dir.name) + 2 :].partition("-")
+        pid = rest.split("-", 1)[0]
+        if kind not in ("tmp", "old") or not pid.isdecimal() or _process_alive(int(pid)):
+            continue
+        if kind == "old" and not out_dir.exists():
+            os.replace(folder, out_dir)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, as another user's process
+        return True
+    return True
 
 
 def load_dataset(path: Path) -> tuple[DatasetDict, DatasetDict]:

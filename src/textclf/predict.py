@@ -128,7 +128,8 @@ class LinePrediction:
     ``topics`` is ``None`` when the classifier has no topic model, else the line's topics
     (possibly empty). ``line_index`` is the line's position in the input, counting from 0 and
     counting blank lines: the page's raw lines split on ``\\n``, ``\\r\\n`` and ``\\r``
-    (the entry's position for :meth:`Classifier.predict_lines`); -1 when unknown.
+    (the entry's position for :meth:`Classifier.predict_lines`; for HTML, the line of the
+    rendered text); -1 when unknown.
 
     >>> LinePrediction("Share this", "boilerplate", 0.125, line_index=4).to_dict()["line_index"]
     4
@@ -430,7 +431,7 @@ class Classifier:
         for i, entry in enumerate(entries):
             if not isinstance(entry, str):
                 raise InputError(f"line {i} is {type(entry).__name__}, expected str")
-            size += _utf8_size(entry, self._max_page_bytes) + 1
+            size += (len(entry) if entry.isascii() else _utf8_len(entry)) + 1
             self._check_size(size)
         page = lines_from_texts([_clean_text(entry) for entry in entries])
         return self._predict_batch([page], *decision)[0]
@@ -513,6 +514,7 @@ class Classifier:
                 lines = self._page_lines(page, html=html)
             except InputError as exc:
                 error = InputError(f"page {index} of the input: {exc}")
+                error.__cause__ = exc
             else:
                 batch.append(lines)
                 n_lines += len(lines)
@@ -666,11 +668,15 @@ def _fraction(value: float | None, name: str, default: float) -> float:
     raise InputError(f"{name} must be a number between 0 and 1, got {value!r}")
 
 
+def _utf8_len(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
 def _utf8_size(text: str, limit: int) -> int:
     """The UTF-8 size of ``text``, encoding it only when its length alone cannot decide."""
     if len(text) * 4 <= limit or len(text) > limit:
         return len(text)  # decides the check either way (1 to 4 bytes per character)
-    return len(text.encode("utf-8", "surrogatepass"))
+    return _utf8_len(text)
 
 
 def _check_pipeline(model: Any, source: str) -> tuple[float, float]:
@@ -885,9 +891,9 @@ def _load_mlflow(uri: str, tracking_uri: str) -> Any:
     from textclf.serialization import load_model_file
 
     registry_uri = os.environ.get("MLFLOW_REGISTRY_URI", "").strip() or tracking_uri
-    # No download progress bars on the caller's stderr, unless they asked for them.
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    with tempfile.TemporaryDirectory(prefix="textclf-model-") as tmp:
+    from textclf.tracking import no_progress_bars
+
+    with tempfile.TemporaryDirectory(prefix="textclf-model-") as tmp, no_progress_bars():
         try:
             source = uri
             if uri.lower().startswith("models:"):

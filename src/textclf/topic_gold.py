@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from textclf.errors import AnnotationError, TextclfError
+from textclf.files import make_public
 
 __all__ = [
     "GOLD_HEADER",
@@ -138,7 +139,7 @@ def read_gold(path: Path | str, known_topics: Collection[str] | None = None) -> 
             raise AnnotationError(f"{where}: unknown source {source!r}; valid: {SOURCES}")
         if not page_id:
             raise AnnotationError(f"{where}: empty page id")
-        if not line.isdigit():
+        if not (line.isascii() and line.isdecimal()):
             raise AnnotationError(f"{where}: line must be a non-negative integer, got {line!r}")
         if not _SHA.match(sha):
             raise AnnotationError(f"{where}: sha must be 16 lower-case hex digits, got {sha!r}")
@@ -167,9 +168,7 @@ def write_gold(path: Path | str, entries: Iterable[GoldEntry]) -> Path:
             fh.write("\n".join(body) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; the gold file is not
+        make_public(tmp)  # mkstemp makes it private; the gold file is not
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -428,7 +427,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
             parts = raw.split()
             if not parts or parts[0].startswith("#"):
                 continue
-            if len(parts) not in (3, 4) or not parts[2].isdigit():
+            if len(parts) not in (3, 4) or not (parts[2].isascii() and parts[2].isdecimal()):
                 raise AnnotationError(
                     f"expected 'source page_id line [topics]' with a line number, got {raw!r}"
                 )

@@ -23,8 +23,8 @@ from textclf.config import project_root
 __all__ = [
     "artifact_root",
     "best_is_better",
-    "champion_dataset",
     "champion_metric",
+    "champion_tag",
     "flatten",
     "init_store",
     "log_dict_artifact",
@@ -246,9 +246,8 @@ def champion_metric(
     return mv.version, value
 
 
-def champion_dataset(model_name: str, uri: str | None = None) -> str | None:
-    """The fingerprint of the dataset the champion's training run used (its ``training``
-    dataset input), or None when there is no champion or it is not recorded."""
+def champion_tag(model_name: str, tag: str, uri: str | None = None) -> str | None:
+    """The value of ``tag`` on the champion's training run, or None (no champion, no tag)."""
     import mlflow
     from mlflow.exceptions import MlflowException
 
@@ -259,11 +258,7 @@ def champion_dataset(model_name: str, uri: str | None = None) -> str | None:
         return None
     if not mv.run_id:
         return None
-    inputs = client.get_run(mv.run_id).inputs
-    for item in getattr(inputs, "dataset_inputs", None) or []:
-        if any(t.key == "mlflow.data.context" and t.value == "training" for t in item.tags):
-            return str(item.dataset.digest)
-    return None
+    return client.get_run(mv.run_id).data.tags.get(tag)
 
 
 def best_is_better(new: float, old: float | None, higher_is_better: bool = True) -> bool:
@@ -376,8 +371,23 @@ def download_model_dir(model_uri: str, dst: str | Path, uri: str | None = None) 
 
     mlflow.set_tracking_uri(tracking_uri(uri))
     mlflow.set_registry_uri(tracking_uri(uri))
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # a few small files
-    return Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=str(dst)))
+    with no_progress_bars():  # a few small files
+        return Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=str(dst)))
+
+
+@contextmanager
+def no_progress_bars() -> Iterator[None]:
+    """No MLflow download progress bars on stderr inside the block, unless the caller set
+    ``MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR`` themselves; the environment is restored after."""
+    name = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+    if name in os.environ:
+        yield
+        return
+    os.environ[name] = "false"
+    try:
+        yield
+    finally:
+        os.environ.pop(name, None)
 
 
 def model_version_of(model_uri: str, uri: str | None = None) -> str | None:

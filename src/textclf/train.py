@@ -129,6 +129,7 @@ def train_boilerplate(
     # is fitted.
     named = [*cfg.eval_splits, *cfg.refit_splits, *([decide_on] if decide_on != "oof" else [])]
     _check_splits(lines, named)
+    scored_on = eval_lines_digest(_frame(lines, cfg.eval_splits)) if cfg.eval_splits else ""
     held_out = _frame(lines, [decide_on]) if decide_on != "oof" else None
     if held_out is not None and held_out.empty:
         raise ConfigError(f"model.decide_on={decide_on}: that split has no labeled lines")
@@ -141,7 +142,8 @@ def train_boilerplate(
         raise ConfigError(f"no labeled lines in refit_splits {cfg.refit_splits}")
     name = run_name(cfg)
     uri = tracking.init_store(cfg.mlflow.tracking_uri or None)
-    with tracking.start_run(cfg.mlflow.experiment, name, uri, tags={"task": "boilerplate"}) as run:
+    tags = {"task": "boilerplate", EVAL_DIGEST_TAG: scored_on}
+    with tracking.start_run(cfg.mlflow.experiment, name, uri, tags=tags) as run:
         params = tracking.flatten(config_dict or asdict(cfg))
         params.pop("paths.root", None)
         # The topic model's settings belong to its own runs.
@@ -223,7 +225,7 @@ def train_boilerplate(
             cfg.mlflow.champion_metric,
             metrics,
             uri,
-            policy=_champion_policy(cfg, fingerprint, uri),
+            policy=_champion_policy(cfg, scored_on, uri),
         )
         return {
             "run_id": run.info.run_id,
@@ -234,22 +236,37 @@ def train_boilerplate(
         }
 
 
-def _champion_policy(cfg: TrainConfig, fingerprint: str, uri: str) -> str:
-    """How to treat the champion: compare scores when it was trained on this dataset build,
-    else ``mlflow.champion_on_new_dataset`` (its logged validation score is on other lines)."""
+#: Run tag: a digest of the lines (page, text, label) the run's eval_splits scores are on.
+EVAL_DIGEST_TAG = "eval_lines_digest"
+
+
+def eval_lines_digest(frame: pd.DataFrame) -> str:
+    """A digest of the scored lines: page, text and label of each, in order. Two runs whose
+    digests are equal scored the same lines against the same labels, whatever the code."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for page, text, label in zip(frame["page_id"], frame["text"], frame["label"], strict=True):
+        digest.update(f"{page}\t{label}\t{text}\n".encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:20]
+
+
+def _champion_policy(cfg: TrainConfig, scored_on: str, uri: str) -> str:
+    """How to treat the champion: compare scores when its run scored the same lines (same
+    pages, texts and labels), else ``mlflow.champion_on_new_dataset``. A champion whose run
+    did not record them (older runs) is compared as before."""
     if not cfg.mlflow.register:
         return "compare"
-    theirs = tracking.champion_dataset(cfg.mlflow.registered_model, uri)
-    ours = fingerprint[:36]
-    if theirs is None or theirs == ours:
+    theirs = tracking.champion_tag(cfg.mlflow.registered_model, EVAL_DIGEST_TAG, uri)
+    if not theirs or theirs == scored_on:
         return "compare"
     policy = cfg.mlflow.champion_on_new_dataset
     log.warning(
-        "the champion of %s was trained on dataset %s, this model on %s: their validation "
-        "scores are on different lines%s",
+        "the champion of %s was scored on other validation lines (digest %s) than this model "
+        "(%s), e.g. after a dataset rebuilt with other settings: the scores do not compare%s",
         cfg.mlflow.registered_model,
         theirs,
-        ours,
+        scored_on,
         {
             "keep": ", so the champion stays (mlflow.champion_on_new_dataset=replace makes "
             "the new model the champion)",
