@@ -78,4 +78,4 @@ clean: ## Remove built data, Hydra outputs and the virtual environment (keeps ML
 
 clean-mlflow: ## Remove the MLflow store: every run and registered model (asks first)
 	@printf "Delete mlflow.db and mlartifacts/ (every run and registered model)? [y/N] "; \
-	read answer; [ "$$answer" = y ] || { echo "kept"; exit 0; }; rm -rf mlflow.db mlartifacts
+	read answer; case "$$answer" in [yY]|[yY][eE][sS]) rm -rf mlflow.db mlartifacts;; *) echo "kept";; esac

@@ -240,15 +240,13 @@ def test_the_champion_is_compared_on_the_current_gold_set(run: dict[str, Any]) -
 
 
 def test_validation_metrics_are_those_of_the_registered_model(run: dict[str, Any]) -> None:
-    from types import SimpleNamespace
-
     from textclf.topic_model import f1_scores
     from textclf.topic_train import _smoothed
 
     model = run["first"]["model"]  # the model logged and registered, thresholds and all
     names = list(model.topics_)
     df = run["lines"]["validation"].to_pandas()
-    recipe = SimpleNamespace(smooth_min_share=0.15, smooth_min_lines=2, smooth_min_words=4)
+    recipe = to_config(_compose("train", []), TrainConfig).topic_model  # what the run used
     _, ys = _smoothed(df, names, recipe)
     expected = f1_scores(ys, model.predict(df[["page_id", "text"]]), names)["macro_f1"]
     logged = MlflowClient(run["uri"]).get_run(run["first"]["run_id"]).data.metrics

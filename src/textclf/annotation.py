@@ -370,6 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     template.add_argument("--force", action="store_true", help="overwrite an annotation")
     check = sub.add_parser("check", help="check every annotation in FOLDER against its page")
     check.add_argument("folder", type=Path, nargs="?", default=root / "seeds")
+    check.add_argument("--topics", type=Path, default=argparse.SUPPRESS, help="as above")
     args = parser.parse_args(argv)
     try:
         if args.command == "template":

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from textclf import __version__
-from textclf.errors import InputError, TextclfError
+from textclf.errors import InputError, ModelNotFoundError, TextclfError
 from textclf.predict import DEFAULT_BATCH_SIZE
 
 if TYPE_CHECKING:
@@ -183,7 +183,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         clf = load(args.model, topic_model=False if args.no_topics else None)
     except (TextclfError, TypeError) as exc:
-        hint = "" if args.model else " (on the command line: --model PATH_OR_URI)"
+        missing = isinstance(exc, ModelNotFoundError) and not args.model
+        hint = " (on the command line: --model PATH_OR_URI)" if missing else ""
         print(f"textclf: {exc}{hint}", file=sys.stderr)
         return EXIT_USAGE
 

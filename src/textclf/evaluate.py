@@ -97,7 +97,8 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
     # The eval run names the model version, its logged model and its training run; its test
     # metrics are linked to the logged model too (shown on the model's page).
     identity = tracking.evaluated_model(model_uri, uri)
-    tags = {"task": "boilerplate", "model_uri": model_uri, "model_version": "", **identity}
+    tags = {"task": "boilerplate", "model_uri": model_uri, "model_version": str(version or "")}
+    tags.update(identity)
     with tracking.start_run(cfg.mlflow.experiment + "-eval", run_name, uri, tags=tags) as run:
         fingerprint = read_fingerprint(Path(cfg.paths.dataset_dir)) or "unknown"
         tracking.log_params(

@@ -664,7 +664,8 @@ def evaluate_topics(cfg: Any) -> dict[str, Any]:
         f"eval-{tm.registered_model}-v{version}" if version else "eval-" + Path(model_uri).name
     )
     identity = tracking.evaluated_model(model_uri, uri)
-    tags = {"task": "topics", "model_uri": model_uri, "model_version": "", **identity}
+    tags = {"task": "topics", "model_uri": model_uri, "model_version": str(version or "")}
+    tags.update(identity)
     with tracking.start_run(tm.experiment + "-eval", run_name, uri, tags=tags) as run:
         tracking.log_params({"model_uri": model_uri, "model_version": version or ""})
         tracking.log_dataset_input(
