@@ -305,7 +305,8 @@ def test_page_topics_are_scored_on_pages_with_enough_content_lines() -> None:
     n = PAGE_MIN_LINES
     # Page a: n content lines about diplomacy, and one boilerplate line about sports.
     # Page b: too few content lines to be scored.
-    gold = pd.DataFrame({"page_id": ["a"] * (n + 1) + ["b"] * 2, "label": [1] * n + [0] + [1, 1]})
+    labels = [1] * n + [0] + [1, 1]
+    gold = pd.DataFrame({"page_id": ["a"] * (n + 1) + ["b"] * 2, "label": labels, "source": "wcxb"})
     y = np.array([[1, 0]] * n + [[0, 1]] + [[0, 1]] * 2)
     model = np.array([[1, 1]] * n + [[0, 0]] + [[0, 0]] * 2)  # adds sports everywhere on a
     rules = np.array([[1, 0]] * n + [[0, 1]] + [[1, 0]] * 2)  # right on the scored page

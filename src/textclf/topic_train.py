@@ -318,7 +318,8 @@ def _page_scores(
 
     rule = rule or PageRule()
     content = gold["label"].to_numpy() == 1
-    pages = gold["page_id"].astype(str).to_numpy()
+    # Pages are (source, page id): the ids of different corpora could coincide.
+    pages = (gold["source"].astype(str) + "/" + gold["page_id"].astype(str)).to_numpy()
     counts = {"model": [0, 0, 0], "rules": [0, 0, 0]}  # overlap, predicted, gold pairs
     n_pages = 0
     for page in dict.fromkeys(pages[content]):
@@ -342,7 +343,10 @@ def _page_scores(
     out = {f"{prefix}/pages": float(n_pages)}
     for name, (overlap, predicted, wanted) in counts.items():
         key = "page_f1" if name == "model" else "rules_page_f1"
-        out[f"{prefix}/{key}"] = 2 * overlap / max(predicted + wanted, 1)
+        # No topic on any page, in the gold set or the prediction: nothing to score.
+        out[f"{prefix}/{key}"] = (
+            2 * overlap / (predicted + wanted) if predicted + wanted else math.nan
+        )
     return out
 
 
