@@ -259,3 +259,22 @@ def _dead_pid() -> int:
     proc = subprocess.Popen(["true"])
     proc.wait()
     return proc.pid
+
+
+def test_the_fingerprint_follows_the_seed_pages_not_other_files(tmp_path):
+    import shutil
+
+    from textclf.dataset import fingerprint
+
+    seeds = tmp_path / "seeds"
+    shutil.copytree(ROOT / "seeds", seeds)
+
+    def fp() -> str:
+        return fingerprint(seeds, tmp_path / "corpora", ["seeds"], {})
+
+    before = fp()
+    (seeds / ".000.txt.swp").write_bytes(b"editor state")
+    (seeds / "notes.md").write_text("to do")
+    assert fp() == before
+    (seeds / "001_new.txt").write_text("A new page.\n")
+    assert fp() != before

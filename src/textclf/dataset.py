@@ -201,7 +201,13 @@ def fingerprint(
         "sources": list(sources),
     }
     if "seeds" in sources and seeds_dir.is_dir():
-        parts["seeds"] = _hash_files([p for p in seeds_dir.iterdir() if p.is_file()], seeds_dir)
+        # What a build reads: the pages and their annotations (not an editor's swap files).
+        seed_files = [
+            p
+            for p in seeds_dir.iterdir()
+            if p.is_file() and (p.suffix == ".txt" or p.name.endswith(".annotation.tsv"))
+        ]
+        parts["seeds"] = _hash_files(seed_files, seeds_dir)
     for name in CORPORA:
         if name in sources and (corpora_dir / name).is_dir():
             files = [p for p in (corpora_dir / name).rglob("*") if p.is_file()]
