@@ -184,7 +184,10 @@ def test_bad_build_settings_are_refused_before_any_work(built, rules, tmp_path, 
 
 def test_a_limited_build_keeps_pages_of_every_corpus_split(built, rules, tmp_path):
     _, corpora, _ = built
-    _, pages = load_dataset(_build(tmp_path, rules, corpora, limit=1).path)
+    result = _build(tmp_path, rules, corpora, limit=1)
+    _, pages = load_dataset(result.path)
+    assert result.card["build"]["limit"] == 1  # a debug build says so
+    assert "(the first 1 pages of each corpus split)" in (result.path / "card.md").read_text()
     assert "wcxb_test" in pages and len(pages["wcxb_test"]) == 1
     dev = sum(len(pages[s]) for s in ("train", "validation") if s in pages)
     assert dev == 1 and len(pages["scrapinghub"]) == 1

@@ -22,11 +22,14 @@ def dataset_card(
     *,
     fingerprint: str,
     seconds: float,
+    build: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Summarise a built dataset. The oracle keeps exactly the lines labeled content."""
+    """Summarise a built dataset. The oracle keeps exactly the lines labeled content.
+    ``build``: how it was built (sources, page limit, split settings), recorded as is."""
     card: dict[str, Any] = {
         "fingerprint": fingerprint,
         "build_seconds": round(seconds, 1),
+        "build": dict(build or {}),
         "topics": list(topic_names),
         "splits": {},
     }
@@ -70,13 +73,23 @@ def dataset_card(
     return card
 
 
+def _build_summary(build: dict[str, Any]) -> str:
+    if not build:
+        return ""
+    limit = build.get("limit") or 0
+    pages = f"the first {limit} pages of each corpus split" if limit else "every page"
+    return f" from {', '.join(build.get('sources', []))} ({pages})"
+
+
 def render_card_markdown(card: dict[str, Any]) -> str:
     """The card as Markdown, for people."""
     splits = card["splits"]
     out = [
         "# textclf line dataset",
         "",
-        f"Fingerprint `{card['fingerprint']}`, built in {card['build_seconds']} s.",
+        f"Fingerprint `{card['fingerprint']}`, built in {card['build_seconds']} s"
+        + _build_summary(card.get("build", {}))
+        + ".",
         "Labels: 1 content, 0 boilerplate, -1 unknown. Corpus lines are labeled by alignment with "
         "the gold text; seed lines by hand annotation.",
         "",

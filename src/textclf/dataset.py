@@ -325,7 +325,13 @@ def build_dataset(
     seconds = time.perf_counter() - start
     from textclf.card import dataset_card
 
-    card = dataset_card(line_dd, page_dd, rules.names, fingerprint=fp, seconds=seconds)
+    build = {
+        "sources": list(sources),
+        "limit": limit,
+        "validation_fraction": validation_fraction,
+        "split_seed": split_seed,
+    }
+    card = dataset_card(line_dd, page_dd, rules.names, fingerprint=fp, seconds=seconds, build=build)
     _write_atomically(out_dir, line_dd, page_dd, card, fp, progress)
     return BuildResult(out_dir, fp, True, time.perf_counter() - start, card)
 
