@@ -589,8 +589,8 @@ class Classifier:
         from textclf.models import content_mask
 
         if not any(pages):
-            topics = self._page_topics([])
-            return [PagePrediction((), threshold, topics, relative) for _ in pages]
+            empty_topics = self._page_topics([])  # () with a topic model, else None
+            return [PagePrediction((), threshold, empty_topics, relative) for _ in pages]
         frame = self._frame(pages)
         if self._threadpools is None:
             proba = self._pipeline.predict_proba(frame)[:, 1]
