@@ -19,7 +19,6 @@ endif
 
 # These machines have no internet: keep MLflow and Hugging Face from calling home.
 export MLFLOW_DISABLE_TELEMETRY := true
-export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR ?= false
 export DO_NOT_TRACK := 1
 export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1

@@ -31,15 +31,13 @@ From the shell::
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
 
 from textclf.errors import AnnotationError
-from textclf.files import make_public
+from textclf.files import write_atomically
 
 __all__ = [
     "HEADER",
@@ -240,20 +238,7 @@ def write_annotation(
                 f"{path}: line {i} must be one non-empty line of text, got {ann.text!r}"
             )
         out.append(f"{_LABEL_NAMES[ann.label]}\t{','.join(ann.topics)}\t{escape_text(text)}")
-    data = ("\n".join(out) + "\n").encode("utf-8")
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        make_public(tmp)  # mkstemp makes it private; the annotation is not
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, ("\n".join(out) + "\n").encode("utf-8"))
 
 
 # --- checks -------------------------------------------------------------------------------

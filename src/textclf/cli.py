@@ -179,7 +179,6 @@ def _run(args: argparse.Namespace) -> int:
     from textclf.predict import load
 
     inputs = list(_expand(args.inputs or [STDIN], html=args.html))
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     try:
         clf = load(args.model, topic_model=False if args.no_topics else None)
     except (TextclfError, TypeError) as exc:

@@ -325,15 +325,14 @@ def build_dataset(
     seconds = time.perf_counter() - start
     from textclf.card import dataset_card
 
-    build = {
-        "sources": list(sources),
-        "limit": limit,
-        "validation_fraction": validation_fraction,
-        "split_seed": split_seed,
-    }
+    # How it was built, for the card: the sources and the settings that choose its pages.
+    build = {"sources": list(sources), **{k: settings[k] for k in _CARD_SETTINGS}}
     card = dataset_card(line_dd, page_dd, rules.names, fingerprint=fp, seconds=seconds, build=build)
     _write_atomically(out_dir, line_dd, page_dd, card, fp, progress)
     return BuildResult(out_dir, fp, True, time.perf_counter() - start, card)
+
+
+_CARD_SETTINGS = ("limit", "validation_fraction", "split_seed")
 
 
 def _check_settings(

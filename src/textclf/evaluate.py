@@ -10,7 +10,6 @@ The summary table is printed and saved as a run artifact and under reports/.
 from __future__ import annotations
 
 import logging
-import re
 import tempfile
 import time
 from pathlib import Path
@@ -58,7 +57,9 @@ def load_pipeline(model_uri: str, tracking_uri: str | None = None) -> Any:
         return load_model_file(path)
     if path.is_dir():
         return load_model_file(path / "model.skops")
-    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", model_uri):  # a path, not a URI
+    from textclf.predict import URI_SCHEME
+
+    if not URI_SCHEME.match(model_uri):  # a path, not a URI
         raise ModelNotFoundError(
             f"no model file at {model_uri}: pass a .skops file, a logged-model folder or an "
             "MLflow URI (models:/..., runs:/...)"
@@ -78,7 +79,10 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
     """Score the model and the baselines on ``cfg.splits``; log one MLflow run."""
     uri = tracking.init_store(cfg.mlflow.tracking_uri or None)
     model_uri = cfg.model_uri or f"models:/{cfg.mlflow.registered_model}@champion"
-    version = tracking.model_version_of(model_uri, uri)
+    # The model version, its logged model and its training run: the eval run names them, and
+    # its test metrics are linked to the logged model too (shown on the model's page).
+    identity = tracking.evaluated_model(model_uri, uri)
+    version = identity.get("model_version")
     pipe = load_pipeline(model_uri, uri)
     lines, pages = load_dataset(Path(cfg.paths.dataset_dir))
     unknown = [s for s in cfg.splits if s not in lines]
@@ -94,11 +98,7 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
         if version
         else "eval-" + Path(model_uri).name
     )
-    # The eval run names the model version, its logged model and its training run; its test
-    # metrics are linked to the logged model too (shown on the model's page).
-    identity = tracking.evaluated_model(model_uri, uri)
-    tags = {"task": "boilerplate", "model_uri": model_uri, "model_version": str(version or "")}
-    tags.update(identity)
+    tags = {"task": "boilerplate", "model_uri": model_uri, "model_version": "", **identity}
     with tracking.start_run(cfg.mlflow.experiment + "-eval", run_name, uri, tags=tags) as run:
         fingerprint = read_fingerprint(Path(cfg.paths.dataset_dir)) or "unknown"
         tracking.log_params(

@@ -93,12 +93,20 @@ def lines_from_text(text: str) -> list[Line]:
 
 def lines_from_texts(texts: Sequence[str] | Iterable[str]) -> list[Line]:
     """Wrap already-split lines. Empty entries count as blank lines between their neighbours."""
-    if isinstance(texts, str | bytes):
+    return lines_from_text(join_lines(texts))
+
+
+def join_lines(texts: Sequence[str] | Iterable[str]) -> str:
+    """Already-split lines as one page text, a line each: a line break inside an entry becomes
+    a space, so that entry ``i`` is line ``i`` of the text."""
+    if isinstance(texts, str | bytes | bytearray):
         raise InputError(
             "expected a list of lines, got a single "
             f"{type(texts).__name__}; pass text.splitlines() or use predict_page(text)"
         )
-    return lines_from_text("\n".join(_require_str(t, i) for i, t in enumerate(texts)))
+    if not isinstance(texts, Iterable):
+        raise InputError(f"expected a list of lines, got {texts!r}")
+    return "\n".join(_require_str(t, i) for i, t in enumerate(texts))
 
 
 def _require_str(value: object, index: int) -> str:

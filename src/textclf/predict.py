@@ -66,7 +66,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from textclf.errors import InputError, ModelError, ModelNotFoundError
-from textclf.pages import Line, lines_from_text, lines_from_texts
+from textclf.pages import Line, join_lines, lines_from_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -104,7 +104,7 @@ _BATCH_MAX_LINES = 10_000
 DEFAULT_BATCH_SIZE = 32
 
 Label = Literal["content", "boilerplate"]
-_URI = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")  # two letters at least: "C:\..." is a path
+URI_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")  # two letters at least: "C:\..." is a path
 
 
 @runtime_checkable
@@ -421,20 +421,8 @@ class Classifier:
         ['Menu', 'Story.']
         """
         decision = self._decision(threshold, relative)
-        if isinstance(lines, str | bytes | bytearray):
-            lines_from_texts(lines)  # raises the InputError that explains what to pass
-        if not isinstance(lines, Iterable):
-            raise InputError(f"expected the page's lines as an iterable of str, got {lines!r}")
-        entries = list(lines)
-        self._check_line_count(len(entries))
-        size = 0
-        for i, entry in enumerate(entries):
-            if not isinstance(entry, str):
-                raise InputError(f"line {i} is {type(entry).__name__}, expected str")
-            size += (len(entry) if entry.isascii() else _utf8_len(entry)) + 1
-            self._check_size(size)
-        page = lines_from_texts([_clean_text(entry) for entry in entries])
-        return self._predict_batch([page], *decision)[0]
+        # One entry a line of a page text: the same checks and cleaning as predict_page.
+        return self._predict_batch([self._page_lines(join_lines(lines))], *decision)[0]
 
     def extract(
         self,
@@ -668,15 +656,11 @@ def _fraction(value: float | None, name: str, default: float) -> float:
     raise InputError(f"{name} must be a number between 0 and 1, got {value!r}")
 
 
-def _utf8_len(text: str) -> int:
-    return len(text.encode("utf-8", "surrogatepass"))
-
-
 def _utf8_size(text: str, limit: int) -> int:
     """The UTF-8 size of ``text``, encoding it only when its length alone cannot decide."""
     if len(text) * 4 <= limit or len(text) > limit:
         return len(text)  # decides the check either way (1 to 4 bytes per character)
-    return _utf8_len(text)
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def _check_pipeline(model: Any, source: str) -> tuple[float, float]:
@@ -796,9 +780,7 @@ def _resolve_topic_model(topic_model: Any) -> TopicModel | None:
         where = "topic_model" if topic_model is not None else f"${TOPIC_MODEL_ENV}"
         try:
             found, source = _load_spec(spec)
-        except ModelNotFoundError as exc:
-            raise ModelNotFoundError(f"topic model ({where}): {exc}") from exc
-        except ModelError as exc:
+        except (ModelNotFoundError, ModelError) as exc:  # the same error, saying which model
             raise type(exc)(f"topic model ({where}): {exc}") from exc
     if found is not None and not isinstance(found, TopicModel):
         raise ModelError(
@@ -826,7 +808,7 @@ def _load_spec(spec: str | os.PathLike[str]) -> tuple[Any, str]:
     if isinstance(text, bytes):
         text = os.fsdecode(text)
     text = text.strip()
-    match = _URI.match(text)
+    match = URI_SCHEME.match(text)
     if match and match.group(1).lower() != "file":
         return _load_mlflow(text, _tracking_uri()), text
     if match:  # file: URI

@@ -32,10 +32,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import re
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from textclf.errors import AnnotationError, TextclfError
-from textclf.files import make_public
+from textclf.files import write_atomically
 
 __all__ = [
     "GOLD_HEADER",
@@ -161,19 +159,7 @@ def write_gold(path: Path | str, entries: Iterable[GoldEntry]) -> Path:
     rows = sorted(entries, key=lambda e: (order.get(e.source, 99), e.page_id, e.line))
     body = [*_COMMENTS, "\t".join(GOLD_HEADER)]
     body += [f"{e.source}\t{e.page_id}\t{e.line}\t{e.sha}\t{','.join(e.topics)}" for e in rows]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write("\n".join(body) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        make_public(tmp)  # mkstemp makes it private; the gold file is not
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(path, ("\n".join(body) + "\n").encode("utf-8"))
 
 
 # --- resolving against the dataset ---------------------------------------------------------

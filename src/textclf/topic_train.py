@@ -505,7 +505,7 @@ def train_topics(cfg: Any, *, config_dict: dict[str, Any] | None = None) -> dict
             k: v
             for k, v in flat.items()
             if not k.startswith(("topic_model.topics.taxonomy", "model.", "features.", "mlflow."))
-            and k not in ("refit_splits",)
+            and k != "refit_splits"
         }
         flat.pop("paths.root", None)
         flat["topic_model.topic_names"] = json.dumps(names)
@@ -644,7 +644,8 @@ def evaluate_topics(cfg: Any) -> dict[str, Any]:
     tm = cfg.topic_model
     uri = tracking.init_store(cfg.mlflow.tracking_uri or None)
     model_uri = tm.model_uri or f"models:/{tm.registered_model}@champion"
-    version = tracking.model_version_of(model_uri, uri)
+    identity = tracking.evaluated_model(model_uri, uri)  # version, logged model, training run
+    version = identity.get("model_version")
     if not tm.model_uri and version is None:
         message = (
             f"no topic model is registered as {model_uri} in {uri}: topics not evaluated. "
@@ -667,9 +668,7 @@ def evaluate_topics(cfg: Any) -> dict[str, Any]:
     run_name = (
         f"eval-{tm.registered_model}-v{version}" if version else "eval-" + Path(model_uri).name
     )
-    identity = tracking.evaluated_model(model_uri, uri)
-    tags = {"task": "topics", "model_uri": model_uri, "model_version": str(version or "")}
-    tags.update(identity)
+    tags = {"task": "topics", "model_uri": model_uri, "model_version": "", **identity}
     with tracking.start_run(tm.experiment + "-eval", run_name, uri, tags=tags) as run:
         tracking.log_params({"model_uri": model_uri, "model_version": version or ""})
         tracking.log_dataset_input(

@@ -129,20 +129,21 @@ def log_metrics(
 
 
 def evaluated_model(model_uri: str, uri: str | None = None) -> dict[str, str]:
-    """Who a ``models:/`` URI names: ``model_version``, ``model_id`` (the logged model) and
-    ``model_run_id`` (its training run); empty for other URIs or when it cannot be resolved."""
+    """Who a ``models:/`` URI names: ``model_version``, and when the registry has them
+    ``model_id`` (the logged model) and ``model_run_id`` (its training run); empty for other
+    URIs or when it cannot be resolved."""
     import mlflow
     from mlflow.exceptions import MlflowException
 
     version = model_version_of(model_uri, uri)
     if version is None:
         return {}
+    found = {"model_version": str(version)}
     name = model_uri[len("models:/") :].split("@", 1)[0].split("/", 1)[0]
     try:
         mv = mlflow.MlflowClient(tracking_uri(uri)).get_model_version(name, version)
     except MlflowException:
-        return {}
-    found = {"model_version": str(version)}
+        return found
     # The version's model_id, else the logged model its source names (models:/m-<id>).
     model_id = getattr(mv, "model_id", None) or ""
     if not model_id and str(mv.source or "").startswith("models:/m-"):
@@ -232,6 +233,18 @@ def champion_metric(
     model_name: str, metric: str, uri: str | None = None
 ) -> tuple[str | None, float | None]:
     """The champion's version and its value of ``metric`` (from its training run)."""
+    version, run = _champion_run(model_name, uri)
+    return version, None if run is None else run.data.metrics.get(metric)
+
+
+def champion_tag(model_name: str, tag: str, uri: str | None = None) -> str | None:
+    """The value of ``tag`` on the champion's training run, or None (no champion, no tag)."""
+    _, run = _champion_run(model_name, uri)
+    return None if run is None else run.data.tags.get(tag)
+
+
+def _champion_run(model_name: str, uri: str | None) -> tuple[str | None, Any]:
+    """The champion's version and its training run (``None`` for either that is missing)."""
     import mlflow
     from mlflow.exceptions import MlflowException
 
@@ -240,25 +253,15 @@ def champion_metric(
         mv = client.get_model_version_by_alias(model_name, "champion")
     except MlflowException:
         return None, None
-    if not mv.run_id:
-        return mv.version, None
-    value = client.get_run(mv.run_id).data.metrics.get(metric)
-    return mv.version, value
+    return mv.version, client.get_run(mv.run_id) if mv.run_id else None
 
 
-def champion_tag(model_name: str, tag: str, uri: str | None = None) -> str | None:
-    """The value of ``tag`` on the champion's training run, or None (no champion, no tag)."""
+def _set_champion(model_name: str, version: str, uri: str | None) -> None:
     import mlflow
-    from mlflow.exceptions import MlflowException
 
-    client = mlflow.MlflowClient(tracking_uri(uri))
-    try:
-        mv = client.get_model_version_by_alias(model_name, "champion")
-    except MlflowException:
-        return None
-    if not mv.run_id:
-        return None
-    return client.get_run(mv.run_id).data.tags.get(tag)
+    mlflow.MlflowClient(tracking_uri(uri)).set_registered_model_alias(
+        model_name, "champion", version
+    )
 
 
 def best_is_better(new: float, old: float | None, higher_is_better: bool = True) -> bool:
@@ -282,8 +285,6 @@ def promote_if_better(
     """
     import logging
 
-    import mlflow
-
     current = champion_value
     if current is None:
         champion, current = champion_metric(model_name, metric, uri)
@@ -298,9 +299,7 @@ def promote_if_better(
             return False
     if not best_is_better(value, current):
         return False
-    mlflow.MlflowClient(tracking_uri(uri)).set_registered_model_alias(
-        model_name, "champion", version
-    )
+    _set_champion(model_name, version, uri)
     return True
 
 
@@ -331,10 +330,7 @@ def register_and_promote(
     if policy not in ("compare", "keep", "replace"):
         raise ValueError(f"policy must be compare, keep or replace, not {policy!r}")
     if policy == "replace":
-        import mlflow
-
-        client = mlflow.MlflowClient(tracking_uri(uri))
-        client.set_registered_model_alias(model_name, "champion", version)
+        _set_champion(model_name, version, uri)
         promoted = True
     elif policy == "keep":
         pass

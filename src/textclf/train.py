@@ -129,8 +129,13 @@ def train_boilerplate(
     # is fitted.
     named = [*cfg.eval_splits, *cfg.refit_splits, *([decide_on] if decide_on != "oof" else [])]
     _check_splits(lines, named)
-    scored_on = eval_lines_digest(_frame(lines, cfg.eval_splits)) if cfg.eval_splits else ""
-    held_out = _frame(lines, [decide_on]) if decide_on != "oof" else None
+    # Each held-out split is read once: scored in the loop below, digested for the champion
+    # rule, and used to choose the decision when it is decide_on.
+    evaluated = {split: _frame(lines, [split]) for split in cfg.eval_splits}
+    scored_on = eval_lines_digest(pd.concat(evaluated.values())) if evaluated else ""
+    held_out = None
+    if decide_on != "oof":
+        held_out = evaluated[decide_on] if decide_on in evaluated else _frame(lines, [decide_on])
     if held_out is not None and held_out.empty:
         raise ConfigError(f"model.decide_on={decide_on}: that split has no labeled lines")
     refit_df = (
@@ -181,8 +186,7 @@ def train_boilerplate(
             relative_threshold,
             chosen_on,
         )
-        for split in cfg.eval_splits:
-            df = _frame(lines, [split])
+        for split, df in evaluated.items():
             start = time.perf_counter()
             proba = pipe.predict_proba(df[MODEL_INPUT])[:, 1]
             seconds = time.perf_counter() - start
