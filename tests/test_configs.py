@@ -41,6 +41,16 @@ def test_primary_configs_compose_with_absolute_paths():
     to_config(_compose("evaluate"), EvaluateConfig)
 
 
+@pytest.mark.parametrize("experiment", sorted(p.stem for p in (CONF / "experiment").glob("*.yaml")))
+def test_crossval_composes_the_training_config_with_any_experiment(experiment):
+    from textclf.crossval import CrossvalConfig
+
+    cfg = to_config(_compose("crossval", [f"experiment={experiment}"]), CrossvalConfig)
+    train = to_config(_compose("train", [f"experiment={experiment}"]), TrainConfig)
+    assert cfg.model == train.model and cfg.features == train.features
+    assert cfg.crossval.folds == 3 and cfg.crossval.splits == ["train", "validation"]
+
+
 def test_unknown_key_is_a_config_error():
     dcfg = _compose("train")
     dcfg_dict = dict(dcfg)

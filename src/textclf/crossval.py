@@ -1,0 +1,286 @@
+"""``make cv``: cross-validate the boilerplate model on WCXB dev, folds grouped by domain.
+
+The validation split alone is one draw of about 250 pages; comparing two settings on it moves
+with which sites landed there. This fits the same pipeline ``make train`` builds (same config
+groups and overrides) on k-1 folds of WCXB dev and scores the held-out fold, for every fold, so
+that each dev page is scored once by a model that never saw its site.
+
+python -m textclf.crossval                              # the default model, 3 folds
+python -m textclf.crossval model=logreg crossval.folds=5
+python -m textclf.crossval -m features.sections=true,false   # a sweep; compare in `make ui`
+
+The decision (threshold and page-relative share) of each fold is chosen on the out-of-fold
+predictions of the *other* folds (``cv/page_f1``), unless ``model.threshold`` and
+``model.relative`` are numbers. ``cv/page_f1_best_decision`` is the best single decision over all
+of the out-of-fold predictions: a little optimistic, but the same for every setting compared.
+The out-of-fold probabilities are logged (``oof_predictions.parquet``) for decision experiments
+that need no refitting.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import hydra
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from textclf import tracking
+from textclf.config import TrainConfig, exit_on_error, to_config
+from textclf.dataset import TEST_SPLITS, load_dataset
+from textclf.errors import ConfigError
+from textclf.models import auto_or_fraction, check_weighting, choose_decision, content_mask
+from textclf.reporting import markdown_table
+from textclf.scoring import score_split
+from textclf.train import MODEL_INPUT, _fingerprint, _frame, _pipeline, limit_pages, run_name
+
+__all__ = ["CrossvalConfig", "CrossvalSettings", "assign_folds", "cross_validate", "main"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CrossvalSettings:
+    """The ``crossval`` block of ``conf/crossval.yaml``."""
+
+    folds: int = 3
+    # WCXB dev splits whose pages are cross-validated (never a test split).
+    splits: list[str] = field(default_factory=lambda: ["train", "validation"])
+    experiment: str = "textclf-cv"
+    # Log the out-of-fold probabilities of every line as an artifact.
+    log_predictions: bool = True
+
+
+@dataclass
+class CrossvalConfig(TrainConfig):
+    """``make cv``: the training config (model, features, overrides) plus ``crossval``."""
+
+    crossval: CrossvalSettings = field(default_factory=CrossvalSettings)
+
+
+def check_crossval_config(cfg: CrossvalConfig) -> tuple[float | str, float | str]:
+    """Checks made before any data is read; the (threshold, relative) settings."""
+    cv = cfg.crossval
+    if isinstance(cv.folds, bool) or not isinstance(cv.folds, int) or cv.folds < 2:
+        raise ConfigError(f"crossval.folds must be an int >= 2, got {cv.folds!r}")
+    if not cv.splits:
+        raise ConfigError("crossval.splits is empty: name the WCXB dev splits (train, validation)")
+    if len(set(cv.splits)) != len(cv.splits):
+        raise ConfigError(f"crossval.splits names a split twice: {list(cv.splits)}")
+    test = [s for s in cv.splits if s in TEST_SPLITS]
+    if test:
+        raise ConfigError(
+            f"crossval.splits names the test split(s) {test}: {', '.join(TEST_SPLITS)} are held "
+            "out for `make eval`; cross-validate on WCXB dev (train, validation) only"
+        )
+    if cfg.max_fit_pages < 0:
+        raise ConfigError(
+            f"max_fit_pages must be 0 (all pages) or positive, got {cfg.max_fit_pages}"
+        )
+    check_weighting(cfg.model.weighting, "model.weighting")
+    threshold = auto_or_fraction(cfg.model.threshold, "model.threshold")
+    relative = auto_or_fraction(cfg.model.relative, "model.relative")
+    return threshold, relative
+
+
+def assign_folds(domains: pd.Series, folds: int) -> np.ndarray:
+    """The fold of each row: whole domains per fold, folds about equal in rows (sklearn's
+    ``GroupKFold``, deterministic)."""
+    from sklearn.model_selection import GroupKFold
+
+    n_domains = domains.nunique()
+    if n_domains < folds:
+        raise ConfigError(
+            f"crossval.folds={folds} needs at least {folds} domains; the lines have {n_domains}"
+        )
+    out = np.full(len(domains), -1, dtype=np.int64)
+    dummy = np.zeros(len(domains))
+    for k, (_, test) in enumerate(GroupKFold(n_splits=folds).split(dummy, groups=domains)):
+        out[test] = k
+    return out
+
+
+def _tokens(texts: pd.Series) -> np.ndarray:
+    return np.fromiter((len(t.split()) for t in texts), dtype=np.float64, count=len(texts))
+
+
+def _decisions(
+    proba: np.ndarray,
+    frame: pd.DataFrame,
+    fold: np.ndarray,
+    threshold: float | str,
+    relative: float | str,
+) -> dict[int, tuple[float, float]]:
+    """Each fold's (threshold, relative): the settings when both are numbers, else chosen on
+    the out-of-fold predictions of the other folds (a number given for one is kept)."""
+    y, page, tokens = frame["label"].to_numpy(), frame["page_id"].to_numpy(), _tokens(frame["text"])
+    out: dict[int, tuple[float, float]] = {}
+    for k in np.unique(fold):
+        if isinstance(threshold, float) and isinstance(relative, float):
+            out[int(k)] = (threshold, relative)
+            continue
+        other = fold != k
+        grid = [threshold] if isinstance(threshold, float) else None
+        rel_grid = [relative] if isinstance(relative, float) else None
+        out[int(k)] = choose_decision(
+            proba[other], y[other], page[other], tokens[other], grid=grid, relative_grid=rel_grid
+        )
+    return out
+
+
+def _score(frame: pd.DataFrame, pages: pd.DataFrame, keep: np.ndarray) -> dict[str, float]:
+    return score_split(frame.to_dict("list"), pages.to_dict("list"), keep)
+
+
+def cross_validate(
+    cfg: CrossvalConfig, *, config_dict: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Fit and score the pipeline on each fold; log one MLflow run; the metrics and the
+    out-of-fold predictions."""
+    threshold, relative = check_crossval_config(cfg)
+    # Bad estimator settings fail here, before the dataset is read.
+    _pipeline(cfg, threshold, relative, "held_out")
+    lines, pages = load_dataset(Path(cfg.paths.dataset_dir))
+    frame = _frame(lines, list(cfg.crossval.splits))
+    if frame.empty:
+        raise ConfigError(f"no labeled lines in {list(cfg.crossval.splits)}: run `make data`")
+    page_table = pd.concat([pages[s].to_pandas() for s in cfg.crossval.splits], ignore_index=True)
+    # Folds of whole domains over the pages (a page with no labeled line is scored too, as in
+    # `make train`); each line takes its page's fold.
+    page_fold = assign_folds(page_table["domain"], cfg.crossval.folds)
+    fold = frame["page_id"].map(dict(zip(page_table["page_id"], page_fold, strict=True)))
+    fold = fold.to_numpy(dtype=np.int64)
+    name = f"cv-{run_name(cfg)}"
+    uri = tracking.init_store(cfg.mlflow.tracking_uri or None)
+    with tracking.start_run(cfg.crossval.experiment, name, uri, tags={"task": "crossval"}) as run:
+        params = tracking.flatten(config_dict or asdict(cfg))
+        params.pop("paths.root", None)
+        params = {k: v for k, v in params.items() if not k.startswith("topic_model.")}
+        tracking.log_params(params)
+        tracking.log_dict_artifact(config_dict or asdict(cfg), "config.yaml")
+        tracking.log_dataset_input(
+            frame.head(1000)[[*MODEL_INPUT, "label"]],
+            name="textclf-lines",
+            source=str(cfg.paths.dataset_dir),
+            digest=_fingerprint(Path(cfg.paths.dataset_dir)),
+            context="crossval",
+        )
+        proba = np.full(len(frame), np.nan)
+        metrics: dict[str, float] = {"lines": float(len(frame)), "folds": float(cfg.crossval.folds)}
+        for k in range(cfg.crossval.folds):
+            test = fold == k
+            fit_df = limit_pages(frame[~test].reset_index(drop=True), cfg.max_fit_pages, cfg.seed)
+            pipe = _pipeline(cfg, threshold, relative, "held_out")
+            start = time.perf_counter()
+            pipe.fit(
+                fit_df[[*MODEL_INPUT, "domain"]],
+                fit_df["label"].to_numpy(),
+                model__groups=fit_df["domain"].to_numpy(),
+            )
+            metrics[f"fold{k}/fit_seconds"] = time.perf_counter() - start
+            proba[test] = pipe.predict_proba(frame.loc[test, MODEL_INPUT])[:, 1]
+            log.info(
+                "%s fold %d/%d: fitted on %d lines (%d pages) in %.1f s",
+                name,
+                k + 1,
+                cfg.crossval.folds,
+                len(fit_df),
+                fit_df["page_id"].nunique(),
+                metrics[f"fold{k}/fit_seconds"],
+            )
+        page = frame["page_id"].to_numpy()
+        decisions = _decisions(proba, frame, fold, threshold, relative)
+        keep = np.zeros(len(frame), dtype=np.int8)
+        for k, (t, r) in decisions.items():
+            test = fold == k
+            keep[test] = content_mask(proba[test], page[test], t, r)
+            scores = _score(frame[test], page_table[page_fold == k], keep[test])
+            metrics[f"fold{k}/page_f1"] = scores["page_f1"]
+            metrics[f"fold{k}/threshold"] = t
+            metrics[f"fold{k}/relative_threshold"] = r
+        overall = _score(frame, page_table, keep)
+        metrics.update({f"cv/{key}": v for key, v in overall.items()})
+        fold_f1 = [metrics[f"fold{k}/page_f1"] for k in range(cfg.crossval.folds)]
+        metrics["cv/page_f1_fold_std"] = float(np.std(fold_f1))
+        t_best, r_best = choose_decision(
+            proba, frame["label"].to_numpy(), page, _tokens(frame["text"])
+        )
+        best = _score(frame, page_table, content_mask(proba, page, t_best, r_best))
+        metrics["cv/page_f1_best_decision"] = best["page_f1"]
+        metrics["best_decision/threshold"] = t_best
+        metrics["best_decision/relative_threshold"] = r_best
+        tracking.log_metrics(metrics)
+        report = _report(name, metrics, cfg.crossval.folds)
+        tracking.log_text_artifact(report, "crossval.md")
+        if cfg.crossval.log_predictions:
+            oof = frame[["page_id", "line_index", "domain", "label"]].assign(
+                fold=fold, probability=proba, predicted=keep
+            )
+            _log_parquet(oof, "oof_predictions.parquet")
+        print(report)
+        return {"run_id": run.info.run_id, "metrics": metrics, "proba": proba, "fold": fold}
+
+
+def _log_parquet(frame: pd.DataFrame, name: str) -> None:
+    import tempfile
+
+    import mlflow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        frame.to_parquet(path, index=False)
+        mlflow.log_artifact(str(path))
+
+
+def _report(name: str, metrics: dict[str, float], folds: int) -> str:
+    rows = [
+        {
+            "fold": str(k),
+            "page_f1": metrics[f"fold{k}/page_f1"],
+            "threshold": metrics[f"fold{k}/threshold"],
+            "relative": metrics[f"fold{k}/relative_threshold"],
+            "fit_seconds": metrics[f"fold{k}/fit_seconds"],
+        }
+        for k in range(folds)
+    ]
+    types = sorted(
+        key.removeprefix("cv/page_f1/") for key in metrics if key.startswith("cv/page_f1/")
+    )
+    lines = [
+        f"# Cross-validation {name}: {folds} folds of WCXB dev grouped by domain",
+        "",
+        f"Mean page F1 {metrics['cv/page_f1']:.4f} (each fold's decision chosen on the other "
+        f"folds; std over folds {metrics['cv/page_f1_fold_std']:.4f}); "
+        f"{metrics['cv/page_f1_best_decision']:.4f} at the best single decision "
+        f"(threshold {metrics['best_decision/threshold']:.3f}, "
+        f"relative {metrics['best_decision/relative_threshold']:.2f}). "
+        f"Line F1 {metrics.get('cv/line_f1', math.nan):.4f}.",
+        "",
+        markdown_table(rows, ["fold", "page_f1", "threshold", "relative", "fit_seconds"]),
+        "Page F1 per page type:",
+        "",
+        markdown_table(
+            [{"page_type": t, "page_f1": metrics[f"cv/page_f1/{t}"]} for t in types],
+            ["page_type", "page_f1"],
+        ),
+    ]
+    return "\n".join(lines)
+
+
+@hydra.main(version_base="1.3", config_path="../../conf", config_name="crossval")
+@exit_on_error
+def main(dcfg: DictConfig) -> float:
+    cfg = to_config(dcfg, CrossvalConfig)
+    config_dict = OmegaConf.to_container(dcfg, resolve=True)
+    result = cross_validate(cfg, config_dict=config_dict)  # type: ignore[arg-type]
+    return float(result["metrics"]["cv/page_f1"])  # for sweepers: the metric to maximise
+
+
+if __name__ == "__main__":
+    main()
