@@ -211,7 +211,12 @@ def cross_validate(
         t_best, r_best = choose_decision(
             proba, frame["label"].to_numpy(), page, _tokens(frame["text"])
         )
-        best = _score(frame, page_table, content_mask(proba, page, t_best, r_best))
+        best_keep = content_mask(proba, page, t_best, r_best)
+        best = _score(frame, page_table, best_keep)
+        for k in range(cfg.crossval.folds):
+            test = fold == k
+            scores = _score(frame[test], page_table[page_fold == k], best_keep[test])
+            metrics[f"fold{k}/page_f1_best_decision"] = scores["page_f1"]
         metrics["cv/page_f1_best_decision"] = best["page_f1"]
         metrics["best_decision/threshold"] = t_best
         metrics["best_decision/relative_threshold"] = r_best
@@ -243,6 +248,7 @@ def _report(name: str, metrics: dict[str, float], folds: int) -> str:
         {
             "fold": str(k),
             "page_f1": metrics[f"fold{k}/page_f1"],
+            "at_best_decision": metrics[f"fold{k}/page_f1_best_decision"],
             "threshold": metrics[f"fold{k}/threshold"],
             "relative": metrics[f"fold{k}/relative_threshold"],
             "fit_seconds": metrics[f"fold{k}/fit_seconds"],
@@ -262,7 +268,9 @@ def _report(name: str, metrics: dict[str, float], folds: int) -> str:
         f"relative {metrics['best_decision/relative_threshold']:.2f}). "
         f"Line F1 {metrics.get('cv/line_f1', math.nan):.4f}.",
         "",
-        markdown_table(rows, ["fold", "page_f1", "threshold", "relative", "fit_seconds"]),
+        markdown_table(
+            rows, ["fold", "page_f1", "threshold", "relative", "at_best_decision", "fit_seconds"]
+        ),
         "Page F1 per page type:",
         "",
         markdown_table(
