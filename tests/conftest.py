@@ -7,9 +7,11 @@ Prediction tests: a tiny content/boilerplate model trained on the hand-written p
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,25 @@ atexit.register(shutil.rmtree, _SESSION_STORE.parent, ignore_errors=True)
 os.environ.pop("TEXTCLF_MODEL_URI", None)
 
 PREDICT_FIXTURES = Path(__file__).parent / "fixtures" / "predict"
+
+
+@contextlib.contextmanager
+def unpinned_mlflow() -> Iterator[None]:
+    """Training pins MLflow's process-wide tracking and registry URIs (and may set their
+    environment variables): undo that on exit, so that later tests find their own stores."""
+    import mlflow
+
+    saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(None)
+        mlflow.set_registry_uri(None)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def read_labeled_page(path: Path) -> tuple[str, list[int]]:

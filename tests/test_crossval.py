@@ -10,6 +10,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from mlflow import MlflowClient
 
+from conftest import unpinned_mlflow
 from corpus_fixtures import build_tiny_dataset
 from textclf.config import to_config
 from textclf.crossval import CrossvalConfig, assign_folds, cross_validate
@@ -36,8 +37,9 @@ def run(tmp_path_factory):
         "model.cv=2",
         "crossval.folds=2",
     ]
-    result = cross_validate(_cfg(overrides))
-    return {"root": root, "dataset": dataset, "uri": uri, "overrides": overrides, **result}
+    with unpinned_mlflow():
+        result = cross_validate(_cfg(overrides))
+        yield {"root": root, "dataset": dataset, "uri": uri, "overrides": overrides, **result}
 
 
 def test_folds_hold_whole_domains():
