@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,15 @@ from textclf.errors import ConfigError
 from textclf.models import auto_or_fraction, check_weighting, choose_decision, content_mask
 from textclf.reporting import markdown_table
 from textclf.scoring import score_split
-from textclf.train import MODEL_INPUT, _fingerprint, _frame, _pipeline, limit_pages, run_name
+from textclf.train import (
+    MODEL_INPUT,
+    _fingerprint,
+    _frame,
+    _pipeline,
+    limit_pages,
+    log_run_setup,
+    run_name,
+)
 
 __all__ = ["CrossvalConfig", "CrossvalSettings", "assign_folds", "cross_validate", "main"]
 
@@ -159,18 +167,8 @@ def cross_validate(
     name = f"cv-{run_name(cfg)}"
     uri = tracking.init_store(cfg.mlflow.tracking_uri or None)
     with tracking.start_run(cfg.crossval.experiment, name, uri, tags={"task": "crossval"}) as run:
-        params = tracking.flatten(config_dict or asdict(cfg))
-        params.pop("paths.root", None)
-        params = {k: v for k, v in params.items() if not k.startswith("topic_model.")}
-        tracking.log_params(params)
-        tracking.log_dict_artifact(config_dict or asdict(cfg), "config.yaml")
-        tracking.log_dataset_input(
-            frame.head(1000)[[*MODEL_INPUT, "label"]],
-            name="textclf-lines",
-            source=str(cfg.paths.dataset_dir),
-            digest=_fingerprint(Path(cfg.paths.dataset_dir)),
-            context="crossval",
-        )
+        digest = _fingerprint(Path(cfg.paths.dataset_dir))
+        log_run_setup(cfg, config_dict, frame, digest, "crossval")
         proba = np.full(len(frame), np.nan)
         metrics: dict[str, float] = {"lines": float(len(frame)), "folds": float(cfg.crossval.folds)}
         for k in range(cfg.crossval.folds):

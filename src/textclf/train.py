@@ -28,7 +28,7 @@ from textclf.models import auto_or_fraction, build_pipeline, check_weighting, co
 from textclf.scoring import score_split
 from textclf.serialization import trusted_types
 
-__all__ = ["main", "needs_refit", "run_name", "train", "train_boilerplate"]
+__all__ = ["log_run_setup", "main", "needs_refit", "run_name", "train", "train_boilerplate"]
 
 log = logging.getLogger(__name__)
 
@@ -149,19 +149,7 @@ def train_boilerplate(
     uri = tracking.init_store(cfg.mlflow.tracking_uri or None)
     tags = {"task": "boilerplate", EVAL_DIGEST_TAG: scored_on}
     with tracking.start_run(cfg.mlflow.experiment, name, uri, tags=tags) as run:
-        params = tracking.flatten(config_dict or asdict(cfg))
-        params.pop("paths.root", None)
-        # The topic model's settings belong to its own runs.
-        params = {k: v for k, v in params.items() if not k.startswith("topic_model.")}
-        tracking.log_params(params)
-        tracking.log_dict_artifact(config_dict or asdict(cfg), "config.yaml")
-        tracking.log_dataset_input(
-            train_df.head(1000)[[*MODEL_INPUT, "label"]],
-            name="textclf-lines",
-            source=str(cfg.paths.dataset_dir),
-            digest=fingerprint,
-            context="training",
-        )
+        log_run_setup(cfg, config_dict, train_df, fingerprint, "training")
         fit_seconds = _fit(pipe, train_df)
         if held_out is not None:
             pipe[-1].choose_decision_on(
@@ -238,6 +226,30 @@ def train_boilerplate(
             "metrics": metrics,
             "model": pipe,
         }
+
+
+def log_run_setup(
+    cfg: TrainConfig,
+    config_dict: dict[str, Any] | None,
+    frame: pd.DataFrame,
+    fingerprint: str,
+    context: str,
+) -> None:
+    """Log to the active run what a boilerplate run is made of: the config (flattened params
+    without the topic model's, and as an artifact) and the dataset its lines come from."""
+    params = tracking.flatten(config_dict or asdict(cfg))
+    params.pop("paths.root", None)
+    # The topic model's settings belong to its own runs.
+    params = {k: v for k, v in params.items() if not k.startswith("topic_model.")}
+    tracking.log_params(params)
+    tracking.log_dict_artifact(config_dict or asdict(cfg), "config.yaml")
+    tracking.log_dataset_input(
+        frame.head(1000)[[*MODEL_INPUT, "label"]],
+        name="textclf-lines",
+        source=str(cfg.paths.dataset_dir),
+        digest=fingerprint,
+        context=context,
+    )
 
 
 #: Run tag: a digest of the lines (page, text, label) the run's eval_splits scores are on.
