@@ -259,3 +259,16 @@ def test_a_featurizer_saved_before_a_feature_group_existed_still_transforms(para
     clone(f)
     np.testing.assert_array_equal(f.transform(X), expected)
     assert len(f.get_feature_names_out()) == expected.shape[1]
+
+
+def test_token_counts_are_the_featurizers():
+    import numpy as np
+
+    from textclf.features import _BASE, _base_matrix, token_counts
+
+    texts = ["Hello, world! It is 2024.", "", "one", "Über  die   Brücke"]
+    blank = np.zeros(len(texts), dtype=bool)
+    want = np.expm1(_base_matrix(texts, blank, blank)[:, _BASE.index("log_tokens")])
+    np.testing.assert_allclose(token_counts(texts), want, atol=1e-6)
+    assert token_counts(texts)[1] == 0 and token_counts(texts)[2] == 1
+    assert len(token_counts([])) == 0

@@ -10,11 +10,19 @@ python -m textclf.crossval model=logreg crossval.folds=5
 python -m textclf.crossval -m features.sections=true,false   # a sweep; compare in `make ui`
 
 The decision (threshold and page-relative share) of each fold is chosen on the out-of-fold
-predictions of the *other* folds (``cv/page_f1``), unless ``model.threshold`` and
-``model.relative`` are numbers. ``cv/page_f1_best_decision`` is the best single decision over all
-of the out-of-fold predictions: a little optimistic, but the same for every setting compared.
-The out-of-fold probabilities are logged (``oof_predictions.parquet``) for decision experiments
-that need no refitting.
+predictions of the *other* folds (``cv/page_f1``); with ``model.decide_on=oof``, each fold's
+model chooses its own on out-of-fold predictions of its training lines, as ``make train`` would;
+numbers given in ``model.threshold`` / ``model.relative`` are kept. The choice on the other folds
+is not strictly clean: their predictions come from models that were fitted on this fold's lines
+(a second-order effect; a nested choice would cost k(k-1) more fits). It also moves from fold to
+fold, so settings are best compared on ``cv/page_f1_best_decision``: the best single decision
+(within the fixed settings) over all of the out-of-fold predictions, a little optimistic but the
+same for every setting compared, and what a sweep is given to maximise
+(``crossval.sweep_metric``). The out-of-fold probabilities are logged
+(``oof_predictions.parquet``) for decision experiments that need no refitting.
+
+``fit_splits``, ``eval_splits`` and ``refit_splits`` of the training config play no part here
+(``crossval.splits`` says which pages are cross-validated) and are not logged.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from textclf import tracking
 from textclf.config import TrainConfig, exit_on_error, to_config
 from textclf.dataset import TEST_SPLITS, load_dataset
 from textclf.errors import ConfigError
+from textclf.features import token_counts
 from textclf.models import auto_or_fraction, check_weighting, choose_decision, content_mask
 from textclf.reporting import markdown_table
 from textclf.scoring import score_split
@@ -48,9 +57,19 @@ from textclf.train import (
     run_name,
 )
 
-__all__ = ["CrossvalConfig", "CrossvalSettings", "assign_folds", "cross_validate", "main"]
+__all__ = [
+    "CrossvalConfig",
+    "CrossvalSettings",
+    "assign_folds",
+    "cross_validate",
+    "line_folds",
+    "main",
+]
 
 log = logging.getLogger(__name__)
+
+#: Training-config keys cross-validation does not use (not logged as its params).
+_NOT_USED = ("fit_splits", "eval_splits", "refit_splits", "tasks", "mlflow.register")
 
 
 @dataclass
@@ -63,6 +82,8 @@ class CrossvalSettings:
     experiment: str = "textclf-cv"
     # Log the out-of-fold probabilities of every line as an artifact.
     log_predictions: bool = True
+    # The metric `python -m textclf.crossval -m ...` returns to the sweeper (higher is better).
+    sweep_metric: str = "cv/page_f1_best_decision"
 
 
 @dataclass
@@ -92,9 +113,47 @@ def check_crossval_config(cfg: CrossvalConfig) -> tuple[float | str, float | str
             f"max_fit_pages must be 0 (all pages) or positive, got {cfg.max_fit_pages}"
         )
     check_weighting(cfg.model.weighting, "model.weighting")
+    decide_on = str(cfg.model.decide_on).strip()
+    if decide_on in TEST_SPLITS:
+        raise ConfigError(
+            f"model.decide_on={decide_on} is a test split: {', '.join(TEST_SPLITS)} are held out "
+            "for `make eval`"
+        )
     threshold = auto_or_fraction(cfg.model.threshold, "model.threshold")
     relative = auto_or_fraction(cfg.model.relative, "model.relative")
     return threshold, relative
+
+
+def _decide_oof(cfg: CrossvalConfig) -> bool:
+    """Whether each fold's model chooses its own decision out of fold (``model.decide_on=oof``)."""
+    return str(cfg.model.decide_on).strip() == "oof"
+
+
+def line_folds(frame: pd.DataFrame, page_table: pd.DataFrame, folds: int) -> tuple[Any, Any]:
+    """(fold of each page of ``page_table``, fold of each line of ``frame``): folds of whole
+    domains over the pages, so that a page with no labeled line is scored too (as in
+    ``make train``); each line takes its page's fold."""
+    duplicated = page_table["page_id"][page_table["page_id"].duplicated()]
+    if len(duplicated):
+        raise ConfigError(
+            f"page ids {sorted(set(duplicated))[:5]} occur twice in crossval.splits: "
+            "name each split once, or rebuild the dataset with `make data`"
+        )
+    page_fold = assign_folds(page_table["domain"], folds)
+    fold = frame["page_id"].map(dict(zip(page_table["page_id"], page_fold, strict=True)))
+    missing = frame["page_id"][fold.isna()]
+    if len(missing):
+        raise ConfigError(
+            f"lines of pages {sorted(set(missing))[:5]} have no entry in the dataset's page "
+            "table: rebuild the dataset with `make data`"
+        )
+    line_fold = fold.to_numpy(dtype=np.int64)
+    empty = sorted(set(range(folds)) - set(line_fold.tolist()))
+    if empty:
+        raise ConfigError(
+            f"fold(s) {empty} of {folds} hold no labeled line: use fewer crossval.folds"
+        )
+    return page_fold, line_fold
 
 
 def assign_folds(domains: pd.Series, folds: int) -> np.ndarray:
@@ -114,10 +173,6 @@ def assign_folds(domains: pd.Series, folds: int) -> np.ndarray:
     return out
 
 
-def _tokens(texts: pd.Series) -> np.ndarray:
-    return np.fromiter((len(t.split()) for t in texts), dtype=np.float64, count=len(texts))
-
-
 def _decisions(
     proba: np.ndarray,
     frame: pd.DataFrame,
@@ -127,19 +182,30 @@ def _decisions(
 ) -> dict[int, tuple[float, float]]:
     """Each fold's (threshold, relative): the settings when both are numbers, else chosen on
     the out-of-fold predictions of the other folds (a number given for one is kept)."""
-    y, page, tokens = frame["label"].to_numpy(), frame["page_id"].to_numpy(), _tokens(frame["text"])
+    y, page, tokens = frame["label"].to_numpy(), frame["page_id"].to_numpy(), _tokens(frame)
     out: dict[int, tuple[float, float]] = {}
-    for k in np.unique(fold):
+    for k in range(int(fold.max()) + 1):
         if isinstance(threshold, float) and isinstance(relative, float):
-            out[int(k)] = (threshold, relative)
+            out[k] = (threshold, relative)
             continue
         other = fold != k
-        grid = [threshold] if isinstance(threshold, float) else None
-        rel_grid = [relative] if isinstance(relative, float) else None
-        out[int(k)] = choose_decision(
-            proba[other], y[other], page[other], tokens[other], grid=grid, relative_grid=rel_grid
+        out[k] = choose_decision(
+            proba[other], y[other], page[other], tokens[other], **_grids(threshold, relative)
         )
     return out
+
+
+def _grids(threshold: float | str, relative: float | str) -> dict[str, Any]:
+    """``choose_decision``'s grids: a number given in the settings is the only choice."""
+    return {
+        "grid": [threshold] if isinstance(threshold, float) else None,
+        "relative_grid": [relative] if isinstance(relative, float) else None,
+    }
+
+
+def _tokens(frame: pd.DataFrame) -> np.ndarray:
+    """Each line's tokens, counted as the featurizer (and the training weights) count them."""
+    return token_counts(frame["text"].tolist())
 
 
 def _score(frame: pd.DataFrame, pages: pd.DataFrame, keep: np.ndarray) -> dict[str, float]:
@@ -159,22 +225,24 @@ def cross_validate(
     if frame.empty:
         raise ConfigError(f"no labeled lines in {list(cfg.crossval.splits)}: run `make data`")
     page_table = pd.concat([pages[s].to_pandas() for s in cfg.crossval.splits], ignore_index=True)
-    # Folds of whole domains over the pages (a page with no labeled line is scored too, as in
-    # `make train`); each line takes its page's fold.
-    page_fold = assign_folds(page_table["domain"], cfg.crossval.folds)
-    fold = frame["page_id"].map(dict(zip(page_table["page_id"], page_fold, strict=True)))
-    fold = fold.to_numpy(dtype=np.int64)
+    page_fold, fold = line_folds(frame, page_table, cfg.crossval.folds)
+    decide_oof = _decide_oof(cfg) and not (
+        isinstance(threshold, float) and isinstance(relative, float)
+    )
     name = f"cv-{run_name(cfg)}"
     uri = tracking.init_store(cfg.mlflow.tracking_uri or None)
     with tracking.start_run(cfg.crossval.experiment, name, uri, tags={"task": "crossval"}) as run:
         digest = _fingerprint(Path(cfg.paths.dataset_dir))
-        log_run_setup(cfg, config_dict, frame, digest, "crossval")
+        log_run_setup(cfg, config_dict, frame, digest, "crossval", drop=_NOT_USED)
+        decision = "fixed" if threshold != "auto" and relative != "auto" else "other_folds"
+        tracking.log_params({"crossval.decision": "oof" if decide_oof else decision})
         proba = np.full(len(frame), np.nan)
+        own: dict[int, tuple[float, float]] = {}
         metrics: dict[str, float] = {"lines": float(len(frame)), "folds": float(cfg.crossval.folds)}
         for k in range(cfg.crossval.folds):
             test = fold == k
             fit_df = limit_pages(frame[~test].reset_index(drop=True), cfg.max_fit_pages, cfg.seed)
-            pipe = _pipeline(cfg, threshold, relative, "held_out")
+            pipe = _pipeline(cfg, threshold, relative, "oof" if decide_oof else "held_out")
             start = time.perf_counter()
             pipe.fit(
                 fit_df[[*MODEL_INPUT, "domain"]],
@@ -183,6 +251,8 @@ def cross_validate(
             )
             metrics[f"fold{k}/fit_seconds"] = time.perf_counter() - start
             proba[test] = pipe.predict_proba(frame.loc[test, MODEL_INPUT])[:, 1]
+            if decide_oof:  # the fold's own out-of-fold choice, as `make train` would make it
+                own[k] = (float(pipe[-1].threshold_), float(pipe[-1].relative_threshold_))
             log.info(
                 "%s fold %d/%d: fitted on %d lines (%d pages) in %.1f s",
                 name,
@@ -193,7 +263,7 @@ def cross_validate(
                 metrics[f"fold{k}/fit_seconds"],
             )
         page = frame["page_id"].to_numpy()
-        decisions = _decisions(proba, frame, fold, threshold, relative)
+        decisions = own if decide_oof else _decisions(proba, frame, fold, threshold, relative)
         keep = np.zeros(len(frame), dtype=np.int8)
         for k, (t, r) in decisions.items():
             test = fold == k
@@ -205,9 +275,9 @@ def cross_validate(
         overall = _score(frame, page_table, keep)
         metrics.update({f"cv/{key}": v for key, v in overall.items()})
         fold_f1 = [metrics[f"fold{k}/page_f1"] for k in range(cfg.crossval.folds)]
-        metrics["cv/page_f1_fold_std"] = float(np.std(fold_f1))
+        metrics["cv/page_f1_fold_std"] = float(np.std(fold_f1, ddof=1))
         t_best, r_best = choose_decision(
-            proba, frame["label"].to_numpy(), page, _tokens(frame["text"])
+            proba, frame["label"].to_numpy(), page, _tokens(frame), **_grids(threshold, relative)
         )
         best_keep = content_mask(proba, page, t_best, r_best)
         best = _score(frame, page_table, best_keep)
@@ -219,7 +289,12 @@ def cross_validate(
         metrics["best_decision/threshold"] = t_best
         metrics["best_decision/relative_threshold"] = r_best
         tracking.log_metrics(metrics)
-        report = _report(name, metrics, cfg.crossval.folds)
+        chosen = {
+            "oof": "each fold's model chose its own decision out of fold",
+            "fixed": "the decision given in model.threshold and model.relative",
+            "other_folds": "each fold's decision chosen on the other folds",
+        }["oof" if decide_oof else decision]
+        report = _report(name, metrics, cfg.crossval.folds, chosen)
         tracking.log_text_artifact(report, "crossval.md")
         if cfg.crossval.log_predictions:
             oof = frame[["page_id", "line_index", "domain", "label"]].assign(
@@ -241,7 +316,7 @@ def _log_parquet(frame: pd.DataFrame, name: str) -> None:
         mlflow.log_artifact(str(path))
 
 
-def _report(name: str, metrics: dict[str, float], folds: int) -> str:
+def _report(name: str, metrics: dict[str, float], folds: int, chosen: str) -> str:
     rows = [
         {
             "fold": str(k),
@@ -259,8 +334,8 @@ def _report(name: str, metrics: dict[str, float], folds: int) -> str:
     lines = [
         f"# Cross-validation {name}: {folds} folds of WCXB dev grouped by domain",
         "",
-        f"Mean page F1 {metrics['cv/page_f1']:.4f} (each fold's decision chosen on the other "
-        f"folds; std over folds {metrics['cv/page_f1_fold_std']:.4f}); "
+        f"Mean page F1 {metrics['cv/page_f1']:.4f} ({chosen}; "
+        f"std over folds {metrics['cv/page_f1_fold_std']:.4f}); "
         f"{metrics['cv/page_f1_best_decision']:.4f} at the best single decision "
         f"(threshold {metrics['best_decision/threshold']:.3f}, "
         f"relative {metrics['best_decision/relative_threshold']:.2f}). "
@@ -285,7 +360,10 @@ def main(dcfg: DictConfig) -> float:
     cfg = to_config(dcfg, CrossvalConfig)
     config_dict = OmegaConf.to_container(dcfg, resolve=True)
     result = cross_validate(cfg, config_dict=config_dict)  # type: ignore[arg-type]
-    return float(result["metrics"]["cv/page_f1"])  # for sweepers: the metric to maximise
+    metric = cfg.crossval.sweep_metric
+    if metric not in result["metrics"]:
+        raise ConfigError(f"crossval.sweep_metric={metric!r} is not among the run's metrics")
+    return float(result["metrics"][metric])  # for sweepers: the metric to maximise
 
 
 if __name__ == "__main__":

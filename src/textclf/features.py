@@ -198,6 +198,14 @@ def _stopwords_per_line(joined: str, words_per_line: np.ndarray) -> np.ndarray:
     return np.bincount(line, weights=is_stop, minlength=len(counts))
 
 
+def token_counts(texts: list[str]) -> np.ndarray:
+    """Each line's number of tokens, as the featurizer counts them (``log_tokens``)."""
+    if not texts:
+        return np.zeros(0)
+    blank = np.zeros(len(texts), dtype=bool)
+    return np.rint(np.expm1(_base_matrix(texts, blank, blank)[:, _BASE.index("log_tokens")]))
+
+
 def _frame_base(frame: pd.DataFrame, texts: list[str]) -> np.ndarray:
     """:func:`_base_matrix` of a lines frame (``texts``: its ``text`` column as a list)."""
     bb = frame["blank_before"].to_numpy(dtype=bool)

@@ -234,13 +234,16 @@ def log_run_setup(
     frame: pd.DataFrame,
     fingerprint: str,
     context: str,
+    drop: tuple[str, ...] = (),
 ) -> None:
     """Log to the active run what a boilerplate run is made of: the config (flattened params
-    without the topic model's, and as an artifact) and the dataset its lines come from."""
+    without the topic model's, nor the keys ``drop`` names or starts, and as an artifact) and
+    the dataset its lines come from."""
     params = tracking.flatten(config_dict or asdict(cfg))
     params.pop("paths.root", None)
     # The topic model's settings belong to its own runs.
-    params = {k: v for k, v in params.items() if not k.startswith("topic_model.")}
+    skip = ("topic_model.", *drop)
+    params = {k: v for k, v in params.items() if not k.startswith(skip)}
     tracking.log_params(params)
     tracking.log_dict_artifact(config_dict or asdict(cfg), "config.yaml")
     tracking.log_dataset_input(
