@@ -26,7 +26,7 @@ export HF_UPDATE_DOWNLOAD_COUNTS := 0
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help install data train cv eval test lint format ui bench clean clean-mlflow
+.PHONY: help install data prepared train cv eval test lint format ui bench clean clean-mlflow
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,15 +44,16 @@ install: $(STAMP) ## Create .venv and install textclf with its dev extras (once)
 data: $(STAMP) ## Build the line-level datasets under data/processed (idempotent)
 	$(PY) -m textclf.prepare $(ARGS)
 
-train: $(STAMP) ## Build the datasets if needed, then train the models, tracked in MLflow
+# What train and cv need first: the datasets (built if needed) and the MLflow store, created once
+# here because parallel sweep jobs migrating it at once would corrupt it.
+prepared: $(STAMP)
 	$(PY) -m textclf.prepare $(DATA_ARGS)
-	@# Create the MLflow store once: parallel sweep jobs migrating it at once would corrupt it.
 	@$(PY) -m textclf.tracking init
+
+train: prepared ## Build the datasets if needed, then train the models, tracked in MLflow
 	$(PY) -m textclf.train $(ARGS)
 
-cv: $(STAMP) ## Cross-validate the boilerplate model on WCXB dev (folds grouped by domain), tracked in MLflow
-	$(PY) -m textclf.prepare $(DATA_ARGS)
-	@$(PY) -m textclf.tracking init
+cv: prepared ## Cross-validate the boilerplate model on WCXB dev (folds grouped by domain), tracked in MLflow
 	$(PY) -m textclf.crossval $(ARGS)
 
 eval: $(STAMP) ## Evaluate the champion models on every test split

@@ -41,10 +41,10 @@ from omegaconf import DictConfig, OmegaConf
 
 from textclf import tracking
 from textclf.config import TrainConfig, exit_on_error, to_config
-from textclf.dataset import TEST_SPLITS, load_dataset
+from textclf.dataset import load_dataset
 from textclf.errors import ConfigError
 from textclf.features import token_counts
-from textclf.models import auto_or_fraction, check_weighting, choose_decision, content_mask
+from textclf.models import choose_decision, content_mask
 from textclf.reporting import markdown_table
 from textclf.scoring import score_split
 from textclf.train import (
@@ -52,8 +52,11 @@ from textclf.train import (
     _fingerprint,
     _frame,
     _pipeline,
+    check_max_fit_pages,
+    decision_settings,
     limit_pages,
     log_run_setup,
+    refuse_test_splits,
     run_name,
 )
 
@@ -93,8 +96,10 @@ class CrossvalConfig(TrainConfig):
     crossval: CrossvalSettings = field(default_factory=CrossvalSettings)
 
 
-def check_crossval_config(cfg: CrossvalConfig) -> tuple[float | str, float | str]:
-    """Checks made before any data is read; the (threshold, relative) settings."""
+def check_crossval_config(cfg: CrossvalConfig) -> tuple[float | str, float | str, str]:
+    """Checks made before any data is read; the (threshold, relative) settings and how each
+    fold's decision is made: ``fixed`` (both given), ``oof`` (``model.decide_on=oof``: each
+    fold's model chooses its own) or ``other_folds``."""
     cv = cfg.crossval
     if isinstance(cv.folds, bool) or not isinstance(cv.folds, int) or cv.folds < 2:
         raise ConfigError(f"crossval.folds must be an int >= 2, got {cv.folds!r}")
@@ -102,31 +107,24 @@ def check_crossval_config(cfg: CrossvalConfig) -> tuple[float | str, float | str
         raise ConfigError("crossval.splits is empty: name the WCXB dev splits (train, validation)")
     if len(set(cv.splits)) != len(cv.splits):
         raise ConfigError(f"crossval.splits names a split twice: {list(cv.splits)}")
-    test = [s for s in cv.splits if s in TEST_SPLITS]
-    if test:
-        raise ConfigError(
-            f"crossval.splits names the test split(s) {test}: {', '.join(TEST_SPLITS)} are held "
-            "out for `make eval`; cross-validate on WCXB dev (train, validation) only"
-        )
-    if cfg.max_fit_pages < 0:
-        raise ConfigError(
-            f"max_fit_pages must be 0 (all pages) or positive, got {cfg.max_fit_pages}"
-        )
-    check_weighting(cfg.model.weighting, "model.weighting")
     decide_on = str(cfg.model.decide_on).strip()
-    if decide_on in TEST_SPLITS:
-        raise ConfigError(
-            f"model.decide_on={decide_on} is a test split: {', '.join(TEST_SPLITS)} are held out "
-            "for `make eval`"
-        )
-    threshold = auto_or_fraction(cfg.model.threshold, "model.threshold")
-    relative = auto_or_fraction(cfg.model.relative, "model.relative")
-    return threshold, relative
+    for name, splits in (("crossval.splits", list(cv.splits)), ("model.decide_on", [decide_on])):
+        refuse_test_splits(name, splits, "cross-validate on WCXB dev (train, validation) only")
+    check_max_fit_pages(cfg)
+    threshold, relative = decision_settings(cfg)
+    if isinstance(threshold, float) and isinstance(relative, float):
+        mode = "fixed"
+    else:
+        mode = "oof" if decide_on == "oof" else "other_folds"
+    return threshold, relative, mode
 
 
-def _decide_oof(cfg: CrossvalConfig) -> bool:
-    """Whether each fold's model chooses its own decision out of fold (``model.decide_on=oof``)."""
-    return str(cfg.model.decide_on).strip() == "oof"
+#: How each fold's decision was made, for the report.
+_MODES = {
+    "oof": "each fold's model chose its own decision out of fold",
+    "fixed": "the decision given in model.threshold and model.relative",
+    "other_folds": "each fold's decision chosen on the other folds",
+}
 
 
 def line_folds(frame: pd.DataFrame, page_table: pd.DataFrame, folds: int) -> tuple[Any, Any]:
@@ -173,28 +171,6 @@ def assign_folds(domains: pd.Series, folds: int) -> np.ndarray:
     return out
 
 
-def _decisions(
-    proba: np.ndarray,
-    frame: pd.DataFrame,
-    fold: np.ndarray,
-    threshold: float | str,
-    relative: float | str,
-) -> dict[int, tuple[float, float]]:
-    """Each fold's (threshold, relative): the settings when both are numbers, else chosen on
-    the out-of-fold predictions of the other folds (a number given for one is kept)."""
-    y, page, tokens = frame["label"].to_numpy(), frame["page_id"].to_numpy(), _tokens(frame)
-    out: dict[int, tuple[float, float]] = {}
-    for k in range(int(fold.max()) + 1):
-        if isinstance(threshold, float) and isinstance(relative, float):
-            out[k] = (threshold, relative)
-            continue
-        other = fold != k
-        out[k] = choose_decision(
-            proba[other], y[other], page[other], tokens[other], **_grids(threshold, relative)
-        )
-    return out
-
-
 def _grids(threshold: float | str, relative: float | str) -> dict[str, Any]:
     """``choose_decision``'s grids: a number given in the settings is the only choice."""
     return {
@@ -203,13 +179,27 @@ def _grids(threshold: float | str, relative: float | str) -> dict[str, Any]:
     }
 
 
-def _tokens(frame: pd.DataFrame) -> np.ndarray:
-    """Each line's tokens, counted as the featurizer (and the training weights) count them."""
-    return token_counts(frame["text"].tolist())
+class _Scorer:
+    """Scores keep/drop decisions of the cross-validated lines, overall and fold by fold, with
+    the lines and pages converted for :func:`score_split` once (only the columns it reads)."""
 
+    def __init__(self, frame: pd.DataFrame, pages: pd.DataFrame, fold: Any, page_fold: Any):
+        lines = frame[["page_id", "text", "label"]]
+        self.folds = [fold == k for k in range(int(fold.max()) + 1)]
+        self._all = (lines.to_dict("list"), pages.to_dict("list"))
+        self._by_fold = [
+            (lines[test].to_dict("list"), pages[page_fold == k].to_dict("list"))
+            for k, test in enumerate(self.folds)
+        ]
 
-def _score(frame: pd.DataFrame, pages: pd.DataFrame, keep: np.ndarray) -> dict[str, float]:
-    return score_split(frame.to_dict("list"), pages.to_dict("list"), keep)
+    def overall(self, keep: np.ndarray) -> dict[str, float]:
+        return score_split(*self._all, keep)
+
+    def page_f1_by_fold(self, keep: np.ndarray) -> list[float]:
+        return [
+            score_split(lines, pages, keep[test])["page_f1"]
+            for (lines, pages), test in zip(self._by_fold, self.folds, strict=True)
+        ]
 
 
 def cross_validate(
@@ -217,7 +207,7 @@ def cross_validate(
 ) -> dict[str, Any]:
     """Fit and score the pipeline on each fold; log one MLflow run; the metrics and the
     out-of-fold predictions."""
-    threshold, relative = check_crossval_config(cfg)
+    threshold, relative, mode = check_crossval_config(cfg)
     # Bad estimator settings fail here, before the dataset is read.
     _pipeline(cfg, threshold, relative, "held_out")
     lines, pages = load_dataset(Path(cfg.paths.dataset_dir))
@@ -226,23 +216,19 @@ def cross_validate(
         raise ConfigError(f"no labeled lines in {list(cfg.crossval.splits)}: run `make data`")
     page_table = pd.concat([pages[s].to_pandas() for s in cfg.crossval.splits], ignore_index=True)
     page_fold, fold = line_folds(frame, page_table, cfg.crossval.folds)
-    decide_oof = _decide_oof(cfg) and not (
-        isinstance(threshold, float) and isinstance(relative, float)
-    )
     name = f"cv-{run_name(cfg)}"
     uri = tracking.init_store(cfg.mlflow.tracking_uri or None)
     with tracking.start_run(cfg.crossval.experiment, name, uri, tags={"task": "crossval"}) as run:
         digest = _fingerprint(Path(cfg.paths.dataset_dir))
         log_run_setup(cfg, config_dict, frame, digest, "crossval", drop=_NOT_USED)
-        decision = "fixed" if threshold != "auto" and relative != "auto" else "other_folds"
-        tracking.log_params({"crossval.decision": "oof" if decide_oof else decision})
+        tracking.log_params({"crossval.decision": mode})
         proba = np.full(len(frame), np.nan)
-        own: dict[int, tuple[float, float]] = {}
+        decisions: dict[int, tuple[float, float]] = {}
         metrics: dict[str, float] = {"lines": float(len(frame)), "folds": float(cfg.crossval.folds)}
         for k in range(cfg.crossval.folds):
             test = fold == k
             fit_df = limit_pages(frame[~test].reset_index(drop=True), cfg.max_fit_pages, cfg.seed)
-            pipe = _pipeline(cfg, threshold, relative, "oof" if decide_oof else "held_out")
+            pipe = _pipeline(cfg, threshold, relative, "oof" if mode == "oof" else "held_out")
             start = time.perf_counter()
             pipe.fit(
                 fit_df[[*MODEL_INPUT, "domain"]],
@@ -251,8 +237,8 @@ def cross_validate(
             )
             metrics[f"fold{k}/fit_seconds"] = time.perf_counter() - start
             proba[test] = pipe.predict_proba(frame.loc[test, MODEL_INPUT])[:, 1]
-            if decide_oof:  # the fold's own out-of-fold choice, as `make train` would make it
-                own[k] = (float(pipe[-1].threshold_), float(pipe[-1].relative_threshold_))
+            if mode == "oof":  # the fold's own out-of-fold choice, as `make train` would make it
+                decisions[k] = (float(pipe[-1].threshold_), float(pipe[-1].relative_threshold_))
             log.info(
                 "%s fold %d/%d: fitted on %d lines (%d pages) in %.1f s",
                 name,
@@ -262,39 +248,35 @@ def cross_validate(
                 fit_df["page_id"].nunique(),
                 metrics[f"fold{k}/fit_seconds"],
             )
-        page = frame["page_id"].to_numpy()
-        decisions = own if decide_oof else _decisions(proba, frame, fold, threshold, relative)
+        y, page = frame["label"].to_numpy(), frame["page_id"].to_numpy()
+        # Tokens counted as the featurizer (and the training weights) count them.
+        tokens = token_counts(frame["text"].tolist())
+        grids = _grids(threshold, relative)
+        scorer = _Scorer(frame, page_table, fold, page_fold)
         keep = np.zeros(len(frame), dtype=np.int8)
-        for k, (t, r) in decisions.items():
-            test = fold == k
+        for k, test in enumerate(scorer.folds):
+            if mode != "oof":  # chosen on the other folds (a number given is the only choice)
+                other = ~test
+                decisions[k] = choose_decision(
+                    proba[other], y[other], page[other], tokens[other], **grids
+                )
+            t, r = decisions[k]
             keep[test] = content_mask(proba[test], page[test], t, r)
-            scores = _score(frame[test], page_table[page_fold == k], keep[test])
-            metrics[f"fold{k}/page_f1"] = scores["page_f1"]
             metrics[f"fold{k}/threshold"] = t
             metrics[f"fold{k}/relative_threshold"] = r
-        overall = _score(frame, page_table, keep)
-        metrics.update({f"cv/{key}": v for key, v in overall.items()})
-        fold_f1 = [metrics[f"fold{k}/page_f1"] for k in range(cfg.crossval.folds)]
+        fold_f1 = scorer.page_f1_by_fold(keep)
+        metrics.update({f"fold{k}/page_f1": v for k, v in enumerate(fold_f1)})
+        metrics.update({f"cv/{key}": v for key, v in scorer.overall(keep).items()})
         metrics["cv/page_f1_fold_std"] = float(np.std(fold_f1, ddof=1))
-        t_best, r_best = choose_decision(
-            proba, frame["label"].to_numpy(), page, _tokens(frame), **_grids(threshold, relative)
-        )
+        t_best, r_best = choose_decision(proba, y, page, tokens, **grids)
         best_keep = content_mask(proba, page, t_best, r_best)
-        best = _score(frame, page_table, best_keep)
-        for k in range(cfg.crossval.folds):
-            test = fold == k
-            scores = _score(frame[test], page_table[page_fold == k], best_keep[test])
-            metrics[f"fold{k}/page_f1_best_decision"] = scores["page_f1"]
-        metrics["cv/page_f1_best_decision"] = best["page_f1"]
+        best_f1 = scorer.page_f1_by_fold(best_keep)
+        metrics.update({f"fold{k}/page_f1_best_decision": v for k, v in enumerate(best_f1)})
+        metrics["cv/page_f1_best_decision"] = scorer.overall(best_keep)["page_f1"]
         metrics["best_decision/threshold"] = t_best
         metrics["best_decision/relative_threshold"] = r_best
         tracking.log_metrics(metrics)
-        chosen = {
-            "oof": "each fold's model chose its own decision out of fold",
-            "fixed": "the decision given in model.threshold and model.relative",
-            "other_folds": "each fold's decision chosen on the other folds",
-        }["oof" if decide_oof else decision]
-        report = _report(name, metrics, cfg.crossval.folds, chosen)
+        report = _report(name, metrics, cfg.crossval.folds, _MODES[mode])
         tracking.log_text_artifact(report, "crossval.md")
         if cfg.crossval.log_predictions:
             oof = frame[["page_id", "line_index", "domain", "label"]].assign(

@@ -50,10 +50,33 @@ def _check_splits(lines: Any, splits: list[str]) -> None:
 def check_train_config(cfg: TrainConfig) -> None:
     """The checks both tasks make before reading any data: held-out splits, ``max_fit_pages``."""
     check_held_out_splits(cfg)
+    check_max_fit_pages(cfg)
+
+
+def check_max_fit_pages(cfg: TrainConfig) -> None:
     if cfg.max_fit_pages < 0:
         raise ConfigError(
             f"max_fit_pages must be 0 (all pages) or positive, got {cfg.max_fit_pages}"
         )
+
+
+def refuse_test_splits(name: str, splits: list[str], instead: str) -> None:
+    """A ConfigError when the setting ``name`` names a test split; ``instead`` says what to do."""
+    test = [s for s in splits if s in TEST_SPLITS]
+    if test:
+        raise ConfigError(
+            f"{name} names the test split(s) {test}: {', '.join(TEST_SPLITS)} are held out "
+            f"for `make eval`; {instead}"
+        )
+
+
+def decision_settings(cfg: TrainConfig) -> tuple[float | str, float | str]:
+    """``model.threshold`` and ``model.relative`` checked ("auto" or a fraction), and
+    ``model.weighting`` checked with them."""
+    threshold = auto_or_fraction(cfg.model.threshold, "model.threshold")
+    relative = auto_or_fraction(cfg.model.relative, "model.relative")
+    check_weighting(cfg.model.weighting, "model.weighting")
+    return threshold, relative
 
 
 def check_held_out_splits(cfg: TrainConfig) -> None:
@@ -77,13 +100,12 @@ def check_held_out_splits(cfg: TrainConfig) -> None:
             "the champion rule would compare it); leave them out of eval_splits"
         )
     for name, splits in used.items():
-        test = [s for s in splits if s in TEST_SPLITS]
-        if test:
-            raise ConfigError(
-                f"{name} names the test split(s) {test}: {', '.join(TEST_SPLITS)} are held out "
-                "for `make eval`; train, choose decisions and score in training on WCXB dev "
-                "splits (train, validation) only"
-            )
+        refuse_test_splits(
+            name,
+            splits,
+            "train, choose decisions and score in training on WCXB dev splits (train, "
+            "validation) only",
+        )
 
 
 def limit_pages(frame: pd.DataFrame, max_pages: int, seed: int) -> pd.DataFrame:
@@ -110,9 +132,7 @@ def train_boilerplate(
     then fit it again on ``cfg.refit_splits`` (when they differ) and log and register that."""
     # Bad settings fail here, before the dataset is read.
     check_train_config(cfg)
-    threshold = auto_or_fraction(cfg.model.threshold, "model.threshold")
-    relative = auto_or_fraction(cfg.model.relative, "model.relative")
-    check_weighting(cfg.model.weighting, "model.weighting")
+    threshold, relative = decision_settings(cfg)
     if cfg.mlflow.champion_on_new_dataset not in ("keep", "replace", "compare"):
         raise ConfigError(
             "mlflow.champion_on_new_dataset must be keep, replace or compare, not "
