@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
+from textclf import features
 from textclf.errors import InputError
 from textclf.features import PAGE_COLUMN, LineFeaturizer, lines_frame
 
@@ -272,3 +273,51 @@ def test_token_counts_are_the_featurizers():
     np.testing.assert_allclose(token_counts(texts), want, atol=1e-6)
     assert token_counts(texts)[1] == 0 and token_counts(texts)[2] == 1
     assert len(token_counts([])) == 0
+
+
+_TRICKY = [
+    "Home",
+    "Posted 12/03/2024 at 9:30 by the editor",
+    "Updated: 𝟏𝟐:𝟑𝟎 (mathematical digits, outside the BMP)",
+    "Δ-ΟΔΟΣ ß İstanbul naïve café 😀 emoji-led line",
+    "",
+    "x",
+    "Read more | Share / Tweet » Next",
+    "Home",
+    "Visit www.example.com on Jan 5 or 5 March",
+]
+
+
+def test_base_features_of_repeated_texts_are_computed_once_and_the_same():
+    # Each distinct text is computed once and copied: the rows must equal those computed line by
+    # line, blank-line flags (which differ between copies of a text) included.
+    texts = _TRICKY * 3
+    rng = np.random.default_rng(0)
+    bb, ba = rng.random(len(texts)) > 0.5, rng.random(len(texts)) > 0.5
+    batch = features._base_matrix(texts, bb, ba)
+    one_by_one = np.vstack(
+        [features._base_rows([t], bb[i : i + 1], ba[i : i + 1]) for i, t in enumerate(texts)]
+    )
+    np.testing.assert_array_equal(batch, one_by_one)
+    names = list(features._BASE)
+    assert batch[1, names.index("has_date")] and batch[1, names.index("has_time")]
+    assert batch[2, names.index("has_time")]  # digits outside the BMP are searched too
+    assert not batch[0, names.index("has_time")] and not batch[0, names.index("has_date")]
+
+
+def test_word_patterns_are_scikit_learns():
+    import re
+
+    texts = [*_TRICKY, "a b cd e_f 3d 10 über-größe x1 __ ab\u0301cd", "ｆｕｌｌ ｗｉｄｔｈ 東京"]
+    for text in texts:
+        low = text.lower()
+        assert features._TOKEN.findall(low) == re.findall(r"(?u)\b\w\w+\b", low)
+        assert features._WORD3.findall(low) == re.findall(r"\w{3,}", low)
+
+
+def test_text_scores_of_repeated_lines_are_scored_once_and_the_same():
+    X = lines_frame([_TRICKY, _TRICKY[::-1]], page_ids=["a", "b"])
+    y = np.array([i % 2 for i in range(len(X))])
+    f = LineFeaturizer(corpus_frequency=False, sections=False, text_features=2**12).fit(X, y)
+    expected = f.text_clf_.predict_proba(f._hash(X["text"].tolist()))[:, 1]
+    np.testing.assert_array_equal(f._text_scores(X, None), expected)
