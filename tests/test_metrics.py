@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from textclf.metrics import (
     PageScore,
+    bootstrap_intervals,
     line_scores,
     page_text,
     shingle_page_counts,
@@ -323,3 +324,44 @@ def test_shingle_page_counts_add_up(pred: str, gold: str) -> None:
     assert min(tp, fp, fn) >= 0
     assert tp + fp == shingles(pred).total()
     assert tp + fn == shingles(gold).total()
+
+
+def test_bootstrap_intervals_collapse_when_every_page_scores_the_same():
+    golds = ["the cat sat on the warm mat today", "a dog ran in the park all day long"]
+    out = bootstrap_intervals(golds, golds, resamples=200, min_pages=2)
+    assert out == {
+        "page_f1_low": 1.0,
+        "page_f1_high": 1.0,
+        "shingle_f1_low": 1.0,
+        "shingle_f1_high": 1.0,
+    }
+
+
+def test_bootstrap_intervals_span_the_resampled_scores():
+    # One perfect page and one empty prediction: resampled means are 0, 0.5 or 1 (with
+    # probabilities 1/4, 1/2, 1/4), so the 95% interval runs from 0 to 1.
+    golds = ["the cat sat on the warm mat today", "a dog ran in the park all day long"]
+    preds = [golds[0], ""]
+    out = bootstrap_intervals(preds, golds, resamples=2000, min_pages=2)
+    assert out["page_f1_low"] == 0.0 and out["page_f1_high"] == 1.0
+    # Shingle precision is only defined on pages with a predicted shingle: recomputed per sample.
+    assert 0.0 <= out["shingle_f1_low"] < shingle_scores(preds, golds)["f1"] <= 1.0
+    assert out["shingle_f1_high"] == 1.0
+    assert bootstrap_intervals(preds, golds, resamples=2000, min_pages=2) == out  # seeded
+    assert bootstrap_intervals(preds, golds) == {}  # too few pages to say anything
+
+
+def test_bootstrap_interval_holds_the_score_and_narrows_with_more_pages():
+    rng = np.random.default_rng(1)
+    words = [f"w{i}" for i in range(50)]
+    golds = [" ".join(rng.choice(words, 30)) for _ in range(400)]
+    preds = [" ".join(g.split()[: rng.integers(5, 30)]) for g in golds]
+    small = bootstrap_intervals(preds[:40], golds[:40])
+    large = bootstrap_intervals(preds, golds)
+    score = wcxb_scores(preds, golds)["f1"]
+    assert large["page_f1_low"] < score < large["page_f1_high"]
+    width = large["page_f1_high"] - large["page_f1_low"]
+    assert width < small["page_f1_high"] - small["page_f1_low"]
+    assert bootstrap_intervals([], []) == {}
+    with pytest.raises(ValueError, match="level"):
+        bootstrap_intervals(preds, golds, level=95)

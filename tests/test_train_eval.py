@@ -147,6 +147,7 @@ def test_evaluation_names_the_model_version_and_scores_baselines(store):
     assert m["wcxb_test/page_f1"] > m["wcxb_test/keep_all/page_f1"]
     assert "summary.md" in {a.path for a in client.list_artifacts(run.info.run_id)}
     assert "| textclf | wcxb_test |" in store["eval"]["summary"]
+    assert "page_f1_95ci" in store["eval"]["summary"]
     assert (store["root"] / "reports" / "eval_boilerplate.md").is_file()
 
 

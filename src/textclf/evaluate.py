@@ -40,9 +40,11 @@ SUMMARY_COLUMNS = [
     "split",
     "line_f1",
     "page_f1",
+    "page_f1_95ci",
     "page_precision",
     "page_recall",
     "shingle_f1",
+    "shingle_f1_95ci",
     "snippet_with_rate",
     "snippet_without_rate",
 ]
@@ -129,14 +131,14 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
             keep = keep.astype(np.int8)
             columns = df.to_dict("list")  # once per split: the model and every baseline use it
             texts = columns["text"]
-            scores = score_split(columns, pg, keep)
+            scores = score_split(columns, pg, keep, intervals=True)
             scores["lines_per_second"] = len(df) / max(seconds, 1e-9)
             metrics.update({f"{split}/{k}": v for k, v in scores.items()})
-            rows.append({"system": "textclf", "split": split, **scores})
+            rows.append({"system": "textclf", "split": split, **scores, **_intervals(scores)})
             for name in cfg.baselines:
-                b_scores = score_split(columns, pg, get_baseline(name)(texts))
+                b_scores = score_split(columns, pg, get_baseline(name)(texts), intervals=True)
                 metrics.update({f"{split}/{name}/{k}": v for k, v in b_scores.items()})
-                rows.append({"system": name, "split": split, **b_scores})
+                rows.append({"system": name, "split": split, **b_scores, **_intervals(b_scores)})
             if split == "seeds":
                 wrong_seed_lines = _wrong_lines(df, proba, keep)
         table = markdown_table(rows, SUMMARY_COLUMNS)
@@ -145,6 +147,8 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
             f"# Evaluation of {model_uri} (version {version or '-'}, threshold {threshold:.3f}, "
             f"relative {relative:.2f})\n\n"
             + table
+            + "\n95ci: 95% bootstrap interval over the split's pages (how far the score could "
+            "move on another sample of such pages).\n"
             + "\n## textclf page F1 per page type\n\n"
             + per_type
             + "\n## Seed lines labeled wrong\n\n"
@@ -159,6 +163,15 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
             "summary": summary,
             "version": version,
         }
+
+
+def _intervals(scores: dict[str, float]) -> dict[str, str]:
+    """The bootstrap intervals of ``scores`` as table cells ("0.853-0.878")."""
+    return {
+        f"{name}_95ci": f"{scores[f'{name}_low']:.3f}-{scores[f'{name}_high']:.3f}"
+        for name in ("page_f1", "shingle_f1")
+        if f"{name}_low" in scores
+    }
 
 
 def _per_type_table(rows: list[dict[str, Any]]) -> str:

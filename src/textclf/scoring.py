@@ -11,7 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from textclf.metrics import line_scores, page_text, shingle_scores, snippet_rates, wcxb_scores
+from textclf.metrics import (
+    bootstrap_intervals,
+    line_scores,
+    page_text,
+    shingle_scores,
+    snippet_rates,
+    wcxb_scores,
+)
 
 __all__ = ["page_predictions", "score_split"]
 
@@ -32,13 +39,17 @@ def score_split(
     lines: Mapping[str, Sequence[Any]],
     pages: Mapping[str, Sequence[Any]],
     keep: Sequence[int] | np.ndarray,
+    *,
+    intervals: bool = False,
 ) -> dict[str, float]:
     """Score keep/drop decisions for the lines of one split.
 
     ``lines`` needs columns ``page_id``, ``text`` and ``label``; ``pages`` needs ``page_id``,
     ``page_type``, ``gold_text``, ``has_gold``, ``snippets_with`` and ``snippets_without``.
     Returns ``line_*`` metrics over lines with a known label, ``page_*`` WCXB page metrics (and per
-    page type), ``shingle_*`` Scrapinghub metrics and ``snippet_*`` rates, over pages with gold.
+    page type), ``shingle_*`` Scrapinghub metrics and ``snippet_*`` rates, over pages with gold;
+    with ``intervals``, also the 95% bootstrap intervals of the page and shingle F1
+    (``page_f1_low``, ``page_f1_high``, ``shingle_f1_low``, ``shingle_f1_high``).
     """
     keep = np.asarray(keep, dtype=np.int8)
     labels = np.asarray(lines["label"], dtype=np.int8)
@@ -66,4 +77,6 @@ def score_split(
     )
     for key, value in snip.items():
         out[f"snippet_{key}"] = float(value)
+    if intervals:
+        out.update(bootstrap_intervals(pred_texts, golds))
     return out
