@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from textclf.metrics import (
     PageScore,
+    bootstrap_difference,
     bootstrap_intervals,
     line_scores,
     page_text,
@@ -365,3 +366,38 @@ def test_bootstrap_interval_holds_the_score_and_narrows_with_more_pages():
     assert bootstrap_intervals([], []) == {}
     with pytest.raises(ValueError, match="level"):
         bootstrap_intervals(preds, golds, level=95)
+
+
+def _systems(n: int = 60) -> tuple[list[str], list[str], list[str]]:
+    """Gold pages, a good system and a slightly worse one that fail on the same hard pages."""
+    rng = np.random.default_rng(2)
+    words = [f"w{i}" for i in range(80)]
+    golds = [" ".join(rng.choice(words, 40)) for _ in range(n)]
+    good, worse = [], []
+    for i, gold in enumerate(golds):
+        tokens = gold.split()
+        keep = 40 if i % 3 else 10  # every third page is hard for both
+        good.append(" ".join(tokens[:keep]))
+        worse.append(" ".join(tokens[: keep - 4]))
+    return golds, good, worse
+
+
+def test_bootstrap_difference_is_the_difference_of_the_scores_with_a_paired_interval():
+    golds, good, worse = _systems()
+    diff = bootstrap_difference(good, worse, golds)
+    expected = wcxb_scores(good, golds)["f1"] - wcxb_scores(worse, golds)["f1"]
+    assert diff["page_f1_diff"] == pytest.approx(expected)
+    shingle = shingle_scores(good, golds)["f1"] - shingle_scores(worse, golds)["f1"]
+    assert diff["shingle_f1_diff"] == pytest.approx(shingle)
+    assert 0 < diff["page_f1_diff_low"] < diff["page_f1_diff"] < diff["page_f1_diff_high"]
+    # Paired: the hard pages count against both, so the difference is measured more tightly
+    # than either system's own score.
+    own = bootstrap_intervals(good, golds)
+    assert (diff["page_f1_diff_high"] - diff["page_f1_diff_low"]) < (
+        own["page_f1_high"] - own["page_f1_low"]
+    ) / 2
+    same = bootstrap_difference(good, good, golds)
+    assert same["page_f1_diff"] == same["page_f1_diff_low"] == same["page_f1_diff_high"] == 0
+    assert bootstrap_difference(good[:5], worse[:5], golds[:5]) == {}
+    with pytest.raises(ValueError, match="versus"):
+        bootstrap_difference(good, worse[:-1], golds)

@@ -16,9 +16,9 @@ import pytest
 from hydra import compose, initialize_config_dir
 from mlflow import MlflowClient
 
-from corpus_fixtures import build_tiny_dataset
+from corpus_fixtures import build_tiny_dataset, make_tiny_corpora
 from textclf.config import EvaluateConfig, TrainConfig, to_config
-from textclf.errors import ConfigError
+from textclf.errors import ConfigError, CorpusError
 from textclf.evaluate import evaluate, load_pipeline
 from textclf.train import train
 
@@ -52,7 +52,9 @@ def store(tmp_path_factory):
     ]
     bad = to_config(_compose("train", bad_overrides), TrainConfig)
     second = train(bad)["boilerplate"]
-    ecfg = to_config(_compose("evaluate", common), EvaluateConfig)
+    ecfg = to_config(
+        _compose("evaluate", [*common, f"paths.corpora_dir={root / 'corpora'}"]), EvaluateConfig
+    )
     evaluation = evaluate(ecfg)["boilerplate"]
     return {"root": root, "uri": uri, "first": first, "second": second, "eval": evaluation}
 
@@ -148,6 +150,15 @@ def test_evaluation_names_the_model_version_and_scores_baselines(store):
     assert "summary.md" in {a.path for a in client.list_artifacts(run.info.run_id)}
     assert "| textclf | wcxb_test |" in store["eval"]["summary"]
     assert "page_f1_95ci" in store["eval"]["summary"]
+    # trafilatura, run on the same pages' HTML, is scored in the same run (not on the seeds).
+    assert run.data.params["extractor/trafilatura"]
+    for split in ("wcxb_test", "scrapinghub"):
+        assert 0.0 <= m[f"{split}/trafilatura/page_f1"] <= 1.0
+        assert (
+            f"| trafilatura {run.data.params['extractor/trafilatura']} (HTML) | {split} |"
+            in (store["eval"]["summary"])
+        )
+    assert not any(k.startswith("seeds/trafilatura/") for k in m)
     assert (store["root"] / "reports" / "eval_boilerplate.md").is_file()
 
 
@@ -282,3 +293,33 @@ def test_evaluating_an_unknown_split_fails_before_any_run(store):
     with pytest.raises(ConfigError, match=r"unknown split.*wcxb_tset"):
         evaluate(cfg)
     assert len(client.search_runs([experiment.experiment_id])) == before
+
+
+@pytest.mark.parametrize(
+    ("setting", "error"),
+    [
+        ("extractors=[trafilatur]", r"unknown extractor.*trafilatur"),
+        # Corpora that hold only one of the dataset's three Scrapinghub pages.
+        ("paths.corpora_dir={other}", r"2 scrapinghub page\(s\) of the dataset .* not in the"),
+        ("paths.corpora_dir={empty}", r"ground-truth.json is missing"),
+    ],
+)
+def test_bad_extractor_settings_are_named(store, tmp_path, setting, error):
+    other = make_tiny_corpora(tmp_path / "other", n_sh=1)
+    (tmp_path / "empty").mkdir()
+    params = MlflowClient(store["uri"]).get_run(store["first"]["run_id"]).data.params
+    overrides = [
+        f"paths.dataset_dir={params['paths.dataset_dir']}",
+        f"paths.reports_dir={tmp_path / 'reports'}",
+        f"mlflow.tracking_uri={store['uri']}",
+        "splits=[scrapinghub]",
+        "tasks=[boilerplate]",
+        setting.format(other=other, empty=tmp_path / "empty"),
+    ]
+    cfg = to_config(_compose("evaluate", overrides), EvaluateConfig)
+    client = MlflowClient(store["uri"])
+    experiment = client.get_experiment_by_name("textclf-boilerplate-eval")
+    before = len(client.search_runs([experiment.experiment_id]))
+    with pytest.raises((ConfigError, CorpusError), match=error):
+        evaluate(cfg)
+    assert len(client.search_runs([experiment.experiment_id])) == before  # failed before a run

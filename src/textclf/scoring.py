@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from textclf.metrics import (
+    bootstrap_difference,
     bootstrap_intervals,
     line_scores,
     page_text,
@@ -20,7 +21,7 @@ from textclf.metrics import (
     wcxb_scores,
 )
 
-__all__ = ["page_predictions", "score_split"]
+__all__ = ["page_predictions", "score_difference", "score_pages", "score_split"]
 
 
 def page_predictions(
@@ -59,11 +60,24 @@ def score_split(
         for key, value in line_scores(labels[known], keep[known]).items():
             out[f"line_{key}"] = float(value)
     preds = page_predictions(lines["page_id"], lines["text"], keep)
+    out.update(score_pages(pages, preds, intervals=intervals))
+    return out
+
+
+def score_pages(
+    pages: Mapping[str, Sequence[Any]],
+    preds: Mapping[str, str],
+    *,
+    intervals: bool = False,
+) -> dict[str, float]:
+    """The page metrics of :func:`score_split` for predicted page texts (``{page id: text}``; a
+    page missing from ``preds`` counts as an empty prediction), whoever made them: the model's
+    kept lines, a baseline's, or an HTML extractor's output."""
+    out: dict[str, float] = {}
     rows = [i for i, has in enumerate(pages["has_gold"]) if has]
     if not rows:
         return out
-    pids = [pages["page_id"][i] for i in rows]
-    pred_texts = [preds.get(pid, "") for pid in pids]
+    pred_texts = [preds.get(pages["page_id"][i], "") for i in rows]
     golds = [pages["gold_text"][i] for i in rows]
     types = [pages["page_type"][i] or "unknown" for i in rows]
     for key, value in wcxb_scores(pred_texts, golds, types).items():
@@ -80,3 +94,17 @@ def score_split(
     if intervals:
         out.update(bootstrap_intervals(pred_texts, golds))
     return out
+
+
+def score_difference(
+    pages: Mapping[str, Sequence[Any]], preds: Mapping[str, str], versus: Mapping[str, str]
+) -> dict[str, float]:
+    """How much better the page texts ``preds`` score than ``versus`` on the pages with gold,
+    with paired 95% bootstrap intervals (:func:`~textclf.metrics.bootstrap_difference`)."""
+    rows = [i for i, has in enumerate(pages["has_gold"]) if has]
+    ids = [pages["page_id"][i] for i in rows]
+    return bootstrap_difference(
+        [preds.get(pid, "") for pid in ids],
+        [versus.get(pid, "") for pid in ids],
+        [pages["gold_text"][i] for i in rows],
+    )
