@@ -323,10 +323,17 @@ def test_text_scores_of_repeated_lines_are_scored_once_and_the_same():
     np.testing.assert_array_equal(f._text_scores(X, None), expected)
 
 
-def test_boilerplate_phrases_match_as_the_plain_alternation_did():
+def test_boilerplate_phrases_match_as_the_hand_written_pattern_did():
     import re
 
-    plain = re.compile(r"\b(" + "|".join(map(re.escape, features._BOILER_PHRASES)) + r")\b")
+    # The pattern as it was written by hand before it was generated from the phrase list.
+    hand_written = re.compile(
+        r"\b(cookie|cookies|privacy|terms of (use|service)|subscribe|newsletter|sign (in|up)|"
+        r"log ?in|log ?out|register|share|tweet|follow us|read more|more stories|related|"
+        r"advertisement|sponsored|copyright|all rights reserved|menu|skip to|search|comments?|"
+        r"reply|posted by|written by|photo|image|getty|reuters|shutterstock|click here|"
+        r"learn more|see more|view all|load more|next|previous|back to top|download|app|podcast)\b"
+    )
     text = "\n".join(
         [
             "sign in or sign up | log in, login, logout, log out",
@@ -337,5 +344,48 @@ def test_boilerplate_phrases_match_as_the_plain_alternation_did():
         ]
     ).lower()
     spans = [m.span() for m in features._BOILER.finditer(text)]
-    assert spans == [m.span() for m in plain.finditer(text)]
+    assert spans == [m.span() for m in hand_written.finditer(text)]
     assert len(spans) > len(features._BOILER_PHRASES)
+
+
+def test_hashed_words_are_scikit_learns_hashing_vectorizer():
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    texts = [*_TRICKY, "Read more: the the the cat", "naïve café naïve"]
+    reference = HashingVectorizer(
+        n_features=2**10, analyzer=features._words_and_pairs, alternate_sign=False, norm="l2"
+    ).transform(texts)
+    ours = LineFeaturizer(text_features=2**10)._hash(texts)
+    assert (ours != reference).nnz == 0
+    np.testing.assert_array_equal(ours.indices, reference.indices)
+    np.testing.assert_array_equal(ours.data, reference.data)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["Home", "", "Home"],  # an empty text first seen after every other
+        ["a", ""],
+        [""],
+        ["", "a", ""],
+        ["𝐀 the", "𝐀 the", "a𝐀b"],  # word characters outside the BMP
+        ["a\x00b", "a\x00c", "a"],  # texts that differ only after a NUL
+    ],
+)
+def test_edge_batches_give_the_features_of_their_lines_one_by_one(lines):
+    blank = np.zeros(len(lines), dtype=bool)
+    batch = features._base_matrix(lines, blank, blank)
+    for i, text in enumerate(lines):
+        alone = features._base_rows([text], blank[:1], blank[:1])[0]
+        np.testing.assert_array_equal(batch[i], alone)
+    names = list(features._BASE)
+    if lines[0] == "𝐀 the":  # "the" is a stopword in each of the first two lines
+        assert list(batch[:, names.index("stopword_share")]) == [1.0, 1.0, 0.0]
+    f = LineFeaturizer(text_features=2**10).fit(_frame(), np.array([0, 0, 1, 1, 0, 0, 0, 1, 1, 0]))
+    X = lines_frame([lines])
+    together = f.transform(X)
+    keys = features.text_keys(lines)
+    assert len(set(keys)) == len({features.normalize_for_lookup(t) for t in lines})
+    scores = together[:, list(f.get_feature_names_out()).index("text_score")]
+    expected = f.text_clf_.predict_proba(f._hash(lines))[:, 1]
+    np.testing.assert_array_equal(scores, expected.astype(np.float32))

@@ -401,3 +401,55 @@ def test_bootstrap_difference_is_the_difference_of_the_scores_with_a_paired_inte
     assert bootstrap_difference(good[:5], worse[:5], golds[:5]) == {}
     with pytest.raises(ValueError, match="versus"):
         bootstrap_difference(good, worse[:-1], golds)
+
+
+def test_bootstrap_intervals_are_the_percentiles_of_the_scores_of_resampled_pages():
+    # Brute force: replay the same resamples and score each with the benchmark functions.
+    rng = np.random.default_rng(3)
+    words = [f"w{i}" for i in range(30)]
+    golds = [" ".join(rng.choice(words, int(rng.integers(0, 25)))) for _ in range(40)]
+    preds = []
+    for i, gold in enumerate(golds):
+        tokens = gold.split()
+        # empty predictions, empty golds, partial and padded ones
+        preds.append("" if i % 7 == 0 else " ".join(tokens[: i % 20] + ["extra"] * (i % 4)))
+    level, resamples, seed = 0.8, 300, 5
+    out = bootstrap_intervals(preds, golds, level=level, resamples=resamples, seed=seed)
+    sample = np.random.default_rng(seed).integers(0, len(preds), size=(resamples, len(preds)))
+    page = [wcxb_scores([preds[i] for i in s], [golds[i] for i in s])["f1"] for s in sample]
+    shingle = [shingle_scores([preds[i] for i in s], [golds[i] for i in s])["f1"] for s in sample]
+    assert out["page_f1_low"] == pytest.approx(np.percentile(page, 10))
+    assert out["page_f1_high"] == pytest.approx(np.percentile(page, 90))
+    assert out["shingle_f1_low"] == pytest.approx(np.percentile(shingle, 10))
+    assert out["shingle_f1_high"] == pytest.approx(np.percentile(shingle, 90))
+
+
+def test_score_split_gives_intervals_and_eval_shows_them():
+    from textclf.evaluate import _differences, _intervals
+    from textclf.scoring import score_difference, score_split
+
+    golds, good, worse = _systems(12)
+    lines = {
+        "page_id": [f"p{i}" for i in range(12)],
+        "text": good,
+        "label": [1] * 12,
+    }
+    pages = {
+        "page_id": [f"p{i}" for i in range(12)],
+        "page_type": ["article"] * 12,
+        "gold_text": golds,
+        "has_gold": [True] * 12,
+        "snippets_with": [[]] * 12,
+        "snippets_without": [[]] * 12,
+    }
+    scores = score_split(lines, pages, [1] * 12, intervals=True)
+    assert scores["page_f1_low"] <= scores["page_f1"] <= scores["page_f1_high"]
+    assert "page_f1_low" not in score_split(lines, pages, [1] * 12)
+    cells = _intervals(scores)
+    assert cells["page_f1_95ci"] == f"{scores['page_f1_low']:.3f}-{scores['page_f1_high']:.3f}"
+    ids = pages["page_id"]
+    diff = score_difference(
+        pages, dict(zip(ids, good, strict=True)), dict(zip(ids, worse, strict=True))
+    )
+    assert diff["page_f1_diff"] > 0
+    assert _differences(diff)["page_f1"].startswith(f"{diff['page_f1_diff']:+.3f} (")

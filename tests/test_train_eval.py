@@ -16,6 +16,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from mlflow import MlflowClient
 
+from conftest import unpinned_mlflow
 from corpus_fixtures import build_tiny_dataset, make_tiny_corpora
 from textclf.config import EvaluateConfig, TrainConfig, to_config
 from textclf.errors import ConfigError, CorpusError
@@ -32,6 +33,13 @@ def _compose(name: str, overrides: list[str]):
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
+    """Train twice and evaluate once; MLflow's process-wide URIs, which training and evaluation
+    pin to this store, are unpinned after the module's tests."""
+    with unpinned_mlflow():
+        yield _train_and_evaluate(tmp_path_factory)
+
+
+def _train_and_evaluate(tmp_path_factory):
     root = tmp_path_factory.mktemp("mlflow")
     dataset = build_tiny_dataset(root, ROOT / "seeds")
     uri = f"sqlite:///{root / 'mlflow.db'}"

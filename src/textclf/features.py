@@ -164,8 +164,15 @@ def normalize_for_lookup(text: str) -> str:
     return _DIGITS.sub("0", text.lower()).strip(" .:;,!?|-–—•·»«›‹\"'")
 
 
-def text_keys(texts: Sequence[str]) -> np.ndarray:
-    codes, distinct = _distinct(texts)
+#: What :func:`_distinct` returns: each line's index among the distinct texts (None when every
+#: text is distinct), and the distinct texts.
+Distinct = tuple[np.ndarray | None, list[str]]
+
+
+def text_keys(texts: Sequence[str], *, distinct: Distinct | None = None) -> np.ndarray:
+    """Each line's lookup key: the CRC-32 of :func:`normalize_for_lookup` of its text.
+    ``distinct``: :func:`_distinct` of ``texts`` when already computed."""
+    codes, distinct = _distinct(texts) if distinct is None else distinct
     keys = np.fromiter(
         (zlib.crc32(normalize_for_lookup(t).encode("utf-8", "replace")) for t in distinct),
         dtype=np.int64,
@@ -174,16 +181,23 @@ def text_keys(texts: Sequence[str]) -> np.ndarray:
     return keys if codes is None else keys[codes]
 
 
-def _distinct(texts: Sequence[str]) -> tuple[np.ndarray | None, list[str]]:
+def _distinct(texts: Sequence[str]) -> Distinct:
     """The distinct texts of a batch, in order of first occurrence, and each line's index among
     them (None when every text is distinct). A page repeats its menu entries, "Reply" and
-    "Share" lines: a quarter of a batch's lines, whose per-line features need computing once."""
-    if len(texts) < 2:
+    "Share" lines: a quarter of a batch's lines, whose per-line features need computing once.
+    Texts are compared with Python's ``==`` (pandas' factorize merges strings that differ after a
+    NUL character, in pandas 2); a text that is not a ``str`` leaves the batch undeduplicated,
+    to fail where the features are computed."""
+    index: dict[str, int] = {}
+    try:
+        codes = np.fromiter(
+            (index.setdefault(t, len(index)) for t in texts), dtype=np.int64, count=len(texts)
+        )
+    except TypeError:  # an unhashable entry
         return None, list(texts)
-    codes, distinct = pd.factorize(np.asarray(texts, dtype=object))
-    if len(distinct) == len(texts) or (codes < 0).any():  # a missing text fails as before
+    if len(index) == len(texts) or not all(type(t) is str for t in index):
         return None, list(texts)
-    return codes, distinct.tolist()
+    return codes, list(index)
 
 
 @lru_cache(maxsize=1)
@@ -237,15 +251,13 @@ def _has_url(joined: str, texts: list[str], starts: np.ndarray) -> np.ndarray:
     return _matches_in(_URLISH, [t.lower() for t in texts]) > 0
 
 
-def _stopwords_per_line(joined: str, words_per_line: np.ndarray) -> np.ndarray:
-    """How many of each line's words are stopwords (case-folded)."""
-    words = _WORD.findall(joined)
-    counts = words_per_line.astype(np.int64)
-    if len(words) != counts.sum():  # a code point outside the tables' view of "word": be exact
-        return np.array(
-            [sum(w.lower() in _STOPWORDS for w in _WORD.findall(t)) for t in joined.split("\n")],
-            dtype=np.float64,
-        )
+def _stopwords_per_line(texts: list[str]) -> np.ndarray:
+    """How many of each line's words are stopwords (case-folded). The words are found line by
+    line: counting them in the joined batch and handing them out by the character tables' word
+    counts put words on the wrong lines when a line held a word character outside the BMP."""
+    per_line = [_WORD.findall(t) for t in texts]
+    counts = np.fromiter(map(len, per_line), dtype=np.int64, count=len(per_line))
+    words = list(itertools.chain.from_iterable(per_line))
     is_stop = pd.Series(words, dtype=object).str.lower().isin(_STOPWORDS).to_numpy()
     line = np.repeat(np.arange(len(counts)), counts)
     return np.bincount(line, weights=is_stop, minlength=len(counts))
@@ -259,15 +271,21 @@ def token_counts(texts: list[str]) -> np.ndarray:
     return np.rint(np.expm1(_base_matrix(texts, blank, blank)[:, _BASE.index("log_tokens")]))
 
 
-def _frame_base(frame: pd.DataFrame, texts: list[str]) -> np.ndarray:
+def _frame_base(
+    frame: pd.DataFrame, texts: list[str], distinct: Distinct | None = None
+) -> np.ndarray:
     """:func:`_base_matrix` of a lines frame (``texts``: its ``text`` column as a list)."""
     bb = frame["blank_before"].to_numpy(dtype=bool)
-    return _base_matrix(texts, bb, frame["blank_after"].to_numpy(dtype=bool))
+    ba = frame["blank_after"].to_numpy(dtype=bool)
+    return _base_matrix(texts, bb, ba, distinct=distinct)
 
 
-def _base_matrix(texts: list[str], bb: np.ndarray, ba: np.ndarray) -> np.ndarray:
-    """The base features of every line (columns :data:`_BASE`), vectorised over the batch."""
-    codes, distinct = _distinct(texts)
+def _base_matrix(
+    texts: list[str], bb: np.ndarray, ba: np.ndarray, *, distinct: Distinct | None = None
+) -> np.ndarray:
+    """The base features of every line (columns :data:`_BASE`), vectorised over the batch.
+    ``distinct``: :func:`_distinct` of ``texts`` when already computed."""
+    codes, distinct = _distinct(texts) if distinct is None else distinct
     if codes is None:
         return _base_rows(texts, bb, ba)
     blank = np.zeros(len(distinct), dtype=bool)
@@ -292,7 +310,8 @@ def _base_rows(texts: list[str], bb: np.ndarray, ba: np.ndarray) -> np.ndarray:
         starts[1:] = np.cumsum(lengths[:-1] + 1)
 
     def per_line(mask: np.ndarray) -> np.ndarray:
-        sums = np.add.reduceat(mask.astype(np.int64), starts) if len(mask) else np.zeros(n)
+        # One padding element: an empty last line starts at the joined text's end.
+        sums = np.add.reduceat(np.r_[mask.astype(np.int64), 0], starts)
         return np.where(lengths > 0, sums, 0).astype(np.float64)
 
     alpha_m = tables["alpha"][bmp] & in_bmp
@@ -307,9 +326,11 @@ def _base_rows(texts: list[str], bb: np.ndarray, ba: np.ndarray) -> np.ndarray:
     title = per_line(word_start & tables["upper"][bmp] & in_bmp)
     length = lengths.astype(np.float64)
     punct = length - alpha - digit - space
-    stop = _stopwords_per_line(joined, nw)
+    stop = _stopwords_per_line(texts)
     short = np.flatnonzero(nw <= _SHORT_LINE_WORDS)
-    first = bmp[np.minimum(starts, max(len(bmp) - 1, 0))] if len(bmp) else np.zeros(n, int)
+    # Each line's first code point (0 for an empty last line, which starts at the text's end).
+    first_cp = np.r_[cp, 0][starts]
+    first = np.minimum(first_cp, 0xFFFF)
     has_first = lengths > 0
     ends_sentence = np.fromiter(
         (t.rstrip(_CLOSERS)[-1:] in _TERMINALS and t[-1:] != "" for t in texts),
@@ -344,9 +365,9 @@ def _base_rows(texts: list[str], bb: np.ndarray, ba: np.ndarray) -> np.ndarray:
         np.where(nw > 0, stop / safe_nw, 0.0),
         ends_sentence,
         ends_colon,
-        has_first & tables["upper"][first] & (cp[starts] <= 0xFFFF if len(cp) else False),
+        has_first & tables["upper"][first] & (first_cp <= 0xFFFF),
         # An emoji (outside the BMP) opening a line works as a bullet too.
-        has_first & (tables["bullet"][first] | (cp[starts] > 0xFFFF) if len(cp) else False),
+        has_first & (tables["bullet"][first] | (first_cp > 0xFFFF)),
         # Sentence breaks, counted per line with str.count: same as matching r"[.?!] ", faster.
         np.fromiter(
             (t.count(". ") + t.count("? ") + t.count("! ") for t in texts),
@@ -470,14 +491,19 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         return normalize(hasher.transform(map(_words_and_pairs, texts)), copy=False)
 
     def _text_scores(
-        self, X: pd.DataFrame, sites: np.ndarray | None, hashed: Any = None
+        self,
+        X: pd.DataFrame,
+        sites: np.ndarray | None,
+        hashed: Any = None,
+        distinct: Distinct | None = None,
     ) -> np.ndarray:
-        """``sites``: the lines' sites while training (scores out of fold by site), else None."""
+        """``sites``: the lines' sites while training (scores out of fold by site), else None.
+        ``distinct``: :func:`_distinct` of the texts when already computed."""
         if self.text_clf_ is None:  # one class only at fit: nothing to learn from words
             return np.full(len(X), self.text_prior_)
         if sites is None and hashed is None:  # predicting: score each distinct text once
-            codes, distinct = _distinct(X["text"].tolist())
-            scores = self.text_clf_.predict_proba(self._hash(distinct))[:, 1]
+            codes, texts = _distinct(X["text"].tolist()) if distinct is None else distinct
+            scores = self.text_clf_.predict_proba(self._hash(texts))[:, 1]
             return scores if codes is None else scores[codes]
         hashed = self._hash(X["text"]) if hashed is None else hashed
         if sites is None:
@@ -505,8 +531,9 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         frame = _check_frame(X)
         # The base features and text keys serve both the tables and the rows: computed once.
         texts = frame["text"].tolist()
-        base = _frame_base(frame, texts) if len(frame) else None
-        keys = text_keys(texts)
+        distinct = _distinct(texts)
+        base = _frame_base(frame, texts, distinct) if len(frame) else None
+        keys = text_keys(texts, distinct=distinct)
         hashed = self._hash(texts) if self.text_model and y is not None else None
         self._fit(frame, y, base, keys, hashed)
         # Training rows must not count their own site: leave its pages out of the tables.
@@ -680,8 +707,9 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
             return np.zeros((0, len(self.get_feature_names_out())), dtype=np.float32)
         if np.any(np.diff(page) < 0):
             raise InputError("the lines of each page must be contiguous and in page order")
+        distinct = _distinct(texts)  # the per-line features are computed once per text
         if base is None:
-            base = _base_matrix(texts, bb, ba)
+            base = _base_matrix(texts, bb, ba, distinct=distinct)
         col = {name: base[:, i] for i, name in enumerate(_BASE)}
         starts = np.flatnonzero(np.r_[True, page[1:] != page[:-1]])
         sizes = np.diff(np.r_[starts, n])
@@ -700,7 +728,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
             )
         )
         if keys is None:
-            keys = text_keys(texts)
+            keys = text_keys(texts, distinct=distinct)
         cols.append(_repeat_features(keys, page))
 
         if self.neighbours:
@@ -712,13 +740,13 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         if self.blocks:
             cols.append(_block_features(bb, starts, tokens, col))
         if self.context:
-            cols.append(_context_features(texts, tokens, col, page, starts, sizes))
+            cols.append(_context_features(texts, tokens, col, page, starts, sizes, distinct))
         sites = pd.factorize(_loo_groups(frame))[0] if leave_own_page_out else None
         if self.corpus_frequency:
             cols.append(self._frequency_features(keys, sites))
         scores = None
         if self.text_model:
-            scores = self._text_scores(frame, sites, hashed)
+            scores = self._text_scores(frame, sites, hashed, distinct)
             cols.append(scores[:, None])
         if self.sections:
             cols.append(self._section_features(keys, np.rint(tokens), page, starts, sizes, sites))
@@ -915,7 +943,7 @@ def _window_mean(
     return (csum[hi] - below) / (hi - lo + 1)
 
 
-def _context_features(texts, tokens, col, page, starts, sizes) -> np.ndarray:
+def _context_features(texts, tokens, col, page, starts, sizes, distinct) -> np.ndarray:
     feats = []
     for w in _WINDOWS:
         feats.append(np.log1p(_window_mean(tokens, w, page, starts, sizes)))
@@ -943,7 +971,7 @@ def _context_features(texts, tokens, col, page, starts, sizes) -> np.ndarray:
     n_long = np.bincount(page, weights=long_line.astype(float), minlength=len(starts))[page]
     feats.append(np.log1p(n_long))
     feats.append(long_page / np.maximum(tok_page[page], 1))
-    overlap, known = _body_word_overlap(texts, page, long_line)
+    overlap, known = _body_word_overlap(texts, page, long_line, distinct)
     feats += [overlap, known]
     return np.column_stack(feats)
 
@@ -969,7 +997,7 @@ def _distances_to_flagged(
 
 
 def _body_word_overlap(
-    texts: list[str], page: np.ndarray, long_line: np.ndarray
+    texts: list[str], page: np.ndarray, long_line: np.ndarray, distinct: Distinct | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Share of a line's distinct content words that the page's other long prose lines use.
 
@@ -979,8 +1007,8 @@ def _body_word_overlap(
     n = len(texts)
     overlap = np.zeros(n, dtype=np.float32)
     known = np.zeros(n, dtype=np.float32)
-    codes, distinct = _distinct(texts)
-    words = [set(_WORD3.findall(t.lower())) - _STOPWORDS for t in distinct]
+    codes, unique = _distinct(texts) if distinct is None else distinct
+    words = [set(_WORD3.findall(t.lower())) - _STOPWORDS for t in unique]
     if codes is not None:
         words = [words[c] for c in codes]  # shared sets: only read below
     bounds = np.flatnonzero(np.r_[True, page[1:] != page[:-1], True])

@@ -339,7 +339,8 @@ def bootstrap_intervals(
     ``shingle_f1_low``, ``shingle_f1_high`` (the ``level`` interval); empty with fewer than
     ``min_pages`` pages, where resampling says little (one page always gives its own score).
     A few hundred pages measure a score to about +-0.02 (WCXB test's 511 pages: +-0.018 around
-    0.866; Scrapinghub's 181: +-0.025): smaller differences are within the sampling noise.
+    0.866; Scrapinghub's 181: +-0.025). Two systems scored on the same pages differ by less
+    noise than that: compare them with :func:`bootstrap_difference`.
     """
     _check_texts(preds, "preds")
     _check_texts(golds, "golds")
@@ -349,7 +350,7 @@ def bootstrap_intervals(
     if resamples < 1:
         raise ValueError(f"resamples must be at least 1, got {resamples}")
     n = len(preds)
-    if n == 0 or n < min_pages:
+    if n == 0 or n < min_pages:  # (min_pages may be 0)
         return {}
     sample = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
     page_means, shingle_f1 = _resampled_scores(_per_page(preds, golds), sample)
@@ -391,7 +392,7 @@ def bootstrap_difference(
     if resamples < 1:
         raise ValueError(f"resamples must be at least 1, got {resamples}")
     n = len(preds)
-    if n == 0 or n < min_pages:
+    if n == 0 or n < min_pages:  # (min_pages may be 0)
         return {}
     a, b = _per_page(preds, golds), _per_page(versus, golds)
     sample = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
