@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from textclf.metrics import (
     PageScore,
-    bootstrap_difference,
     bootstrap_intervals,
     line_scores,
     page_text,
@@ -384,7 +383,7 @@ def _systems(n: int = 60) -> tuple[list[str], list[str], list[str]]:
 
 def test_bootstrap_difference_is_the_difference_of_the_scores_with_a_paired_interval():
     golds, good, worse = _systems()
-    diff = bootstrap_difference(good, worse, golds)
+    diff = bootstrap_intervals(good, golds, versus=worse)
     expected = wcxb_scores(good, golds)["f1"] - wcxb_scores(worse, golds)["f1"]
     assert diff["page_f1_diff"] == pytest.approx(expected)
     shingle = shingle_scores(good, golds)["f1"] - shingle_scores(worse, golds)["f1"]
@@ -396,11 +395,11 @@ def test_bootstrap_difference_is_the_difference_of_the_scores_with_a_paired_inte
     assert (diff["page_f1_diff_high"] - diff["page_f1_diff_low"]) < (
         own["page_f1_high"] - own["page_f1_low"]
     ) / 2
-    same = bootstrap_difference(good, good, golds)
+    same = bootstrap_intervals(good, golds, versus=good)
     assert same["page_f1_diff"] == same["page_f1_diff_low"] == same["page_f1_diff_high"] == 0
-    assert bootstrap_difference(good[:5], worse[:5], golds[:5]) == {}
+    assert bootstrap_intervals(good[:5], golds[:5], versus=worse[:5]) == {}
     with pytest.raises(ValueError, match="versus"):
-        bootstrap_difference(good, worse[:-1], golds)
+        bootstrap_intervals(good, golds, versus=worse[:-1])
 
 
 def test_bootstrap_intervals_are_the_percentiles_of_the_scores_of_resampled_pages():

@@ -10,7 +10,7 @@
 * Line-level scores of the content class (:func:`line_scores`).
 * Bootstrap intervals of the page and shingle F1 (:func:`bootstrap_intervals`): how far a
   score could move on another sample of pages like these; and of the difference between two
-  systems on the same pages (:func:`bootstrap_difference`, paired).
+  systems on the same pages (``versus``, paired).
 
 All functions are pure Python plus numpy. Mismatched input lengths raise :class:`ValueError`
 naming both lengths; texts that are not ``str`` raise :class:`TypeError`.
@@ -29,7 +29,6 @@ import numpy as np
 __all__ = [
     "SHINGLE_SIZE",
     "PageScore",
-    "bootstrap_difference",
     "bootstrap_intervals",
     "line_scores",
     "page_text",
@@ -326,6 +325,7 @@ def bootstrap_intervals(
     preds: Sequence[str],
     golds: Sequence[str],
     *,
+    versus: Sequence[str] | None = None,
     level: float = 0.95,
     resamples: int = 2000,
     seed: int = 0,
@@ -339,54 +339,18 @@ def bootstrap_intervals(
     ``shingle_f1_low``, ``shingle_f1_high`` (the ``level`` interval); empty with fewer than
     ``min_pages`` pages, where resampling says little (one page always gives its own score).
     A few hundred pages measure a score to about +-0.02 (WCXB test's 511 pages: +-0.018 around
-    0.866; Scrapinghub's 181: +-0.025). Two systems scored on the same pages differ by less
-    noise than that: compare them with :func:`bootstrap_difference`.
+    0.866; Scrapinghub's 181: +-0.025).
+
+    ``versus``, another system's texts of the same pages, adds how much better ``preds`` score
+    than it, with a paired bootstrap: both are scored on the same resamples, so what the pages
+    have in common (easy and hard pages) cancels out, and the difference is measured more
+    tightly than the two systems' own intervals suggest. Keys ``page_f1_diff`` and
+    ``shingle_f1_diff`` (the differences on all the pages), each with ``_low`` and ``_high``.
     """
-    _check_texts(preds, "preds")
-    _check_texts(golds, "golds")
-    _check_same_length("preds", preds, "golds", golds)
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be between 0 and 1, got {level}")
-    if resamples < 1:
-        raise ValueError(f"resamples must be at least 1, got {resamples}")
-    n = len(preds)
-    if n == 0 or n < min_pages:  # (min_pages may be 0)
-        return {}
-    sample = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
-    page_means, shingle_f1 = _resampled_scores(_per_page(preds, golds), sample)
-    tails = [100 * (1 - level) / 2, 100 * (1 + level) / 2]
-    page_low, page_high = np.percentile(page_means, tails)
-    shingle_low, shingle_high = np.percentile(shingle_f1, tails)
-    return {
-        "page_f1_low": float(page_low),
-        "page_f1_high": float(page_high),
-        "shingle_f1_low": float(shingle_low),
-        "shingle_f1_high": float(shingle_high),
-    }
-
-
-def bootstrap_difference(
-    preds: Sequence[str],
-    versus: Sequence[str],
-    golds: Sequence[str],
-    *,
-    level: float = 0.95,
-    resamples: int = 2000,
-    seed: int = 0,
-    min_pages: int = 10,
-) -> dict[str, float]:
-    """How much better ``preds`` score than ``versus`` on the same pages, with a paired bootstrap.
-
-    Both systems are scored on the same resamples of the pages, so what the pages have in common
-    (easy and hard pages) cancels out: the interval of the difference is narrower than the two
-    systems' own intervals suggest. Keys: ``page_f1_diff`` and ``shingle_f1_diff`` (the
-    differences on all the pages), each with ``_low`` and ``_high`` (the ``level`` interval);
-    empty with fewer than ``min_pages`` pages.
-    """
-    for name, values in (("preds", preds), ("versus", versus), ("golds", golds)):
+    systems = {"preds": preds} if versus is None else {"preds": preds, "versus": versus}
+    for name, values in (*systems.items(), ("golds", golds)):
         _check_texts(values, name)
-    _check_same_length("preds", preds, "golds", golds)
-    _check_same_length("versus", versus, "golds", golds)
+        _check_same_length(name, values, "golds", golds)
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be between 0 and 1, got {level}")
     if resamples < 1:
@@ -394,22 +358,20 @@ def bootstrap_difference(
     n = len(preds)
     if n == 0 or n < min_pages:  # (min_pages may be 0)
         return {}
-    a, b = _per_page(preds, golds), _per_page(versus, golds)
     sample = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
-    (page_a, shingle_a), (page_b, shingle_b) = (_resampled_scores(x, sample) for x in (a, b))
-    everything = np.arange(n)[None, :]
-    (all_page_a, all_shingle_a), (all_page_b, all_shingle_b) = (
-        _resampled_scores(x, everything) for x in (a, b)
-    )
     tails = [100 * (1 - level) / 2, 100 * (1 + level) / 2]
-    out = {
-        "page_f1_diff": float(all_page_a[0] - all_page_b[0]),
-        "shingle_f1_diff": float(all_shingle_a[0] - all_shingle_b[0]),
-    }
-    for name, diff in (("page_f1", page_a - page_b), ("shingle_f1", shingle_a - shingle_b)):
-        low, high = np.percentile(diff, tails)
-        out[f"{name}_diff_low"] = float(low)
-        out[f"{name}_diff_high"] = float(high)
+    per_page = {name: _per_page(texts, golds) for name, texts in systems.items()}
+    scores = {name: _resampled_scores(values, sample) for name, values in per_page.items()}
+    out: dict[str, float] = {}
+    for key, resampled in zip(("page_f1", "shingle_f1"), scores["preds"], strict=True):
+        out[f"{key}_low"], out[f"{key}_high"] = map(float, np.percentile(resampled, tails))
+    if versus is not None:
+        everything = np.arange(n)[None, :]
+        whole = {name: _resampled_scores(values, everything) for name, values in per_page.items()}
+        for i, key in enumerate(("page_f1", "shingle_f1")):
+            out[f"{key}_diff"] = float(whole["preds"][i][0] - whole["versus"][i][0])
+            diff = scores["preds"][i] - scores["versus"][i]
+            out[f"{key}_diff_low"], out[f"{key}_diff_high"] = map(float, np.percentile(diff, tails))
     return out
 
 

@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from textclf.metrics import (
-    bootstrap_difference,
     bootstrap_intervals,
     line_scores,
     page_text,
@@ -100,11 +99,13 @@ def score_difference(
     pages: Mapping[str, Sequence[Any]], preds: Mapping[str, str], versus: Mapping[str, str]
 ) -> dict[str, float]:
     """How much better the page texts ``preds`` score than ``versus`` on the pages with gold,
-    with paired 95% bootstrap intervals (:func:`~textclf.metrics.bootstrap_difference`)."""
+    with paired 95% bootstrap intervals (:func:`~textclf.metrics.bootstrap_intervals` with
+    ``versus``): the keys ``page_f1_diff``, ``shingle_f1_diff`` and their ``_low``/``_high``."""
     rows = [i for i, has in enumerate(pages["has_gold"]) if has]
     ids = [pages["page_id"][i] for i in rows]
-    return bootstrap_difference(
+    out = bootstrap_intervals(
         [preds.get(pid, "") for pid in ids],
-        [versus.get(pid, "") for pid in ids],
         [pages["gold_text"][i] for i in rows],
+        versus=[versus.get(pid, "") for pid in ids],
     )
+    return {k: v for k, v in out.items() if "_diff" in k}
