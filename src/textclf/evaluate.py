@@ -24,6 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 from textclf import tracking
 from textclf.baselines import get_baseline
 from textclf.config import EvaluateConfig, exit_on_error, to_config
+from textclf.corpora import SOURCES
 from textclf.dataset import load_dataset, read_fingerprint
 from textclf.errors import ConfigError, ModelNotFoundError
 from textclf.extractors import check_extractors, extract_pages
@@ -119,7 +120,7 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
                 "model_version": version or "",
                 "threshold": threshold,
                 "relative_threshold": relative,
-                **{f"extractor/{name}": version for name, (version, _) in extractors.items()},
+                **{f"extractor/{name}": v for name, (v, _) in extractors.items()},
             }
         )
         for split in cfg.splits:
@@ -194,7 +195,7 @@ def _extract_split(
     """Each extractor's text of every page of a split (``{name: {page id: text}}``); none for a
     split with pages that have no HTML (the seed pages are text)."""
     sources = dict(zip(pages["page_id"], pages["source"], strict=True))
-    if not sources or any(s not in ("wcxb", "scrapinghub") for s in sources.values()):
+    if not sources or any(s not in SOURCES for s in sources.values()):  # SOURCES: have HTML
         return {}
     return {
         name: extract_pages(extract, corpora_dir, sources)

@@ -66,11 +66,11 @@ def extract_pages(
 
     A page that the corpora do not hold is a :class:`ConfigError` (the dataset was built from
     other corpora than ``paths.corpora_dir`` points at)."""
-    from textclf.corpora import iter_records, read_html
+    from textclf.corpora import SOURCES, iter_records, read_html
 
     wanted: dict[str, set[str]] = {}
     for page_id, source in pages.items():
-        if source not in ("wcxb", "scrapinghub"):
+        if source not in SOURCES:
             raise ConfigError(f"page {page_id} comes from {source!r}, which has no HTML")
         wanted.setdefault(source, set()).add(page_id)
     out: dict[str, str] = {}

@@ -235,13 +235,20 @@ def _matches_per_line(pattern: re.Pattern[str], joined: str, starts: np.ndarray)
     return np.bincount(line, minlength=len(starts)).astype(np.float32)
 
 
+def _line_starts(lengths: np.ndarray) -> np.ndarray:
+    """Where each line starts in the lines joined by newlines, from the lines' lengths."""
+    starts = np.zeros(len(lengths), dtype=np.int64)
+    starts[1:] = np.cumsum(lengths[:-1] + 1)
+    return starts
+
+
+def _lengths(texts: list[str]) -> np.ndarray:
+    return np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+
+
 def _matches_in(pattern: re.Pattern[str], texts: list[str]) -> np.ndarray:
     """How many matches of ``pattern`` each of ``texts`` holds (none of them holds a newline)."""
-    starts = np.zeros(len(texts), dtype=np.int64)
-    if len(texts) > 1:
-        lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-        starts[1:] = np.cumsum(lengths[:-1] + 1)
-    return _matches_per_line(pattern, "\n".join(texts), starts)
+    return _matches_per_line(pattern, "\n".join(texts), _line_starts(_lengths(texts)))
 
 
 def _has_url(joined: str, texts: list[str], starts: np.ndarray) -> np.ndarray:
@@ -304,10 +311,8 @@ def _base_rows(texts: list[str], bb: np.ndarray, ba: np.ndarray) -> np.ndarray:
     cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     bmp = np.minimum(cp, 0xFFFF)
     in_bmp = cp <= 0xFFFF
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
-    starts = np.zeros(n, dtype=np.int64)
-    if n > 1:
-        starts[1:] = np.cumsum(lengths[:-1] + 1)
+    lengths = _lengths(texts)
+    starts = _line_starts(lengths)
 
     def per_line(mask: np.ndarray) -> np.ndarray:
         # One padding element: an empty last line starts at the joined text's end.
@@ -501,13 +506,11 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         ``distinct``: :func:`_distinct` of the texts when already computed."""
         if self.text_clf_ is None:  # one class only at fit: nothing to learn from words
             return np.full(len(X), self.text_prior_)
-        if sites is None and hashed is None:  # predicting: score each distinct text once
+        if sites is None:  # predicting: score each distinct text once
             codes, texts = _distinct(X["text"].tolist()) if distinct is None else distinct
             scores = self.text_clf_.predict_proba(self._hash(texts))[:, 1]
             return scores if codes is None else scores[codes]
         hashed = self._hash(X["text"]) if hashed is None else hashed
-        if sites is None:
-            return self.text_clf_.predict_proba(hashed)[:, 1]
         # Training lines get scores from models that never saw their site.
         from sklearn.model_selection import GroupKFold
 
@@ -540,7 +543,12 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         self._loo_y = None if y is None else np.asarray(y, dtype=float)
         try:
             return self._transform(
-                frame, leave_own_page_out=True, base=base, keys=keys, hashed=hashed
+                frame,
+                leave_own_page_out=True,
+                base=base,
+                keys=keys,
+                hashed=hashed,
+                distinct=distinct,
             )
         finally:
             del self._loo_y
@@ -696,6 +704,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         base: np.ndarray | None = None,
         keys: np.ndarray | None = None,
         hashed: Any = None,
+        distinct: Distinct | None = None,
     ) -> np.ndarray:
         frame = _check_frame(X)
         n = len(frame)
@@ -707,7 +716,8 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
             return np.zeros((0, len(self.get_feature_names_out())), dtype=np.float32)
         if np.any(np.diff(page) < 0):
             raise InputError("the lines of each page must be contiguous and in page order")
-        distinct = _distinct(texts)  # the per-line features are computed once per text
+        if distinct is None:  # the per-line features are computed once per distinct text
+            distinct = _distinct(texts)
         if base is None:
             base = _base_matrix(texts, bb, ba, distinct=distinct)
         col = {name: base[:, i] for i, name in enumerate(_BASE)}
@@ -997,7 +1007,7 @@ def _distances_to_flagged(
 
 
 def _body_word_overlap(
-    texts: list[str], page: np.ndarray, long_line: np.ndarray, distinct: Distinct | None = None
+    texts: list[str], page: np.ndarray, long_line: np.ndarray, distinct: Distinct
 ) -> tuple[np.ndarray, np.ndarray]:
     """Share of a line's distinct content words that the page's other long prose lines use.
 
@@ -1007,7 +1017,7 @@ def _body_word_overlap(
     n = len(texts)
     overlap = np.zeros(n, dtype=np.float32)
     known = np.zeros(n, dtype=np.float32)
-    codes, unique = _distinct(texts) if distinct is None else distinct
+    codes, unique = distinct  # (_distinct of texts)
     words = [set(_WORD3.findall(t.lower())) - _STOPWORDS for t in unique]
     if codes is not None:
         words = [words[c] for c in codes]  # shared sets: only read below

@@ -194,6 +194,15 @@ def shingle_page_counts(pred: str, gold: str) -> tuple[int, int, int]:
     return tp, pred_shingles.total() - tp, gold_shingles.total() - tp
 
 
+def _shingle_page_pr(pred: str, gold: str) -> tuple[float, float]:
+    """One page's shingle precision and recall, NaN where undefined: precision needs predicted
+    shingles, recall gold ones; both are 1 when nothing is missed and nothing is extra."""
+    tp, fp, fn = shingle_page_counts(pred, gold)
+    precision = (1.0 if fp == fn == 0 else tp / (tp + fp)) if tp + fp > 0 else math.nan
+    recall = (1.0 if fp == fn == 0 else tp / (tp + fn)) if tp + fn > 0 else math.nan
+    return precision, recall
+
+
 def shingle_scores(preds: Sequence[str], golds: Sequence[str]) -> dict[str, float]:
     """Return the Scrapinghub benchmark scores of a set of pages.
 
@@ -207,16 +216,9 @@ def shingle_scores(preds: Sequence[str], golds: Sequence[str]) -> dict[str, floa
     _check_texts(golds, "golds")
     _check_same_length("preds", preds, "golds", golds)
 
-    precisions: list[float] = []
-    recalls: list[float] = []
-    for pred, gold in zip(preds, golds, strict=True):
-        tp, fp, fn = shingle_page_counts(pred, gold)
-        if tp + fp > 0:
-            precisions.append(1.0 if fp == fn == 0 else tp / (tp + fp))
-        if tp + fn > 0:
-            recalls.append(1.0 if fp == fn == 0 else tp / (tp + fn))
-    precision = _mean(precisions)
-    recall = _mean(recalls)
+    pages = [_shingle_page_pr(pred, gold) for pred, gold in zip(preds, golds, strict=True)]
+    precision = _mean([p for p, _ in pages if not math.isnan(p)])
+    recall = _mean([r for _, r in pages if not math.isnan(r)])
     return {
         "precision": precision,
         "recall": recall,
@@ -380,17 +382,11 @@ def _per_page(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each page's WCXB F1, shingle precision and shingle recall (NaN where undefined, as
     :func:`shingle_scores` leaves them out)."""
-    n = len(preds)
     page_f1 = np.array([wcxb_page_scores(p, g).f1 for p, g in zip(preds, golds, strict=True)])
-    precision = np.full(n, np.nan)
-    recall = np.full(n, np.nan)
-    for i, (pred, gold) in enumerate(zip(preds, golds, strict=True)):
-        tp, fp, fn = shingle_page_counts(pred, gold)
-        if tp + fp > 0:
-            precision[i] = 1.0 if fp == fn == 0 else tp / (tp + fp)
-        if tp + fn > 0:
-            recall[i] = 1.0 if fp == fn == 0 else tp / (tp + fn)
-    return page_f1, precision, recall
+    shingle = np.array(
+        [_shingle_page_pr(p, g) for p, g in zip(preds, golds, strict=True)], dtype=np.float64
+    ).reshape(-1, 2)
+    return page_f1, shingle[:, 0], shingle[:, 1]
 
 
 def _resampled_scores(
