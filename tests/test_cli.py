@@ -204,8 +204,9 @@ def test_bench_on_a_tiny_corpus(tiny_model_path: Path, tmp_path: Path, capsys: A
         "textclf predict (text to labels)",
         "textclf render + predict",
     ]
-    assert systems[3].startswith("trafilatura")
+    assert [s.split()[0] for s in systems[3:]] == ["trafilatura", "readability", "justext"]
     assert report["rows"][3]["speed_vs_trafilatura"] == pytest.approx(1.0)
+    assert report["rows"][4]["speed_vs_trafilatura"] > 0
     assert all(row["pages_per_s"] > 0 for row in report["rows"])
     assert report["rows"][2]["peak_rss_mb"] > 0
     assert "| textclf render + predict |" in (reports / "bench.md").read_text(encoding="utf-8")
@@ -217,6 +218,23 @@ def test_bench_without_corpora_is_a_clear_error(tmp_path: Path, capsys: Any) -> 
 
     assert bench.main(["--corpora-dir", str(tmp_path / "none")]) == 2
     assert "TEXTCLF_CORPORA_DIR" in capsys.readouterr().err
+
+
+def test_bench_names_an_unknown_extractor_before_timing(
+    tiny_model_path: Path, tmp_path: Path, capsys: Any
+) -> None:
+    from corpus_fixtures import make_tiny_corpora
+    from textclf import bench
+
+    corpora = make_tiny_corpora(tmp_path / "corpora", n_dev=1, n_test=1, n_sh=1)
+    argv = ["--corpora-dir", str(corpora), "--model", str(tiny_model_path)]
+    assert bench.main([*argv, "--extractors", "readabilty"]) == 2
+    assert "unknown extractor(s) ['readabilty']" in capsys.readouterr().err
+    reports = tmp_path / "reports"
+    assert bench.main([*argv, "--repeats", "1", "--extractors", "--reports-dir", str(reports)]) == 0
+    report = json.loads((reports / "bench.json").read_text(encoding="utf-8"))
+    assert len(report["rows"]) == 3  # textclf only
+    assert "speed_vs_trafilatura" not in report["rows"][0]
 
 
 def test_text_rows_keep_their_columns_whatever_the_line_holds(

@@ -158,15 +158,14 @@ def test_evaluation_names_the_model_version_and_scores_baselines(store):
     assert "summary.md" in {a.path for a in client.list_artifacts(run.info.run_id)}
     assert "| textclf | wcxb_test |" in store["eval"]["summary"]
     assert "page_f1_95ci" in store["eval"]["summary"]
-    # trafilatura, run on the same pages' HTML, is scored in the same run (not on the seeds).
-    assert run.data.params["extractor/trafilatura"]
-    for split in ("wcxb_test", "scrapinghub"):
-        assert 0.0 <= m[f"{split}/trafilatura/page_f1"] <= 1.0
-        assert (
-            f"| trafilatura {run.data.params['extractor/trafilatura']} (HTML) | {split} |"
-            in (store["eval"]["summary"])
-        )
-    assert not any(k.startswith("seeds/trafilatura/") for k in m)
+    # The HTML extractors, run on the same pages' HTML, are scored in the same run (not on the
+    # seeds, which have no HTML), and textclf's paired difference from each is reported.
+    for name in ("trafilatura", "readability", "justext"):
+        version = run.data.params[f"extractor/{name}"]
+        for split in ("wcxb_test", "scrapinghub"):
+            assert 0.0 <= m[f"{split}/{name}/page_f1"] <= 1.0
+            assert f"| {name} {version} (HTML) | {split} |" in store["eval"]["summary"]
+        assert not any(k.startswith(f"seeds/{name}/") for k in m)
     assert (store["root"] / "reports" / "eval_boilerplate.md").is_file()
 
 

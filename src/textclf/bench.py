@@ -1,11 +1,12 @@
-"""``make bench``: how fast the default model cleans pages, next to trafilatura.
+"""``make bench``: how fast the default model cleans pages, next to the HTML extractors.
 
 On the WCXB test pages and the Scrapinghub pages (read from ``$TEXTCLF_CORPORA_DIR``, default
 ``<project>/data/raw/corpora``), in one process each, one after the other:
 
 * textclf: render the HTML to text (:func:`textclf.render.html_to_text`), then classify the lines
   with ``Classifier.pipe``; the two steps are timed separately;
-* trafilatura: ``trafilatura.extract(html)`` with its defaults (HTML in, text out).
+* each HTML extractor of ``--extractors`` (default: trafilatura, readability, jusText), HTML in,
+  text out, with the function ``make eval`` scores (:data:`textclf.extractors.EXTRACTORS`).
 
 Each system runs in a fresh child process so that its peak memory (``ru_maxrss``) is its own; the
 HTML of every page is read into memory before timing starts. Speeds are medians of ``--repeats``
@@ -29,6 +30,7 @@ import resource
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -41,6 +43,7 @@ from textclf.predict import DEFAULT_BATCH_SIZE
 __all__ = ["main", "run_bench"]
 
 SOURCES = ("wcxb", "scrapinghub")
+DEFAULT_EXTRACTORS = ("trafilatura", "readability", "justext")
 TARGET_PAGES_PER_S = 100.0
 TARGET_LINES_PER_S = 30_000.0
 
@@ -136,22 +139,23 @@ def measure_textclf(
     }
 
 
-def measure_trafilatura(paths: list[Path], repeats: int) -> dict[str, Any]:
-    """Run in a child process: time ``trafilatura.extract`` over every page."""
-    import trafilatura
+def measure_extractor(name: str, paths: list[Path], repeats: int) -> dict[str, Any]:
+    """Run in a child process: time the HTML extractor ``name`` over every page."""
+    from textclf.extractors import check_extractors
 
+    version, extract = check_extractors([name])[name]
     htmls = _read_all(paths)
     for h in htmls[:8]:
-        trafilatura.extract(h)
+        extract(h)
     setup_mb = _maxrss_mb()
-    extract = _Timer()
+    timer = _Timer()
     for _ in range(repeats):
-        with extract:
+        with timer:
             for h in htmls:
-                trafilatura.extract(h)
+                extract(h)
     return {
-        "version": trafilatura.__version__,
-        "extract": extract,
+        "version": version,
+        "extract": timer,
         "setup_rss_mb": setup_mb,
         "peak_rss_mb": _maxrss_mb(),
     }
@@ -188,10 +192,11 @@ def run_bench(
     model: str | None = None,
     repeats: int = 3,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    trafilatura: bool = True,
+    extractors: Sequence[str] = DEFAULT_EXTRACTORS,
     topics: bool = False,
 ) -> dict[str, Any]:
-    """Measure both systems on ``pages``; return the report as a dict."""
+    """Measure textclf and each of ``extractors`` on ``pages``; return the report as a dict.
+    Speeds are also given relative to trafilatura's when it is one of them."""
     paths = [p.html_path for p in pages]
     tc = _in_child(measure_textclf, paths, model, repeats, batch_size, topics)
     n, lines = len(pages), tc["lines"]
@@ -200,10 +205,13 @@ def run_bench(
         _row("textclf predict (text to labels)", tc["predict"], n, lines, None),
         _row("textclf render + predict", tc["render"] + tc["predict"], n, lines, tc),
     ]
-    if trafilatura:
-        tf = _in_child(measure_trafilatura, paths, repeats)
-        rows.append(_row(f"trafilatura {tf['version']} extract", tf["extract"], n, lines, tf))
-        base = rows[-1]
+    base = None
+    for name in extractors:
+        ex = _in_child(measure_extractor, name, paths, repeats)
+        rows.append(_row(f"{name} {ex['version']} extract", ex["extract"], n, lines, ex))
+        if name == "trafilatura":
+            base = rows[-1]
+    if base is not None:
         for row in rows:
             row["speed_vs_trafilatura"] = row["pages_per_s"] / base["pages_per_s"]
             row["cpu_speed_vs_trafilatura"] = row["pages_per_cpu_s"] / base["pages_per_cpu_s"]
@@ -329,7 +337,8 @@ def _default_corpora_dir() -> Path:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m textclf.bench",
-        description="Measure textclf's prediction speed against trafilatura's on the test pages.",
+        description="Measure textclf's prediction speed against HTML extractors' on the test "
+        "pages.",
     )
     parser.add_argument("--model", default=None, help="model path or URI (default: as load())")
     parser.add_argument(
@@ -343,7 +352,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--repeats", type=int, default=3, help="timed passes (median reported)")
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     parser.add_argument("--reports-dir", type=Path, default=None, help="default: <project>/reports")
-    parser.add_argument("--no-trafilatura", action="store_true", help="skip trafilatura")
+    parser.add_argument(
+        "--extractors",
+        nargs="*",
+        default=list(DEFAULT_EXTRACTORS),
+        metavar="NAME",
+        help="HTML extractors to time as well (default: %(default)s; none: --extractors)",
+    )
     parser.add_argument(
         "--profile", action="store_true", help="also cProfile one pass of prediction"
     )
@@ -374,20 +389,20 @@ def main(argv: list[str] | None = None) -> int:
     if not pages:
         print(f"textclf.bench: no test pages under {corpora_dir}", file=sys.stderr)
         return 2
-    trafilatura = not args.no_trafilatura
-    if trafilatura:
-        try:
-            import trafilatura as _  # noqa: F401
-        except ImportError:
-            print("textclf.bench: trafilatura is not installed; pip install -e '.[bench]'")
-            trafilatura = False
+    try:
+        from textclf.extractors import check_extractors
+
+        check_extractors(args.extractors)  # unknown or not installed: say so before timing
+    except TextclfError as exc:
+        print(f"textclf.bench: {exc}", file=sys.stderr)
+        return 2
     try:
         report = run_bench(
             pages,
             model=args.model,
             repeats=args.repeats,
             batch_size=args.batch_size,
-            trafilatura=trafilatura,
+            extractors=args.extractors,
             topics=args.topics,
         )
     except TextclfError as exc:

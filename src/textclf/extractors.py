@@ -5,11 +5,24 @@ runs each extractor named in ``extractors`` (config) on the HTML of the same tes
 scores its output with the same metrics, so the comparison the project is judged by (a text-only
 line classifier against the best HTML extractors) is measured in every evaluation run, not
 quoted. Only the corpora's pages have HTML: the seed pages are text, and get no extractor row.
+
+Each extractor runs with its defaults, the way published benchmark scores use it:
+
+* ``trafilatura``: ``trafilatura.extract(html)``;
+* ``readability``: readability-lxml (the Python port of Mozilla's Readability),
+  ``Document(html).summary(html_partial=True)``, the HTML it keeps rendered to text by
+  :func:`textclf.render.html_to_text`, the renderer textclf's own input comes from;
+* ``justext``: ``justext.justext(html, English stoplist)``, its non-boilerplate paragraphs
+  one per line (jusText needs a language's stoplist; the Scrapinghub benchmark's jusText
+  score used the English one).
+
+An empty document is an empty extraction, not an error.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
@@ -27,12 +40,53 @@ def _trafilatura() -> tuple[str, Callable[[str], str]]:
     return trafilatura.__version__, extract
 
 
+def _readability() -> tuple[str, Callable[[str], str]]:
+    # ImportError too when another package named "readability" is installed instead.
+    from importlib.metadata import version
+
+    from readability import Document
+    from readability.readability import Unparseable
+
+    from textclf.render import html_to_text
+
+    logging.getLogger("readability.readability").setLevel(logging.CRITICAL)  # per-page chatter
+
+    def extract(html: str) -> str:
+        try:
+            kept = Document(html).summary(html_partial=True)
+        except Unparseable:  # what it raises for an empty document
+            return ""
+        return html_to_text(kept)
+
+    return version("readability-lxml"), extract
+
+
+def _justext() -> tuple[str, Callable[[str], str]]:
+    justext = importlib.import_module("justext")
+    from importlib.metadata import version
+
+    from lxml.etree import ParserError  # lxml comes with jusText
+
+    stoplist = justext.get_stoplist("English")
+
+    def extract(html: str) -> str:
+        try:
+            paragraphs = justext.justext(html, stoplist)
+        except ParserError:  # lxml: "Document is empty" (markup with no elements)
+            return ""
+        return "\n".join(p.text for p in paragraphs if not p.is_boilerplate)
+
+    return version("jusText"), extract
+
+
 #: Extractor name -> a loader returning its version and its ``html -> main text`` function.
 EXTRACTORS: dict[str, Callable[[], tuple[str, Callable[[str], str]]]] = {
     "trafilatura": _trafilatura,
+    "readability": _readability,
+    "justext": _justext,
 }
 #: The pip extra that installs each extractor.
-_EXTRA = {"trafilatura": "bench"}
+_EXTRA = {"trafilatura": "bench", "readability": "bench", "justext": "bench"}
 
 
 def check_extractors(names: Collection[str]) -> dict[str, tuple[str, Callable[[str], str]]]:
