@@ -246,7 +246,73 @@ def test_neighbour_scores_are_the_text_scores_of_the_lines_around_within_the_pag
     assert "n+1_text_score" not in LineFeaturizer(neighbour_scores=False).get_feature_names_out()
 
 
-@pytest.mark.parametrize("parameter", ["sections", "neighbour_scores"])
+def _pages_where_the_line_above_decides(n_pages: int, seed: int = 0):
+    """Pages whose lines carry the same random words, content or not: only the line above
+    tells them apart (a "Related" line above a line makes it boilerplate)."""
+    rng = np.random.default_rng(seed)
+    words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
+    pages, labels = [], []
+    for _ in range(n_pages):
+        page, page_labels, after_related = [], [], False
+        for _ in range(12):
+            if rng.random() < 0.3:
+                page.append("Related")
+                page_labels.append(0)
+                after_related = True
+                continue
+            page.append(" ".join(rng.choice(words, size=4)))
+            page_labels.append(0 if after_related else 1)
+            after_related = False
+        pages.append(page)
+        labels += page_labels
+    return pages, np.array(labels)
+
+
+def test_the_context_text_model_reads_the_words_of_the_line_above():
+    pages, y = _pages_where_the_line_above_decides(60)
+    X = lines_frame(pages, page_ids=[f"p{i}" for i in range(len(pages))])
+    f = LineFeaturizer(corpus_frequency=False, sections=False, context_text=True).fit(X, y)
+    test_pages, y_test = _pages_where_the_line_above_decides(20, seed=1)
+    out = f.transform(lines_frame(test_pages))
+    names = list(f.get_feature_names_out())
+    context = out[:, names.index("context_text_score")]
+    own = out[:, names.index("text_score")]
+    words = np.array([t != "Related" for page in test_pages for t in page])
+    after = words & (y_test == 0)
+    # The line's own words cannot tell a line after "Related" from one that is not; the words
+    # around it can.
+    assert context[after].max() < 0.5 < context[words & (y_test == 1)].min()
+    assert abs(own[after].mean() - own[words & (y_test == 1)].mean()) < 0.1
+    # The training rows get out-of-fold scores that learned the same.
+    train = LineFeaturizer(corpus_frequency=False, sections=False, context_text=True)
+    train = train.fit_transform(X, y)
+    train_context = train[:, names.index("context_text_score")]
+    words_train = X["text"].to_numpy() != "Related"
+    assert train_context[words_train & (y == 0)].mean() < 0.3
+    assert train_context[words_train & (y == 1)].mean() > 0.7
+
+
+def test_context_text_scores_are_the_models_probabilities_within_each_page():
+    """Predicting scores each distinct text once and adds its neighbours' parts: the same as
+    the model's predict_proba on the side-by-side matrix, where no page sees another's lines."""
+    pages, y = _pages_where_the_line_above_decides(30)
+    X = lines_frame(pages, page_ids=[f"p{i}" for i in range(len(pages))])
+    f = LineFeaturizer(corpus_frequency=False, sections=False, context_text=True).fit(X, y)
+    batch = lines_frame([["alpha bravo", "Related", "alpha bravo"], ["alpha bravo"], ["Related"]])
+    scores = f.transform(batch)[:, list(f.get_feature_names_out()).index("context_text_score")]
+    page = pd.factorize(batch["page_id"])[0]
+    design = features._with_neighbours(f._hash(batch["text"].tolist()), page)
+    np.testing.assert_allclose(scores, f.context_clf_.predict_proba(design)[:, 1], rtol=1e-6)
+    assert design[3, design.shape[1] // 3 :].nnz == 0  # page 2 has no neighbours
+    # The same text scores differently after "Related" than at the top of a page.
+    assert scores[2] < 0.5 < scores[0]
+    assert scores[3] == pytest.approx(scores[0], abs=0.2)
+    assert "context_text_score" not in LineFeaturizer().get_feature_names_out()  # off by default
+    off = LineFeaturizer(text_model=False, context_text=True).get_feature_names_out()
+    assert "context_text_score" not in off
+
+
+@pytest.mark.parametrize("parameter", ["sections", "neighbour_scores", "context_text"])
 def test_a_featurizer_saved_before_a_feature_group_existed_still_transforms(parameter):
     X, y = _section_pages(3)
     fitted = LineFeaturizer(**{parameter: False}).fit(X, y)
@@ -256,7 +322,8 @@ def test_a_featurizer_saved_before_a_feature_group_existed_still_transforms(para
     f = LineFeaturizer.__new__(LineFeaturizer)
     f.__setstate__(state)
     assert f.get_params()[parameter] is False
-    assert parameter in repr(f)
+    # repr names the parameter where it differs from the default (context_text is off anyway)
+    assert (parameter in repr(f)) is LineFeaturizer().get_params()[parameter]
     clone(f)
     np.testing.assert_array_equal(f.transform(X), expected)
     assert len(f.get_feature_names_out()) == expected.shape[1]
@@ -318,9 +385,15 @@ def test_word_patterns_are_scikit_learns():
 def test_text_scores_of_repeated_lines_are_scored_once_and_the_same():
     X = lines_frame([_TRICKY, _TRICKY[::-1]], page_ids=["a", "b"])
     y = np.array([i % 2 for i in range(len(X))])
-    f = LineFeaturizer(corpus_frequency=False, sections=False, text_features=2**12).fit(X, y)
-    expected = f.text_clf_.predict_proba(f._hash(X["text"].tolist()))[:, 1]
-    np.testing.assert_array_equal(f._text_scores(X, None), expected)
+    f = LineFeaturizer(corpus_frequency=False, sections=False, text_features=2**12)
+    f.set_params(context_text=True).fit(X, y)
+    hashed = f._hash(X["text"].tolist())
+    expected = f.text_clf_.predict_proba(hashed)[:, 1]
+    page = pd.factorize(X["page_id"])[0]
+    scores, context = f._text_scores(X, page, None)
+    np.testing.assert_array_equal(scores, expected)
+    design = features._with_neighbours(hashed, page)
+    np.testing.assert_allclose(context, f.context_clf_.predict_proba(design)[:, 1], rtol=1e-9)
 
 
 def test_boilerplate_phrases_match_as_the_hand_written_pattern_did():

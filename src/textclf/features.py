@@ -12,7 +12,11 @@ the rows of a page contiguous and in page order) and returns one row of numbers 
   (learned at ``fit``; leave-one-site-out while training, so a line never counts itself);
 * section markers: how much content follows the same short text on training pages ("Related
   stories" and "Comments" open boilerplate), and how far the line is from the
-  nearest such markers before and after it (learned at ``fit``, leave-one-site-out too).
+  nearest such markers before and after it (learned at ``fit``, leave-one-site-out too);
+* two text models (logistic regressions on hashed words and word pairs, out of fold by site for
+  the training lines): one on the line's words, one on its words and those of the lines just
+  before and after it, each word weighted by where it stands ("Related stories" above a line
+  says something about the line).
 
 Column 0 of the output is the page's index within the batch (:data:`PAGE_COLUMN`): the stacking
 stage uses it to find a line's neighbours; it is not a feature.
@@ -135,7 +139,9 @@ _WINDOWS = (2, 5, 15)
 #: The neighbours whose text-model scores a line gets (``neighbour_scores``).
 _SCORE_OFFSETS = (-2, -1, 1, 2)
 #: Feature groups added after models were first saved, and their value in those models.
-_GROUPS_ADDED_LATER = {"sections": False, "neighbour_scores": False}
+#: The lines whose words the context text model reads beside the line's own (``context_text``).
+_CONTEXT_OFFSETS = (-1, 1)
+_GROUPS_ADDED_LATER = {"sections": False, "neighbour_scores": False, "context_text": False}
 
 
 def lines_frame(
@@ -417,6 +423,13 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
     neighbour_scores : bool
         With ``text_model``, also add the text model's scores of the two lines before and the
         two after (-1 past the page's ends): the words around a line, not only its own.
+    context_text : bool
+        With ``text_model``, also add the score of a second logistic regression that reads the
+        hashed words of the line and, as separate features, those of the line just before and
+        just after it on the page (out of fold too). Unlike ``neighbour_scores`` it learns what
+        a neighbour's words say about this line, not about the neighbour. Off by default: it
+        doubles the fitting time for a gain that cross-validation could not establish (see
+        README, "The model").
     """
 
     def __init__(
@@ -430,6 +443,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         text_features: int = 2**18,
         sections: bool = True,
         neighbour_scores: bool = True,
+        context_text: bool = False,
     ) -> None:
         self.neighbours = neighbours
         self.blocks = blocks
@@ -440,6 +454,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         self.text_features = text_features
         self.sections = sections
         self.neighbour_scores = neighbour_scores
+        self.context_text = context_text
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # A model saved before a feature group existed has no such parameter (nor its tables):
@@ -448,6 +463,9 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
 
     def _uses_neighbour_scores(self) -> bool:
         return bool(self.text_model and self.neighbour_scores)
+
+    def _uses_context_text(self) -> bool:
+        return bool(self.text_model and self.context_text)
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: pd.DataFrame, y: Sequence[int] | None = None) -> LineFeaturizer:
@@ -471,7 +489,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         sites = pd.factorize(_loo_groups(frame))[0]
         self._fit_tables(keys, sites, y)
         self._fit_sections(frame, texts, keys, sites, y, base)
-        self.text_clf_ = None
+        self.text_clf_ = self.context_clf_ = None
         if self.text_model:
             if y is None:
                 raise InputError("text_model=True needs labels: fit(X, y)")
@@ -480,6 +498,10 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
             if len(np.unique(labels)) == 2:
                 hashed = self._hash(texts) if hashed is None else hashed
                 self.text_clf_ = _text_classifier().fit(hashed, labels)
+                if self.context_text:
+                    page = pd.factorize(frame["page_id"])[0]
+                    design = _with_neighbours(hashed, page)
+                    self.context_clf_ = _text_classifier().fit(design, labels)
         self.n_features_out_ = len(self.get_feature_names_out())
         return self
 
@@ -498,35 +520,65 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
     def _text_scores(
         self,
         X: pd.DataFrame,
+        page: np.ndarray,
         sites: np.ndarray | None,
         hashed: Any = None,
         distinct: Distinct | None = None,
-    ) -> np.ndarray:
-        """``sites``: the lines' sites while training (scores out of fold by site), else None.
-        ``distinct``: :func:`_distinct` of the texts when already computed."""
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The text model's scores of the lines, and the context text model's (None when
+        ``context_text`` is off). ``page``: the lines' page index; ``sites``: the lines' sites
+        while training (scores out of fold by site), else None. ``distinct``: :func:`_distinct`
+        of the texts when already computed."""
+        context = self._uses_context_text()
         if self.text_clf_ is None:  # one class only at fit: nothing to learn from words
-            return np.full(len(X), self.text_prior_)
-        if sites is None:  # predicting: score each distinct text once
+            prior = np.full(len(X), self.text_prior_)
+            return prior, prior.copy() if context else None
+        if sites is None:  # predicting: hash and score each distinct text once
             codes, texts = _distinct(X["text"].tolist()) if distinct is None else distinct
-            scores = self.text_clf_.predict_proba(self._hash(texts))[:, 1]
-            return scores if codes is None else scores[codes]
+            words = self._hash(texts)
+            scores = self.text_clf_.predict_proba(words)[:, 1]
+            scores = scores if codes is None else scores[codes]
+            return scores, self._context_scores(words, codes, page) if context else None
         hashed = self._hash(X["text"]) if hashed is None else hashed
         # Training lines get scores from models that never saw their site.
+        scores = self._out_of_fold(hashed, sites, self.text_clf_)
+        if not context:
+            return scores, None
+        return scores, self._out_of_fold(_with_neighbours(hashed, page), sites, self.context_clf_)
+
+    def _out_of_fold(self, design: Any, sites: np.ndarray, fitted: Any) -> np.ndarray:
+        """Scores of a text model on ``design`` (the training lines), each from a model fitted
+        on the other sites' lines (``fitted``, the model of all of them, when too few sites)."""
         from sklearn.model_selection import GroupKFold
 
         y = self._loo_y
-        groups = sites
-        scores = np.zeros(len(X))
-        n_splits = min(3, len(np.unique(groups)))
+        scores = np.zeros(design.shape[0])
+        n_splits = min(3, len(np.unique(sites)))
         if n_splits < 2:
-            return self.text_clf_.predict_proba(hashed)[:, 1]
-        for train_idx, test_idx in GroupKFold(n_splits=n_splits).split(hashed, y, groups):
+            return fitted.predict_proba(design)[:, 1]
+        for train_idx, test_idx in GroupKFold(n_splits=n_splits).split(design, y, sites):
             if len(np.unique(y[train_idx])) < 2:
                 scores[test_idx] = float(y[train_idx].mean())
                 continue
-            clf = _text_classifier().fit(hashed[train_idx], y[train_idx])
-            scores[test_idx] = clf.predict_proba(hashed[test_idx])[:, 1]
+            clf = _text_classifier().fit(design[train_idx], y[train_idx])
+            scores[test_idx] = clf.predict_proba(design[test_idx])[:, 1]
         return scores
+
+    def _context_scores(self, words: Any, codes: np.ndarray | None, page: np.ndarray) -> np.ndarray:
+        """The context text model's probabilities, from the hashed words of each distinct text
+        (``words``; ``codes`` maps lines to them, None: one row per line): what
+        ``predict_proba`` gives on :func:`_with_neighbours`, without building that matrix. The
+        model is linear, so each text's contribution as the line itself, as the line before and
+        as the line after is computed once."""
+        blocks = 1 + len(_CONTEXT_OFFSETS)
+        weights = self.context_clf_.coef_.reshape(blocks, -1).T  # (words, blocks)
+        parts = np.asarray(words @ weights)
+        per_line = parts if codes is None else parts[codes]
+        z = per_line[:, 0] + self.context_clf_.intercept_[0]
+        for k, off in enumerate(_CONTEXT_OFFSETS, start=1):
+            rows, neighbours = _neighbour_rows(page, off)
+            z[rows] += per_line[neighbours, k]
+        return 1.0 / (1.0 + np.exp(-z))
 
     def fit_transform(
         self, X: pd.DataFrame, y: Sequence[int] | None = None, **_: object
@@ -694,6 +746,8 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
             ]
         if self._uses_neighbour_scores():
             names += [f"n{off:+d}_text_score" for off in _SCORE_OFFSETS]
+        if self._uses_context_text():
+            names.append("context_text_score")
         return np.asarray(names, dtype=object)
 
     def _transform(
@@ -754,9 +808,9 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         sites = pd.factorize(_loo_groups(frame))[0] if leave_own_page_out else None
         if self.corpus_frequency:
             cols.append(self._frequency_features(keys, sites))
-        scores = None
+        scores = context_scores = None
         if self.text_model:
-            scores = self._text_scores(frame, sites, hashed, distinct)
+            scores, context_scores = self._text_scores(frame, page, sites, hashed, distinct)
             cols.append(scores[:, None])
         if self.sections:
             cols.append(self._section_features(keys, np.rint(tokens), page, starts, sizes, sites))
@@ -765,6 +819,8 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
             for off in _SCORE_OFFSETS:
                 shifted, missing = _shift(scores, off, index, page_size)
                 cols.append(np.where(missing[:, 0] > 0, -1.0, shifted)[:, None])
+        if context_scores is not None:
+            cols.append(context_scores[:, None])
         out = np.column_stack(cols).astype(np.float32)
         return out
 
@@ -795,6 +851,30 @@ def _words_and_pairs(text: str) -> list[str]:
     featurizer's time)."""
     tokens = _TOKEN.findall(text.lower())
     return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+
+
+def _neighbour_rows(page: np.ndarray, off: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows whose line ``off`` places away is on the same page, and those lines' rows."""
+    n = len(page)
+    other = np.arange(n) + off
+    inside = (other >= 0) & (other < n)
+    inside[inside] &= page[other[inside]] == page[inside]
+    rows = np.flatnonzero(inside)
+    return rows, other[rows]
+
+
+def _with_neighbours(hashed: Any, page: np.ndarray) -> Any:
+    """The context text model's input: each line's hashed words, then those of the lines at
+    :data:`_CONTEXT_OFFSETS` on the same page (zeros past the page's ends), side by side."""
+    import scipy.sparse as sp
+
+    n = hashed.shape[0]
+    blocks = [hashed]
+    for off in _CONTEXT_OFFSETS:
+        rows, neighbours = _neighbour_rows(page, off)
+        shift = sp.csr_matrix((np.ones(len(rows)), (rows, neighbours)), shape=(n, n))
+        blocks.append(shift @ hashed)
+    return sp.hstack(blocks, format="csr")
 
 
 def _text_classifier() -> Any:
