@@ -13,10 +13,11 @@ the rows of a page contiguous and in page order) and returns one row of numbers 
 * section markers: how much content follows the same short text on training pages ("Related
   stories" and "Comments" open boilerplate), and how far the line is from the
   nearest such markers before and after it (learned at ``fit``, leave-one-site-out too);
-* two text models (logistic regressions on hashed words and word pairs, out of fold by site for
-  the training lines): one on the line's words, one on its words and those of the lines just
-  before and after it, each word weighted by where it stands ("Related stories" above a line
-  says something about the line).
+* a text model (a logistic regression on hashed words and word pairs, out of fold by site for
+  the training lines) on the line's words, and its scores of the lines around; optionally
+  (``context_text``) a second one on the line's words and those of the lines just before and
+  after it, each word weighted by where it stands ("Related stories" above a line says
+  something about the line).
 
 Column 0 of the output is the page's index within the batch (:data:`PAGE_COLUMN`): the stacking
 stage uses it to find a line's neighbours; it is not a feature.
@@ -138,9 +139,9 @@ _OFFSETS = (-3, -2, -1, 1, 2, 3)
 _WINDOWS = (2, 5, 15)
 #: The neighbours whose text-model scores a line gets (``neighbour_scores``).
 _SCORE_OFFSETS = (-2, -1, 1, 2)
-#: Feature groups added after models were first saved, and their value in those models.
 #: The lines whose words the context text model reads beside the line's own (``context_text``).
 _CONTEXT_OFFSETS = (-1, 1)
+#: Feature groups added after models were first saved, and their value in those models.
 _GROUPS_ADDED_LATER = {"sections": False, "neighbour_scores": False, "context_text": False}
 
 
