@@ -59,7 +59,7 @@ cv: prepared ## Cross-validate the boilerplate model on WCXB dev (folds grouped 
 eval: $(STAMP) ## Evaluate the champion models on every test split
 	$(PY) -m textclf.evaluate $(ARGS)
 
-bench: $(STAMP) ## Measure prediction throughput against trafilatura
+bench: $(STAMP) ## Measure prediction throughput against trafilatura, readability and jusText
 	$(PY) -m textclf.bench $(ARGS)
 
 test: $(STAMP) ## Run lint and the test suite

@@ -249,7 +249,7 @@ class EvaluateConfig:
     splits: list[str] = field(default_factory=lambda: ["wcxb_test", "scrapinghub", "seeds"])
     baselines: list[str] = field(default_factory=lambda: ["keep_all", "line_rules"])
     # HTML extractors scored on the same corpus pages, from their HTML (textclf.extractors).
-    extractors: list[str] = field(default_factory=lambda: ["trafilatura"])
+    extractors: list[str] = field(default_factory=lambda: ["trafilatura", "readability", "justext"])
     topic_model: TopicModelConfig = field(default_factory=TopicModelConfig)
 
 

@@ -4,7 +4,7 @@
     python -m textclf.evaluate model_uri=models:/textclf-boilerplate/3
 
 Baselines (keep every line; a C4-style line filter) are scored on the same lines in the same run,
-and HTML extractors (trafilatura) on the same pages' HTML (``extractors``; see
+and HTML extractors (trafilatura, readability, jusText) on the same pages' HTML (``extractors``; see
 :mod:`textclf.extractors`). The summary table is printed and saved as a run artifact and under
 reports/.
 """
