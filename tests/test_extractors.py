@@ -62,3 +62,24 @@ def test_unknown_and_missing_extractors_are_named(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setitem(extractors.EXTRACTORS, "readability", missing)
     with pytest.raises(ConfigError, match=r"'readability' is not installed.*textclf\[bench\]"):
         extractors.check_extractors(["trafilatura", "readability"])
+
+
+def test_extract_pages_reads_each_page_once_for_all_extractors(tmp_path, monkeypatch) -> None:
+    import textclf.corpora
+    from corpus_fixtures import make_tiny_corpora
+
+    corpora = make_tiny_corpora(tmp_path / "corpora", n_dev=1, n_test=2, n_sh=1)
+    pages = {"0002": "wcxb", "0003": "wcxb"}
+    reads: list[str] = []
+    read_html = textclf.corpora.read_html
+    monkeypatch.setattr(textclf.corpora, "read_html", lambda p: reads.append(p) or read_html(p))
+    out = extractors.extract_pages(
+        {"upper": str.upper, "length": lambda h: str(len(h))}, corpora, pages
+    )
+    assert len(reads) == 2
+    assert set(out) == {"upper", "length"} and set(out["upper"]) == set(pages)
+    assert out["length"]["0002"] == str(len(out["upper"]["0002"]))
+    # No extractor: the corpora are not read at all, not even to look for the pages.
+    assert extractors.extract_pages({}, tmp_path / "nowhere", pages) == {}
+    with pytest.raises(ConfigError, match=r"1 wcxb page\(s\) of the dataset \(first: 9999\)"):
+        extractors.extract_pages({"upper": str.upper}, corpora, {"9999": "wcxb"})

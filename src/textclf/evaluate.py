@@ -197,10 +197,7 @@ def _extract_split(
     sources = dict(zip(pages["page_id"], pages["source"], strict=True))
     if not sources or any(s not in SOURCES for s in sources.values()):  # SOURCES: have HTML
         return {}
-    return {
-        name: extract_pages(extract, corpora_dir, sources)
-        for name, (_, extract) in extractors.items()
-    }
+    return extract_pages({name: f for name, (_, f) in extractors.items()}, corpora_dir, sources)
 
 
 def _differences(diff: dict[str, float]) -> dict[str, str]:

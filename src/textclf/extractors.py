@@ -111,28 +111,35 @@ def check_extractors(names: Collection[str]) -> dict[str, tuple[str, Callable[[s
 
 
 def extract_pages(
-    extract: Callable[[str], str],
+    extractors: Mapping[str, Callable[[str], str]],
     corpora_dir: Path | str,
     pages: Mapping[str, str],
-) -> dict[str, str]:
-    """Run ``extract`` on the HTML of ``pages`` (page id -> source, ``wcxb`` or
-    ``scrapinghub``), read from the corpora under ``corpora_dir``: ``{page id: text}``.
+) -> dict[str, dict[str, str]]:
+    """Run each of ``extractors`` (name -> ``html -> text``) on the HTML of ``pages`` (page id
+    -> source, ``wcxb`` or ``scrapinghub``), read once from the corpora under ``corpora_dir``:
+    ``{name: {page id: text}}``.
 
     A page that the corpora do not hold is a :class:`ConfigError` (the dataset was built from
     other corpora than ``paths.corpora_dir`` points at)."""
     from textclf.corpora import SOURCES, iter_records, read_html
 
+    if not extractors:  # nothing to run: the corpora are not read
+        return {}
     wanted: dict[str, set[str]] = {}
     for page_id, source in pages.items():
         if source not in SOURCES:
             raise ConfigError(f"page {page_id} comes from {source!r}, which has no HTML")
         wanted.setdefault(source, set()).add(page_id)
-    out: dict[str, str] = {}
+    out: dict[str, dict[str, str]] = {name: {} for name in extractors}
     for source, ids in wanted.items():
+        found = set()
         for record in iter_records(Path(corpora_dir), source):
             if record.page_id in ids:
-                out[record.page_id] = extract(read_html(record.html_path))
-        missing = sorted(ids - out.keys())
+                html = read_html(record.html_path)
+                for name, extract in extractors.items():
+                    out[name][record.page_id] = extract(html)
+                found.add(record.page_id)
+        missing = sorted(ids - found)
         if missing:
             raise ConfigError(
                 f"{len(missing)} {source} page(s) of the dataset (first: {missing[0]}) are not in "

@@ -799,7 +799,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         if self.neighbours:
             nb = np.column_stack([col[f] for f in _NEIGHBOUR_BASE])
             for off in _OFFSETS:
-                shifted, missing = _shift(nb, off, index, page_size)
+                shifted, missing = _shift(nb, off, page)
                 cols.append(np.column_stack([shifted, missing]))
         tokens = np.expm1(col["log_tokens"])
         if self.blocks:
@@ -818,7 +818,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         if scores is not None and self._uses_neighbour_scores():
             # Training lines' scores are out of fold, so their neighbours' are too.
             for off in _SCORE_OFFSETS:
-                shifted, missing = _shift(scores, off, index, page_size)
+                shifted, missing = _shift(scores, off, page)
                 cols.append(np.where(missing[:, 0] > 0, -1.0, shifted)[:, None])
         if context_scores is not None:
             cols.append(context_scores[:, None])
@@ -857,11 +857,11 @@ def _words_and_pairs(text: str) -> list[str]:
 def _neighbour_rows(page: np.ndarray, off: int) -> tuple[np.ndarray, np.ndarray]:
     """The rows whose line ``off`` places away is on the same page, and those lines' rows."""
     n = len(page)
-    other = np.arange(n) + off
-    inside = (other >= 0) & (other < n)
-    inside[inside] &= page[other[inside]] == page[inside]
-    rows = np.flatnonzero(inside)
-    return rows, other[rows]
+    if off >= 0:  # line i and line i + off, compared as two slices of the page column
+        rows = np.flatnonzero(page[: max(n - off, 0)] == page[off:])
+    else:
+        rows = np.flatnonzero(page[-off:] == page[: max(n + off, 0)]) - off
+    return rows, rows + off
 
 
 def _with_neighbours(hashed: Any, page: np.ndarray) -> Any:
@@ -974,15 +974,15 @@ def _repeat_features(keys: np.ndarray, page: np.ndarray) -> np.ndarray:
     return np.column_stack([np.log1p(count - 1), np.log1p(earlier), np.log1p(later), earlier == 0])
 
 
-def _shift(
-    values: np.ndarray, off: int, index: np.ndarray, page_size: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    n = len(values)
-    target = np.arange(n) + off
-    valid = (index + off >= 0) & (index + off < page_size)
+def _shift(values: np.ndarray, off: int, page: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` of the line ``off`` places away on the same page (0 past the page's ends), and
+    a column that is 1 where there is no such line."""
+    rows, neighbours = _neighbour_rows(page, off)
     out = np.zeros_like(values)
-    out[valid] = values[target[valid]]
-    return out, (~valid).astype(np.float32)[:, None]
+    out[rows] = values[neighbours]
+    missing = np.ones((len(values), 1), dtype=np.float32)
+    missing[rows] = 0.0
+    return out, missing
 
 
 def _block_features(
