@@ -462,3 +462,83 @@ def test_edge_batches_give_the_features_of_their_lines_one_by_one(lines):
     scores = together[:, list(f.get_feature_names_out()).index("text_score")]
     expected = f.text_clf_.predict_proba(f._hash(lines))[:, 1]
     np.testing.assert_array_equal(scores, expected.astype(np.float32))
+
+
+def _blank_pages(n_pages: int):
+    """Pages of three blocks (menu, story, footer) separated by blank lines, with labels."""
+    pages = [
+        ["Menu", f"Story {i} begins here with a long line of text.", "Footer"]
+        for i in range(n_pages)
+    ]
+    blanks = [[(False, True), (True, True), (True, False)]] * n_pages
+    X = lines_frame(pages, blanks=blanks, page_ids=[f"page-{i}" for i in range(n_pages)])
+    return X, np.tile([0, 1, 0], n_pages)
+
+
+def test_blank_dropout_fits_a_share_of_whole_pages_without_their_blank_lines():
+    X, _ = _blank_pages(200)
+    assert X["blank_before"].any() and X["blank_after"].any()
+    seen = features._without_blank_lines(X, 0.3)
+    changed = (
+        seen.groupby("page_id", sort=False)["blank_after"].any()
+        != X.groupby("page_id", sort=False)["blank_after"].any()
+    )
+    # about 30% of the pages, chosen by their id: the same pages every time
+    assert 40 <= changed.sum() <= 80
+    pd.testing.assert_frame_equal(features._without_blank_lines(X, 0.3), seen)
+    dropped = X["page_id"].isin(changed[changed].index).to_numpy()
+    assert not seen.loc[dropped, ["blank_before", "blank_after"]].to_numpy().any()
+    pd.testing.assert_frame_equal(seen[~dropped], X[~dropped])  # other pages untouched
+    pd.testing.assert_frame_equal(seen[["page_id", "text"]], X[["page_id", "text"]])
+    assert X["blank_after"].any()  # the caller's table is not modified
+    pd.testing.assert_frame_equal(features._without_blank_lines(X, 0.0), X)
+    assert not features._without_blank_lines(X, 1.0)[["blank_before", "blank_after"]].any().any()
+
+
+def test_blank_dropout_changes_the_training_rows_only():
+    X, y = _blank_pages(60)
+    names = list(LineFeaturizer().get_feature_names_out())
+    blank = [names.index("blank_before"), names.index("blank_after")]
+    seen = features._without_blank_lines(X, 0.5)
+    dropped = (seen["blank_after"] != X["blank_after"]).groupby(X["page_id"]).transform("any")
+    dropped = dropped.to_numpy()
+    assert 0 < dropped.sum() < len(X)
+    f = LineFeaturizer(blank_dropout=0.5)
+    train = f.fit_transform(X, y)
+    assert not train[dropped][:, blank].any()
+    np.testing.assert_array_equal(
+        train[~dropped][:, blank], X[~dropped][["blank_before", "blank_after"]]
+    )
+    # prediction reads the blank lines as given
+    np.testing.assert_array_equal(f.transform(X)[:, blank], X[["blank_before", "blank_after"]])
+    # without labels the featurizer is a plain transformer: nothing dropped
+    plain = LineFeaturizer(
+        corpus_frequency=False, text_model=False, sections=False, blank_dropout=0.5
+    )
+    np.testing.assert_array_equal(
+        plain.fit_transform(X)[:, blank], X[["blank_before", "blank_after"]]
+    )
+    # off: the training rows are the rows of the table
+    off = LineFeaturizer(blank_dropout=0).fit_transform(X, y)
+    np.testing.assert_array_equal(off[:, blank], X[["blank_before", "blank_after"]])
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, "0.3", True, None])
+def test_a_bad_blank_dropout_is_named(value):
+    X, y = _blank_pages(3)
+    with pytest.raises(InputError, match="blank_dropout"):
+        LineFeaturizer(blank_dropout=value).fit(X, y)
+    with pytest.raises(InputError, match="blank_dropout"):
+        LineFeaturizer(blank_dropout=value).fit_transform(X, y)
+
+
+def test_a_featurizer_saved_before_blank_dropout_existed_loads_with_it_off():
+    X, y = _blank_pages(5)
+    fitted = LineFeaturizer(blank_dropout=0).fit(X, y)
+    state = fitted.__getstate__()
+    del state["blank_dropout"]
+    f = LineFeaturizer.__new__(LineFeaturizer)
+    f.__setstate__(state)
+    assert f.get_params()["blank_dropout"] == 0.0
+    clone(f)
+    np.testing.assert_array_equal(f.transform(X), fitted.transform(X))

@@ -141,6 +141,7 @@ class FeaturesConfig:
     sections: bool = True
     neighbour_scores: bool = True
     context_text: bool = False
+    blank_dropout: float = 0.3
 
 
 @dataclass

@@ -19,6 +19,10 @@ the rows of a page contiguous and in page order) and returns one row of numbers 
   after it, each word weighted by where it stands ("Related stories" above a line says
   something about the line).
 
+While fitting, a share of the training pages (``blank_dropout``) is seen without its blank
+lines, so that the model also reads pages written one block per line with no blank line
+between blocks, as many HTML-to-text tools write them.
+
 Column 0 of the output is the page's index within the batch (:data:`PAGE_COLUMN`): the stacking
 stage uses it to find a line's neighbours; it is not a feature.
 """
@@ -142,7 +146,12 @@ _SCORE_OFFSETS = (-2, -1, 1, 2)
 #: The lines whose words the context text model reads beside the line's own (``context_text``).
 _CONTEXT_OFFSETS = (-1, 1)
 #: Feature groups added after models were first saved, and their value in those models.
-_GROUPS_ADDED_LATER = {"sections": False, "neighbour_scores": False, "context_text": False}
+_GROUPS_ADDED_LATER = {
+    "sections": False,
+    "neighbour_scores": False,
+    "context_text": False,
+    "blank_dropout": 0.0,
+}
 
 
 def lines_frame(
@@ -431,6 +440,12 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         a neighbour's words say about this line, not about the neighbour. Off by default: it
         doubles the fitting time for a gain that cross-validation could not establish (see
         README, "The model").
+    blank_dropout : float
+        Share of the training pages (0 to 1) fitted as if written without blank lines: their
+        lines' ``blank_before`` and ``blank_after`` are false. The pages are chosen by a hash
+        of their id, so fitting is reproducible. Without it, a model trained on pages with
+        blank lines between blocks misreads pages without them (see README, "The model").
+        Prediction never changes its input; 0 turns it off.
     """
 
     def __init__(
@@ -445,6 +460,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         sections: bool = True,
         neighbour_scores: bool = True,
         context_text: bool = False,
+        blank_dropout: float = 0.3,
     ) -> None:
         self.neighbours = neighbours
         self.blocks = blocks
@@ -456,6 +472,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         self.sections = sections
         self.neighbour_scores = neighbour_scores
         self.context_text = context_text
+        self.blank_dropout = blank_dropout
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # A model saved before a feature group existed has no such parameter (nor its tables):
@@ -470,7 +487,15 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: pd.DataFrame, y: Sequence[int] | None = None) -> LineFeaturizer:
-        return self._fit(_check_frame(X), y)
+        return self._fit(self._training_frame(X, y), y)
+
+    def _training_frame(self, X: pd.DataFrame, y: Sequence[int] | None) -> pd.DataFrame:
+        """The lines as fitting sees them: with labels (training a classifier), ``blank_dropout``
+        of the pages without blank lines; without labels, as given."""
+        frame = _check_frame(X)
+        if y is None:
+            return frame
+        return _without_blank_lines(frame, _check_share("blank_dropout", self.blank_dropout))
 
     def _fit(
         self,
@@ -584,7 +609,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
     def fit_transform(
         self, X: pd.DataFrame, y: Sequence[int] | None = None, **_: object
     ) -> np.ndarray:
-        frame = _check_frame(X)
+        frame = self._training_frame(X, y)
         # The base features and text keys serve both the tables and the rows: computed once.
         texts = frame["text"].tolist()
         distinct = _distinct(texts)
@@ -910,6 +935,28 @@ _SECTION_MAX_TOKENS = 8
 _SECTION_AFTER = 8  # how many following lines a marker's content share is measured over
 _END_MARKER = 0.5  # an end marker's share is below half the average marker's
 _BEGIN_MARKER = 1.6
+
+
+def _check_share(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise InputError(f"{name} must be a number from 0 to 1, got {value!r}")
+    return float(value)
+
+
+def _without_blank_lines(frame: pd.DataFrame, share: float) -> pd.DataFrame:
+    """``frame`` with the blank-line flags of about ``share`` of its pages set to false: the
+    pages whose id hashes (CRC-32) below that share of the hash range."""
+    if share <= 0 or frame.empty:
+        return frame
+    ids = frame["page_id"].astype(str)
+    hashes = {pid: zlib.crc32(pid.encode("utf-8")) for pid in ids.unique()}
+    chosen = ids.map(hashes).to_numpy(dtype=np.int64) < share * 2**32
+    if not chosen.any():
+        return frame
+    frame = frame.copy()
+    for column in ("blank_before", "blank_after"):
+        frame[column] = frame[column].to_numpy(dtype=bool) & ~chosen
+    return frame
 
 
 def _is_short(tokens: np.ndarray) -> np.ndarray:
