@@ -251,6 +251,10 @@ class EvaluateConfig:
     baselines: list[str] = field(default_factory=lambda: ["keep_all", "line_rules"])
     # HTML extractors scored on the same corpus pages, from their HTML (textclf.extractors).
     extractors: list[str] = field(default_factory=lambda: ["trafilatura", "readability", "justext"])
+    # The model scored again on the same lines written another way (textclf.evaluate).
+    input_variants: list[str] = field(
+        default_factory=lambda: ["no_blank_lines", "blank_lines_everywhere"]
+    )
     topic_model: TopicModelConfig = field(default_factory=TopicModelConfig)
 
 

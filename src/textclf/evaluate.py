@@ -5,8 +5,10 @@
 
 Baselines (keep every line; a C4-style line filter) are scored on the same lines in the same run,
 and HTML extractors (trafilatura, readability, jusText) on the same pages' HTML (``extractors``; see
-:mod:`textclf.extractors`). The summary table is printed and saved as a run artifact and under
-reports/.
+:mod:`textclf.extractors`). The model is also scored on the same lines written another way
+(``input_variants``, :data:`INPUT_VARIANTS`): without blank lines, as many HTML-to-text tools
+write pages, or with a blank line between every two lines. The summary table is printed and
+saved as a run artifact and under reports/.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import hydra
 import numpy as np
+import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from textclf import tracking
@@ -33,12 +37,29 @@ from textclf.models import content_mask
 from textclf.reporting import markdown_table
 from textclf.scoring import page_predictions, score_difference, score_pages, score_split
 
-__all__ = ["evaluate", "evaluate_boilerplate", "load_pipeline", "main"]
+__all__ = ["INPUT_VARIANTS", "evaluate", "evaluate_boilerplate", "load_pipeline", "main"]
 
 log = logging.getLogger(__name__)
 
 # The model reads exactly the featurizer's input columns.
 MODEL_INPUT = list(LINE_COLUMNS)
+
+
+def _no_blank_lines(lines: pd.DataFrame) -> pd.DataFrame:
+    return lines.assign(blank_before=False, blank_after=False)
+
+
+def _blank_lines_everywhere(lines: pd.DataFrame) -> pd.DataFrame:
+    return lines.assign(blank_before=True, blank_after=True)
+
+
+# The same pages written another way: (the summary's name for it, the lines as the model reads
+# them). The lines, their texts and labels stay the same, so the scores compare directly.
+INPUT_VARIANTS: dict[str, tuple[str, Callable[[pd.DataFrame], pd.DataFrame]]] = {
+    "no_blank_lines": ("no blank lines", _no_blank_lines),
+    "blank_lines_everywhere": ("a blank line between all lines", _blank_lines_everywhere),
+}
+
 SUMMARY_COLUMNS = [
     "system",
     "split",
@@ -95,6 +116,9 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
     if unknown:  # before any run is started or any split scored
         raise ConfigError(f"unknown split(s) {unknown}; the dataset has {list(lines)}")
     extractors = check_extractors(cfg.extractors)  # before any run: a missing one fails now
+    bad = [v for v in cfg.input_variants if v not in INPUT_VARIANTS]
+    if bad:
+        raise ConfigError(f"unknown input variant(s) {bad}; valid: {', '.join(INPUT_VARIANTS)}")
     # The extractors run before any run starts: pages missing from the corpora fail here.
     extracted = {
         split: _extract_split(extractors, pages[split].to_dict(), cfg.paths.corpora_dir)
@@ -147,6 +171,14 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
             scores["lines_per_second"] = len(df) / max(seconds, 1e-9)
             metrics.update({f"{split}/{k}": v for k, v in scores.items()})
             rows.append({"system": "textclf", "split": split, **scores, **_intervals(scores)})
+            for variant in cfg.input_variants:
+                described, rewrite = INPUT_VARIANTS[variant]
+                v_proba = pipe.predict_proba(rewrite(df[MODEL_INPUT]))[:, 1]
+                v_keep = content_mask(v_proba, df["page_id"].to_numpy(), threshold, relative)
+                v_scores = score_split(columns, pg, v_keep.astype(np.int8), intervals=True)
+                metrics.update({f"{split}/{variant}/{k}": v for k, v in v_scores.items()})
+                system = f"textclf ({described})"
+                rows.append({"system": system, "split": split, **v_scores, **_intervals(v_scores)})
             for name in cfg.baselines:
                 b_scores = score_split(columns, pg, get_baseline(name)(texts), intervals=True)
                 metrics.update({f"{split}/{name}/{k}": v for k, v in b_scores.items()})
@@ -171,7 +203,8 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
             + table
             + "\n95ci: 95% bootstrap interval over the split's pages (how far the score could "
             "move on another sample of such pages). (HTML): an extractor run on the pages' "
-            "HTML, for reference; textclf and the baselines see only the rendered text.\n"
+            "HTML, for reference; textclf and the baselines see only the rendered text. "
+            "textclf (...): the same lines given to the model written that way.\n"
             + _versus_section(versus)
             + "\n## textclf page F1 per page type\n\n"
             + per_type
