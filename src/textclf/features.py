@@ -495,7 +495,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         frame = _check_frame(X)
         if y is None:
             return frame
-        return _without_blank_lines(frame, _check_share("blank_dropout", self.blank_dropout))
+        return _without_blank_lines(frame, check_share("blank_dropout", self.blank_dropout))
 
     def _fit(
         self,
@@ -937,7 +937,8 @@ _END_MARKER = 0.5  # an end marker's share is below half the average marker's
 _BEGIN_MARKER = 1.6
 
 
-def _check_share(name: str, value: object) -> float:
+def check_share(name: str, value: object) -> float:
+    """``value`` as a float when it is a number from 0 to 1; else an InputError naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
         raise InputError(f"{name} must be a number from 0 to 1, got {value!r}")
     return float(value)

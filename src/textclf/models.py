@@ -22,7 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
 from textclf.errors import ConfigError, InputError, ModelError
-from textclf.features import PAGE_COLUMN, LineFeaturizer, page_cumsum
+from textclf.features import PAGE_COLUMN, LineFeaturizer, check_share, page_cumsum
 
 __all__ = [
     "DECIDE_ON",
@@ -459,8 +459,14 @@ def build_pipeline(
     """The model: featurizer and stacked classifier in one sklearn Pipeline.
 
     Settings are checked here, before any data is read (``stages``, ``decide_on``, the
-    estimator's parameter values)."""
+    featurizer's ``blank_dropout``, the estimator's parameter values)."""
     stack = dict(stack or {})
+    features = dict(features or {})
+    if "blank_dropout" in features:
+        try:
+            check_share("blank_dropout", features["blank_dropout"])
+        except InputError as exc:
+            raise ConfigError(f"features.{exc}") from None
     if "stages" in stack and (
         isinstance(stack["stages"], bool)
         or not isinstance(stack["stages"], int)
@@ -471,7 +477,7 @@ def build_pipeline(
         raise ConfigError(f"decide_on must be one of {DECIDE_ON}, got {stack['decide_on']!r}")
     return Pipeline(
         [
-            ("features", LineFeaturizer(**dict(features or {}))),
+            ("features", LineFeaturizer(**features)),
             (
                 "model",
                 StackedLineClassifier(make_estimator(estimator, estimator_params), **stack),
