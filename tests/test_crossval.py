@@ -84,6 +84,37 @@ def test_the_run_is_logged_with_fold_metrics_and_predictions(run):
     np.testing.assert_allclose(oof["probability"].to_numpy(), run["proba"])
     # No domain is in two folds.
     assert (oof.groupby("domain")["fold"].nunique() == 1).all()
+    # The held-out lines scored again without blank lines, with the same decisions.
+    for key in ("cv/no_blank_lines/page_f1", "cv/no_blank_lines/page_f1_best_decision"):
+        assert 0.0 <= metrics[key] <= 1.0, key
+    report = Path(client.download_artifacts(run["run_id"], "crossval.md", str(run["root"])))
+    assert "The same held-out lines with no blank lines: page F1" in report.read_text()
+
+
+def test_an_input_variant_is_scored_with_the_decisions_of_the_pages_as_they_come(run, monkeypatch):
+    import textclf.variants as variants
+
+    # A variant that leaves the lines as they are must score what the lines as they are score.
+    seen: list[pd.DataFrame] = []
+
+    def same(lines: pd.DataFrame) -> pd.DataFrame:
+        seen.append(lines)
+        return lines
+
+    monkeypatch.setitem(variants.INPUT_VARIANTS, "no_blank_lines", ("the same", same))
+    with unpinned_mlflow():
+        result = cross_validate(_cfg(run["overrides"]))
+    # It is given each fold's held-out lines, the model's input columns only.
+    assert len(seen) == 2
+    rows = np.concatenate([lines.index.to_numpy() for lines in seen])
+    assert sorted(rows) == list(range(len(run["proba"])))
+    assert list(seen[0].columns) == ["page_id", "text", "blank_before", "blank_after"]
+    m = result["metrics"]
+    assert m["cv/no_blank_lines/page_f1"] == m["cv/page_f1"]
+    assert m["cv/no_blank_lines/page_f1_best_decision"] == m["cv/page_f1_best_decision"]
+    with unpinned_mlflow():
+        none = cross_validate(_cfg([*run["overrides"], "crossval.input_variants=[]"]))
+    assert not any(k.startswith("cv/no_blank_lines/") for k in none["metrics"])
 
 
 def test_no_fold_is_fitted_on_a_domain_it_scores(run, monkeypatch):
@@ -177,6 +208,7 @@ def test_pages_and_lines_that_do_not_match_are_refused():
         ("max_fit_pages=-1", "max_fit_pages"),
         ("model.threshold=2", "threshold"),
         ("model.params.max_iter=-1", "max_iter"),
+        ("crossval.input_variants=[no_blanks]", "crossval.input_variants: unknown"),
     ],
 )
 def test_bad_settings_fail_before_any_data_is_read(override, message, tmp_path):

@@ -12,7 +12,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 from mlflow import MlflowClient
@@ -21,7 +20,7 @@ from conftest import unpinned_mlflow
 from corpus_fixtures import build_tiny_dataset, make_tiny_corpora
 from textclf.config import EvaluateConfig, TrainConfig, to_config
 from textclf.errors import ConfigError, CorpusError
-from textclf.evaluate import INPUT_VARIANTS, evaluate, load_pipeline
+from textclf.evaluate import evaluate, load_pipeline
 from textclf.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -178,24 +177,6 @@ def test_evaluation_names_the_model_version_and_scores_baselines(store):
     assert (store["root"] / "reports" / "eval_boilerplate.md").is_file()
 
 
-def test_input_variants_rewrite_only_the_blank_lines():
-    lines = pd.DataFrame(
-        {
-            "page_id": ["a", "a", "b"],
-            "text": ["Menu", "Body text.", "Other"],
-            "blank_before": [False, True, False],
-            "blank_after": [True, False, False],
-        }
-    )
-    none = INPUT_VARIANTS["no_blank_lines"][1](lines)
-    every = INPUT_VARIANTS["blank_lines_everywhere"][1](lines)
-    assert not none[["blank_before", "blank_after"]].to_numpy().any()
-    assert every[["blank_before", "blank_after"]].to_numpy().all()
-    for out in (none, every):
-        pd.testing.assert_frame_equal(out[["page_id", "text"]], lines[["page_id", "text"]])
-    assert lines["blank_before"].tolist() == [False, True, False]  # the input is not modified
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -333,7 +314,7 @@ def test_evaluating_an_unknown_split_fails_before_any_run(store):
     ("setting", "error"),
     [
         ("extractors=[trafilatur]", r"unknown extractor.*trafilatur"),
-        ("input_variants=[no_blanks]", r"unknown input variant.*no_blanks.*no_blank_lines"),
+        ("input_variants=[no_blanks]", r"input_variants: unknown input variant.*no_blanks"),
         # Corpora that hold only one of the dataset's three Scrapinghub pages.
         ("paths.corpora_dir={other}", r"2 scrapinghub page\(s\) of the dataset .* not in the"),
         ("paths.corpora_dir={empty}", r"ground-truth.json is missing"),

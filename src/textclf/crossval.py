@@ -59,6 +59,7 @@ from textclf.train import (
     refuse_test_splits,
     run_name,
 )
+from textclf.variants import INPUT_VARIANTS, check_input_variants
 
 __all__ = [
     "CrossvalConfig",
@@ -87,6 +88,9 @@ class CrossvalSettings:
     log_predictions: bool = True
     # The metric `python -m textclf.crossval -m ...` returns to the sweeper (higher is better).
     sweep_metric: str = "cv/page_f1_best_decision"
+    # The held-out lines scored again written another way (textclf.variants), with the same
+    # decisions: how a setting reads text from other HTML-to-text tools.
+    input_variants: list[str] = field(default_factory=lambda: ["no_blank_lines"])
 
 
 @dataclass
@@ -111,6 +115,7 @@ def check_crossval_config(cfg: CrossvalConfig) -> tuple[float | str, float | str
     for name, splits in (("crossval.splits", list(cv.splits)), ("model.decide_on", [decide_on])):
         refuse_test_splits(name, splits, "cross-validate on WCXB dev (train, validation) only")
     check_max_fit_pages(cfg)
+    check_input_variants(cv.input_variants, "crossval.input_variants")
     threshold, relative = decision_settings(cfg)
     if isinstance(threshold, float) and isinstance(relative, float):
         mode = "fixed"
@@ -223,6 +228,7 @@ def cross_validate(
         log_run_setup(cfg, config_dict, frame, digest, "crossval", drop=_NOT_USED)
         tracking.log_params({"crossval.decision": mode})
         proba = np.full(len(frame), np.nan)
+        variants = {v: np.full(len(frame), np.nan) for v in cfg.crossval.input_variants}
         decisions: dict[int, tuple[float, float]] = {}
         metrics: dict[str, float] = {"lines": float(len(frame)), "folds": float(cfg.crossval.folds)}
         for k in range(cfg.crossval.folds):
@@ -237,6 +243,9 @@ def cross_validate(
             )
             metrics[f"fold{k}/fit_seconds"] = time.perf_counter() - start
             proba[test] = pipe.predict_proba(frame.loc[test, MODEL_INPUT])[:, 1]
+            for variant, v_proba in variants.items():
+                rewrite = INPUT_VARIANTS[variant][1]
+                v_proba[test] = pipe.predict_proba(rewrite(frame.loc[test, MODEL_INPUT]))[:, 1]
             if mode == "oof":  # the fold's own out-of-fold choice, as `make train` would make it
                 decisions[k] = (float(pipe[-1].threshold_), float(pipe[-1].relative_threshold_))
             log.info(
@@ -275,8 +284,15 @@ def cross_validate(
         metrics["cv/page_f1_best_decision"] = scorer.overall(best_keep)["page_f1"]
         metrics["best_decision/threshold"] = t_best
         metrics["best_decision/relative_threshold"] = r_best
+        for variant, v_proba in variants.items():  # the decisions made on the pages as they come
+            v_keep = np.zeros(len(frame), dtype=np.int8)
+            for k, test in enumerate(scorer.folds):
+                v_keep[test] = content_mask(v_proba[test], page[test], *decisions[k])
+            metrics[f"cv/{variant}/page_f1"] = scorer.overall(v_keep)["page_f1"]
+            at_best = content_mask(v_proba, page, t_best, r_best)
+            metrics[f"cv/{variant}/page_f1_best_decision"] = scorer.overall(at_best)["page_f1"]
         tracking.log_metrics(metrics)
-        report = _report(name, metrics, cfg.crossval.folds, _MODES[mode])
+        report = _report(name, metrics, cfg.crossval.folds, _MODES[mode], list(variants))
         tracking.log_text_artifact(report, "crossval.md")
         if cfg.crossval.log_predictions:
             oof = frame[["page_id", "line_index", "domain", "label"]].assign(
@@ -298,7 +314,9 @@ def _log_parquet(frame: pd.DataFrame, name: str) -> None:
         mlflow.log_artifact(str(path))
 
 
-def _report(name: str, metrics: dict[str, float], folds: int, chosen: str) -> str:
+def _report(
+    name: str, metrics: dict[str, float], folds: int, chosen: str, variants: list[str]
+) -> str:
     rows = [
         {
             "fold": str(k),
@@ -323,6 +341,12 @@ def _report(name: str, metrics: dict[str, float], folds: int, chosen: str) -> st
         f"relative {metrics['best_decision/relative_threshold']:.2f}). "
         f"Line F1 {metrics.get('cv/line_f1', math.nan):.4f}.",
         "",
+        *(
+            f"The same held-out lines with {INPUT_VARIANTS[v][0]}: page F1 "
+            f"{metrics[f'cv/{v}/page_f1']:.4f} with the same decisions, "
+            f"{metrics[f'cv/{v}/page_f1_best_decision']:.4f} at the same best single decision.\n"
+            for v in variants
+        ),
         markdown_table(
             rows, ["fold", "page_f1", "threshold", "relative", "at_best_decision", "fit_seconds"]
         ),

@@ -6,7 +6,7 @@
 Baselines (keep every line; a C4-style line filter) are scored on the same lines in the same run,
 and HTML extractors (trafilatura, readability, jusText) on the same pages' HTML (``extractors``; see
 :mod:`textclf.extractors`). The model is also scored on the same lines written another way
-(``input_variants``, :data:`INPUT_VARIANTS`): without blank lines, as many HTML-to-text tools
+(``input_variants``, :mod:`textclf.variants`): without blank lines, as many HTML-to-text tools
 write pages, or with a blank line between every two lines. The summary table is printed and
 saved as a run artifact and under reports/.
 """
@@ -16,13 +16,11 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import hydra
 import numpy as np
-import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from textclf import tracking
@@ -36,29 +34,15 @@ from textclf.features import LINE_COLUMNS
 from textclf.models import content_mask
 from textclf.reporting import markdown_table
 from textclf.scoring import page_predictions, score_difference, score_pages, score_split
+from textclf.variants import INPUT_VARIANTS, check_input_variants
 
-__all__ = ["INPUT_VARIANTS", "evaluate", "evaluate_boilerplate", "load_pipeline", "main"]
+__all__ = ["evaluate", "evaluate_boilerplate", "load_pipeline", "main"]
 
 log = logging.getLogger(__name__)
 
 # The model reads exactly the featurizer's input columns.
 MODEL_INPUT = list(LINE_COLUMNS)
 
-
-def _no_blank_lines(lines: pd.DataFrame) -> pd.DataFrame:
-    return lines.assign(blank_before=False, blank_after=False)
-
-
-def _blank_lines_everywhere(lines: pd.DataFrame) -> pd.DataFrame:
-    return lines.assign(blank_before=True, blank_after=True)
-
-
-# The same pages written another way: (the summary's name for it, the lines as the model reads
-# them). The lines, their texts and labels stay the same, so the scores compare directly.
-INPUT_VARIANTS: dict[str, tuple[str, Callable[[pd.DataFrame], pd.DataFrame]]] = {
-    "no_blank_lines": ("no blank lines", _no_blank_lines),
-    "blank_lines_everywhere": ("a blank line between all lines", _blank_lines_everywhere),
-}
 
 SUMMARY_COLUMNS = [
     "system",
@@ -116,9 +100,7 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
     if unknown:  # before any run is started or any split scored
         raise ConfigError(f"unknown split(s) {unknown}; the dataset has {list(lines)}")
     extractors = check_extractors(cfg.extractors)  # before any run: a missing one fails now
-    bad = [v for v in cfg.input_variants if v not in INPUT_VARIANTS]
-    if bad:
-        raise ConfigError(f"unknown input variant(s) {bad}; valid: {', '.join(INPUT_VARIANTS)}")
+    check_input_variants(cfg.input_variants, "input_variants")
     # The extractors run before any run starts: pages missing from the corpora fail here.
     extracted = {
         split: _extract_split(extractors, pages[split].to_dict(), cfg.paths.corpora_dir)

@@ -1,0 +1,44 @@
+"""The same pages written another way, to measure how the model reads text from other tools.
+
+The corpora's pages, like the seed page, separate their blocks with blank lines; many
+HTML-to-text tools write one block per line with no blank line between blocks, and some put a
+blank line after every line. A variant rewrites the featurizer's input table
+(:data:`textclf.features.LINE_COLUMNS`): the lines, their texts and their labels stay the same,
+so its scores compare directly with the scores of the pages as they come. ``make eval``
+(``input_variants``) and ``make cv`` (``crossval.input_variants``) score them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+
+from textclf.errors import ConfigError
+
+__all__ = ["INPUT_VARIANTS", "check_input_variants"]
+
+
+def _no_blank_lines(lines: pd.DataFrame) -> pd.DataFrame:
+    return lines.assign(blank_before=False, blank_after=False)
+
+
+def _blank_lines_everywhere(lines: pd.DataFrame) -> pd.DataFrame:
+    return lines.assign(blank_before=True, blank_after=True)
+
+
+#: name: (how reports describe it, the rewrite of the lines table).
+INPUT_VARIANTS: dict[str, tuple[str, Callable[[pd.DataFrame], pd.DataFrame]]] = {
+    "no_blank_lines": ("no blank lines", _no_blank_lines),
+    "blank_lines_everywhere": ("a blank line between all lines", _blank_lines_everywhere),
+}
+
+
+def check_input_variants(names: Sequence[str], setting: str) -> list[str]:
+    """``names`` when every one is a variant; else a ConfigError naming ``setting``."""
+    bad = [name for name in names if name not in INPUT_VARIANTS]
+    if bad:
+        raise ConfigError(
+            f"{setting}: unknown input variant(s) {bad}; valid: {', '.join(INPUT_VARIANTS)}"
+        )
+    return list(names)

@@ -1,0 +1,31 @@
+import pandas as pd
+import pytest
+
+from textclf.errors import ConfigError
+from textclf.variants import INPUT_VARIANTS, check_input_variants
+
+
+def test_input_variants_rewrite_only_the_blank_lines():
+    lines = pd.DataFrame(
+        {
+            "page_id": ["a", "a", "b"],
+            "text": ["Menu", "Body text.", "Other"],
+            "blank_before": [False, True, False],
+            "blank_after": [True, False, False],
+        }
+    )
+    none = INPUT_VARIANTS["no_blank_lines"][1](lines)
+    every = INPUT_VARIANTS["blank_lines_everywhere"][1](lines)
+    assert not none[["blank_before", "blank_after"]].to_numpy().any()
+    assert every[["blank_before", "blank_after"]].to_numpy().all()
+    for out in (none, every):
+        pd.testing.assert_frame_equal(out[["page_id", "text"]], lines[["page_id", "text"]])
+    assert lines["blank_before"].tolist() == [False, True, False]  # the input is not modified
+
+
+def test_unknown_variants_are_named_with_their_setting():
+    assert check_input_variants(["no_blank_lines"], "x") == ["no_blank_lines"]
+    assert check_input_variants([], "x") == []
+    message = r"crossval.input_variants: unknown .*'blanks'.*no_blank_lines"
+    with pytest.raises(ConfigError, match=message):
+        check_input_variants(["no_blank_lines", "blanks"], "crossval.input_variants")
