@@ -42,8 +42,6 @@ log = logging.getLogger(__name__)
 
 # The model reads exactly the featurizer's input columns.
 MODEL_INPUT = list(LINE_COLUMNS)
-
-
 SUMMARY_COLUMNS = [
     "system",
     "split",
