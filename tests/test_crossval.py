@@ -113,7 +113,7 @@ def test_an_input_variant_is_scored_with_the_decisions_of_the_pages_as_they_come
     assert m["cv/no_blank_lines/page_f1"] == m["cv/page_f1"]
     assert m["cv/no_blank_lines/page_f1_best_decision"] == m["cv/page_f1_best_decision"]
     with unpinned_mlflow():
-        none = cross_validate(_cfg([*run["overrides"], "crossval.input_variants=[]"]))
+        none = cross_validate(_cfg([*run["overrides"], "input_variants=[]"]))
     assert not any(k.startswith("cv/no_blank_lines/") for k in none["metrics"])
 
 
@@ -208,7 +208,7 @@ def test_pages_and_lines_that_do_not_match_are_refused():
         ("max_fit_pages=-1", "max_fit_pages"),
         ("model.threshold=2", "threshold"),
         ("model.params.max_iter=-1", "max_iter"),
-        ("crossval.input_variants=[no_blanks]", "crossval.input_variants: unknown"),
+        ("input_variants=[no_blanks]", "input_variants: unknown"),
     ],
 )
 def test_bad_settings_fail_before_any_data_is_read(override, message, tmp_path):

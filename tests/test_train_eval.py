@@ -75,6 +75,9 @@ def test_training_run_is_logged(store):
     assert run.data.params["features.neighbours"] == "True"
     assert run.data.metrics["validation/page_f1"] > 0.8
     assert "validation/line_f1" in run.data.metrics
+    # the validation lines scored again without blank lines (input_variants)
+    assert 0.0 <= run.data.metrics["validation/no_blank_lines/page_f1"] <= 1.0
+    assert run.data.params["input_variants"] == '["no_blank_lines"]'
     assert 0 < run.data.metrics["threshold"] < 1
     assert run.data.params["decision.chosen_on"] == "validation"
     assert not [k for k in run.data.params if k.startswith("topic_model.")]

@@ -233,6 +233,9 @@ class TrainConfig:
     refit_splits: list[str] = field(default_factory=list)
     # Fit on at most this many pages (a seeded sample of each fitting set; 0: all of them).
     max_fit_pages: int = 0
+    # Boilerplate model: eval_splits (and `make cv`'s held-out folds) scored again written
+    # another way (textclf.variants), with the same decision.
+    input_variants: list[str] = field(default_factory=lambda: ["no_blank_lines"])
     run_name: str = ""
     seed: int = 0
     topic_model: TopicModelConfig = field(default_factory=TopicModelConfig)

@@ -88,9 +88,6 @@ class CrossvalSettings:
     log_predictions: bool = True
     # The metric `python -m textclf.crossval -m ...` returns to the sweeper (higher is better).
     sweep_metric: str = "cv/page_f1_best_decision"
-    # The held-out lines scored again written another way (textclf.variants), with the same
-    # decisions: how a setting reads text from other HTML-to-text tools.
-    input_variants: list[str] = field(default_factory=lambda: ["no_blank_lines"])
 
 
 @dataclass
@@ -115,7 +112,7 @@ def check_crossval_config(cfg: CrossvalConfig) -> tuple[float | str, float | str
     for name, splits in (("crossval.splits", list(cv.splits)), ("model.decide_on", [decide_on])):
         refuse_test_splits(name, splits, "cross-validate on WCXB dev (train, validation) only")
     check_max_fit_pages(cfg)
-    check_input_variants(cv.input_variants, "crossval.input_variants")
+    check_input_variants(cfg.input_variants, "input_variants")
     threshold, relative = decision_settings(cfg)
     if isinstance(threshold, float) and isinstance(relative, float):
         mode = "fixed"
@@ -228,7 +225,9 @@ def cross_validate(
         log_run_setup(cfg, config_dict, frame, digest, "crossval", drop=_NOT_USED)
         tracking.log_params({"crossval.decision": mode})
         proba = np.full(len(frame), np.nan)
-        variants = {v: np.full(len(frame), np.nan) for v in cfg.crossval.input_variants}
+        # The held-out lines written another way (input_variants), scored with the same
+        # decisions: how a setting reads text from other HTML-to-text tools.
+        variants = {v: np.full(len(frame), np.nan) for v in cfg.input_variants}
         decisions: dict[int, tuple[float, float]] = {}
         metrics: dict[str, float] = {"lines": float(len(frame)), "folds": float(cfg.crossval.folds)}
         for k in range(cfg.crossval.folds):

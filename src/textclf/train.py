@@ -27,6 +27,7 @@ from textclf.features import LINE_COLUMNS
 from textclf.models import auto_or_fraction, build_pipeline, check_weighting, content_mask
 from textclf.scoring import score_split
 from textclf.serialization import trusted_types
+from textclf.variants import INPUT_VARIANTS, check_input_variants
 
 __all__ = ["log_run_setup", "main", "needs_refit", "run_name", "train", "train_boilerplate"]
 
@@ -48,9 +49,11 @@ def _check_splits(lines: Any, splits: list[str]) -> None:
 
 
 def check_train_config(cfg: TrainConfig) -> None:
-    """The checks both tasks make before reading any data: held-out splits, ``max_fit_pages``."""
+    """The checks both tasks make before reading any data: held-out splits, ``max_fit_pages``,
+    ``input_variants``."""
     check_held_out_splits(cfg)
     check_max_fit_pages(cfg)
+    check_input_variants(cfg.input_variants, "input_variants")
 
 
 def check_max_fit_pages(cfg: TrainConfig) -> None:
@@ -201,9 +204,17 @@ def train_boilerplate(
             keep = content_mask(
                 proba, df["page_id"].to_numpy(), threshold, relative_threshold
             ).astype(np.int8)
-            scores = score_split(df.to_dict("list"), pages[split].to_dict(), keep)
+            columns, split_pages = df.to_dict("list"), pages[split].to_dict()
+            scores = score_split(columns, split_pages, keep)
             scores["lines_per_second"] = len(df) / max(seconds, 1e-9)
             metrics.update({f"{split}/{k}": v for k, v in scores.items()})
+            for variant in cfg.input_variants:  # the same lines written another way
+                v_proba = pipe.predict_proba(INPUT_VARIANTS[variant][1](df[MODEL_INPUT]))[:, 1]
+                v_keep = content_mask(
+                    v_proba, df["page_id"].to_numpy(), threshold, relative_threshold
+                ).astype(np.int8)
+                v_scores = score_split(columns, split_pages, v_keep)
+                metrics.update({f"{split}/{variant}/{k}": v for k, v in v_scores.items()})
             _log_split_figures(split, df, proba, keep, threshold, scores)
             _log_wrong_lines(split, df, proba, keep, cfg.mlflow.wrong_lines_sample, cfg.seed)
             log.info(

@@ -5,7 +5,8 @@ HTML-to-text tools write one block per line with no blank line between blocks, a
 blank line after every line. A variant rewrites the featurizer's input table
 (:data:`textclf.features.LINE_COLUMNS`): the lines, their texts and their labels stay the same,
 so its scores compare directly with the scores of the pages as they come. ``make eval``
-(``input_variants``) and ``make cv`` (``crossval.input_variants``) score them.
+(``input_variants`` in conf/evaluate.yaml) and ``make train`` and ``make cv``
+(``input_variants`` in conf/train.yaml) score them.
 """
 
 from __future__ import annotations
