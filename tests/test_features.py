@@ -532,6 +532,13 @@ def test_a_bad_blank_dropout_is_named(value):
         LineFeaturizer(blank_dropout=value).fit_transform(X, y)
 
 
+@pytest.mark.parametrize("value", [0, 1, 0.5, np.float32(0.25), np.int64(0)])
+def test_any_real_number_from_0_to_1_is_a_blank_dropout(value):
+    X, y = _blank_pages(3)
+    LineFeaturizer(blank_dropout=value).fit(X, y)
+    assert features.check_share("blank_dropout", value) == float(value)
+
+
 def test_a_featurizer_saved_before_blank_dropout_existed_loads_with_it_off():
     X, y = _blank_pages(5)
     fitted = LineFeaturizer(blank_dropout=0).fit(X, y)

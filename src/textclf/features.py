@@ -30,6 +30,7 @@ stage uses it to find a line's neighbours; it is not a feature.
 from __future__ import annotations
 
 import itertools
+import numbers
 import re
 import unicodedata
 import zlib
@@ -939,7 +940,7 @@ _BEGIN_MARKER = 1.6
 
 def check_share(name: str, value: object) -> float:
     """``value`` as a float when it is a number from 0 to 1; else an InputError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
         raise InputError(f"{name} must be a number from 0 to 1, got {value!r}")
     return float(value)
 
