@@ -26,6 +26,6 @@ def test_input_variants_rewrite_only_the_blank_lines():
 def test_unknown_variants_are_named_with_their_setting():
     assert check_input_variants(["no_blank_lines"], "x") == ["no_blank_lines"]
     assert check_input_variants([], "x") == []
-    message = r"crossval.input_variants: unknown .*'blanks'.*no_blank_lines"
+    message = r"input_variants: unknown .*'blanks'.*no_blank_lines"
     with pytest.raises(ConfigError, match=message):
-        check_input_variants(["no_blank_lines", "blanks"], "crossval.input_variants")
+        check_input_variants(["no_blank_lines", "blanks"], "input_variants")
