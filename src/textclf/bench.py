@@ -38,12 +38,13 @@ from pathlib import Path
 from typing import Any
 
 from textclf.errors import TextclfError
+from textclf.extractors import EXTRACTORS, check_extractors
 from textclf.predict import DEFAULT_BATCH_SIZE
 
 __all__ = ["main", "run_bench"]
 
 SOURCES = ("wcxb", "scrapinghub")
-DEFAULT_EXTRACTORS = ("trafilatura", "readability", "justext")
+DEFAULT_EXTRACTORS = tuple(EXTRACTORS)  # trafilatura, readability, justext
 TARGET_PAGES_PER_S = 100.0
 TARGET_LINES_PER_S = 30_000.0
 
@@ -141,8 +142,6 @@ def measure_textclf(
 
 def measure_extractor(name: str, paths: list[Path], repeats: int) -> dict[str, Any]:
     """Run in a child process: time the HTML extractor ``name`` over every page."""
-    from textclf.extractors import check_extractors
-
     version, extract = check_extractors([name])[name]
     htmls = _read_all(paths)
     for h in htmls[:8]:
@@ -390,8 +389,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"textclf.bench: no test pages under {corpora_dir}", file=sys.stderr)
         return 2
     try:
-        from textclf.extractors import check_extractors
-
         check_extractors(args.extractors)  # unknown or not installed: say so before timing
     except TextclfError as exc:
         print(f"textclf.bench: {exc}", file=sys.stderr)

@@ -59,7 +59,7 @@ from textclf.train import (
     refuse_test_splits,
     run_name,
 )
-from textclf.variants import INPUT_VARIANTS, check_input_variants
+from textclf.variants import INPUT_VARIANTS, check_input_variants, variant_probabilities
 
 __all__ = [
     "CrossvalConfig",
@@ -241,10 +241,10 @@ def cross_validate(
                 model__groups=fit_df["domain"].to_numpy(),
             )
             metrics[f"fold{k}/fit_seconds"] = time.perf_counter() - start
-            proba[test] = pipe.predict_proba(frame.loc[test, MODEL_INPUT])[:, 1]
-            for variant, v_proba in variants.items():
-                rewrite = INPUT_VARIANTS[variant][1]
-                v_proba[test] = pipe.predict_proba(rewrite(frame.loc[test, MODEL_INPUT]))[:, 1]
+            held_out = frame.loc[test, MODEL_INPUT]
+            proba[test] = pipe.predict_proba(held_out)[:, 1]
+            for variant, v_proba in variant_probabilities(pipe, held_out, list(variants)).items():
+                variants[variant][test] = v_proba
             if mode == "oof":  # the fold's own out-of-fold choice, as `make train` would make it
                 decisions[k] = (float(pipe[-1].threshold_), float(pipe[-1].relative_threshold_))
             log.info(

@@ -46,7 +46,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from textclf.errors import InputError
 
-__all__ = ["LINE_COLUMNS", "PAGE_COLUMN", "LineFeaturizer", "lines_frame"]
+__all__ = ["LINE_COLUMNS", "PAGE_COLUMN", "LineFeaturizer", "lines_frame", "neighbour_values"]
 
 PAGE_COLUMN = 0
 LINE_COLUMNS = ("page_id", "text", "blank_before", "blank_after")
@@ -496,7 +496,13 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         frame = _check_frame(X)
         if y is None:
             return frame
-        return _without_blank_lines(frame, check_share("blank_dropout", self.blank_dropout))
+        return _without_blank_lines(frame, self.check_params())
+
+    def check_params(self) -> float:
+        """Check the parameter values that fitting would refuse (an :class:`InputError` naming
+        the first bad one), so that a pipeline can be checked before any data is read; returns
+        ``blank_dropout`` as a float."""
+        return check_share("blank_dropout", self.blank_dropout)
 
     def _fit(
         self,
@@ -844,8 +850,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         if scores is not None and self._uses_neighbour_scores():
             # Training lines' scores are out of fold, so their neighbours' are too.
             for off in _SCORE_OFFSETS:
-                shifted, missing = _shift(scores, off, page)
-                cols.append(np.where(missing[:, 0] > 0, -1.0, shifted)[:, None])
+                cols.append(neighbour_values(scores, off, page, fill=-1.0)[:, None])
         if context_scores is not None:
             cols.append(context_scores[:, None])
         out = np.column_stack(cols).astype(np.float32)
@@ -1032,6 +1037,15 @@ def _shift(values: np.ndarray, off: int, page: np.ndarray) -> tuple[np.ndarray, 
     missing = np.ones((len(values), 1), dtype=np.float32)
     missing[rows] = 0.0
     return out, missing
+
+
+def neighbour_values(values: np.ndarray, off: int, page: np.ndarray, fill: float) -> np.ndarray:
+    """``values`` of the line ``off`` places away on the same page (``page``: the lines' page,
+    pages contiguous), ``fill`` past the page's ends."""
+    rows, neighbours = _neighbour_rows(page, off)
+    out = np.full(len(values), fill, dtype=np.result_type(values, fill))
+    out[rows] = values[neighbours]
+    return out
 
 
 def _block_features(

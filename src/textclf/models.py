@@ -22,7 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
 from textclf.errors import ConfigError, InputError, ModelError
-from textclf.features import PAGE_COLUMN, LineFeaturizer, check_share, page_cumsum
+from textclf.features import PAGE_COLUMN, LineFeaturizer, neighbour_values, page_cumsum
 
 __all__ = [
     "DECIDE_ON",
@@ -127,17 +127,10 @@ def probability_context(
     starts = np.flatnonzero(np.r_[True, page[1:] != page[:-1]]) if n else np.zeros(0, int)
     sizes = np.diff(np.r_[starts, n])
     page_idx = np.repeat(np.arange(len(starts)), sizes)
-    index = np.arange(n) - np.repeat(starts, sizes)
-    size = np.repeat(sizes, sizes)
-    cols = []
-    for off in offsets:
-        valid = (index + off >= 0) & (index + off < size)
-        shifted = np.full(n, -1.0)
-        shifted[valid] = proba[np.arange(n)[valid] + off]
-        cols.append(shifted)
+    cols = [neighbour_values(proba, off, page, fill=-1.0) for off in offsets]
     csum = page_cumsum(proba, page_idx)
     first = np.repeat(starts, sizes)
-    last = first + size - 1
+    last = first + np.repeat(sizes, sizes) - 1
     for w in windows:
         lo = np.maximum(np.arange(n) - w, first)
         hi = np.minimum(np.arange(n) + w, last)
@@ -459,14 +452,13 @@ def build_pipeline(
     """The model: featurizer and stacked classifier in one sklearn Pipeline.
 
     Settings are checked here, before any data is read (``stages``, ``decide_on``, the
-    featurizer's ``blank_dropout``, the estimator's parameter values)."""
+    featurizer's and the estimator's parameter values)."""
     stack = dict(stack or {})
-    features = dict(features or {})
-    if "blank_dropout" in features:
-        try:
-            check_share("blank_dropout", features["blank_dropout"])
-        except InputError as exc:
-            raise ConfigError(f"features.{exc}") from None
+    featurizer = LineFeaturizer(**dict(features or {}))
+    try:
+        featurizer.check_params()
+    except InputError as exc:
+        raise ConfigError(f"features.{exc}") from None
     if "stages" in stack and (
         isinstance(stack["stages"], bool)
         or not isinstance(stack["stages"], int)
@@ -477,7 +469,7 @@ def build_pipeline(
         raise ConfigError(f"decide_on must be one of {DECIDE_ON}, got {stack['decide_on']!r}")
     return Pipeline(
         [
-            ("features", LineFeaturizer(**features)),
+            ("features", featurizer),
             (
                 "model",
                 StackedLineClassifier(make_estimator(estimator, estimator_params), **stack),

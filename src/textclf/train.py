@@ -27,7 +27,7 @@ from textclf.features import LINE_COLUMNS
 from textclf.models import auto_or_fraction, build_pipeline, check_weighting, content_mask
 from textclf.scoring import score_split
 from textclf.serialization import trusted_types
-from textclf.variants import INPUT_VARIANTS, check_input_variants
+from textclf.variants import check_input_variants, variant_probabilities
 
 __all__ = ["log_run_setup", "main", "needs_refit", "run_name", "train", "train_boilerplate"]
 
@@ -208,8 +208,8 @@ def train_boilerplate(
             scores = score_split(columns, split_pages, keep)
             scores["lines_per_second"] = len(df) / max(seconds, 1e-9)
             metrics.update({f"{split}/{k}": v for k, v in scores.items()})
-            for variant in cfg.input_variants:  # the same lines written another way
-                v_proba = pipe.predict_proba(INPUT_VARIANTS[variant][1](df[MODEL_INPUT]))[:, 1]
+            variants = variant_probabilities(pipe, df[MODEL_INPUT], cfg.input_variants)
+            for variant, v_proba in variants.items():  # the same lines written another way
                 v_keep = content_mask(
                     v_proba, df["page_id"].to_numpy(), threshold, relative_threshold
                 ).astype(np.int8)

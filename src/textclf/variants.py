@@ -12,12 +12,14 @@ so its scores compare directly with the scores of the pages as they come. ``make
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from textclf.errors import ConfigError
 
-__all__ = ["INPUT_VARIANTS", "check_input_variants"]
+__all__ = ["INPUT_VARIANTS", "check_input_variants", "variant_probabilities"]
 
 
 def _no_blank_lines(lines: pd.DataFrame) -> pd.DataFrame:
@@ -43,3 +45,11 @@ def check_input_variants(names: Sequence[str], setting: str) -> list[str]:
             f"{setting}: unknown input variant(s) {bad}; valid: {', '.join(INPUT_VARIANTS)}"
         )
     return list(names)
+
+
+def variant_probabilities(
+    pipe: Any, lines: pd.DataFrame, names: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """The content probabilities the fitted pipeline ``pipe`` gives ``lines`` (the model's input
+    columns) written as each variant of ``names``: ``{name: probabilities}``."""
+    return {name: pipe.predict_proba(INPUT_VARIANTS[name][1](lines))[:, 1] for name in names}
