@@ -4,7 +4,7 @@ import pytest
 
 from textclf.errors import InputError
 from textclf.pages import lines_from_text, lines_from_texts, read_seed_pages, read_text_file
-from textclf.render import html_to_text
+from textclf.render import decode_html, html_to_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,3 +64,27 @@ def test_render_glues_inline_runs_and_separates_blocks():
 def test_render_retries_noscript_when_empty():
     html = "<html><body><noscript><p>Only here</p></noscript></body></html>"
     assert "Only here" in html_to_text(html)
+
+
+# A long English page with one non-ASCII word: the encoding detector alone reads such UTF-8 as a
+# legacy code page (cp1258 for "It’s", cp1250 for "café") and turns the word into mojibake.
+_ENGLISH = "<p>" + "The quick brown fox jumps over the lazy dog. " * 200 + "</p>"
+
+
+@pytest.mark.parametrize("word", ["It’s", "café"])
+def test_decode_html_reads_valid_utf8_as_utf8(word):
+    data = f'<html><head><meta charset="utf-8"></head><body>{_ENGLISH}<p>{word}</p>'.encode()
+    assert decode_html(data).endswith(f"<p>{word}</p>")
+    assert html_to_text(data).split("\n")[-1] == word
+
+
+def test_decode_html_follows_the_declared_legacy_encoding():
+    page = '<html><head><meta charset="windows-1251"></head><body><p>Привет, мир!</p></body>'
+    assert decode_html(page.encode("cp1251")) == page
+
+
+def test_decode_html_detects_when_the_declared_utf8_is_wrong():
+    head = '<html><head><meta charset="utf-8"></head><body>'
+    page = f"{head}{_ENGLISH}<p>Un café crème à Noël, déjà réglé.</p>"
+    assert decode_html(page.encode("cp1252")) == page
+    assert decode_html("\ufeff<p>BOM</p>".encode()) == "<p>BOM</p>"

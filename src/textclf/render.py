@@ -21,10 +21,25 @@ class RenderOptions:
 
 
 def decode_html(data: bytes) -> str:
-    """Decode HTML bytes: the declared or detected encoding, UTF-8 by default."""
+    """Decode HTML bytes: as UTF-8 when they are valid UTF-8, else in the encoding the page
+    declares (``<meta charset>``) unless that is UTF-8, else in the detected one.
+
+    Bytes in a legacy encoding are almost never valid UTF-8, but the detector alone misreads
+    valid UTF-8: it took 84 of the corpora's 2,050 pages, every one of them valid UTF-8, for
+    cp1252 and the like (an English page with a single "It’s" is enough), which turned their
+    quotes and accents into mojibake ("Itâ€™s") that matched neither the gold text nor a word.
+    """
     from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 
-    return bytes_to_str(data, detect_encoding(data))
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        encoding = detect_encoding(data, from_html_meta=True)
+        if encoding == "utf-8":  # declared as UTF-8 (or undetected), but it is not
+            encoding = detect_encoding(data)
+    else:
+        encoding = "utf-8"  # bytes_to_str drops a byte order mark, as before
+    return bytes_to_str(data, encoding)
 
 
 def html_to_text(html: str | bytes, options: RenderOptions | None = None) -> str:
