@@ -62,14 +62,13 @@ eval: $(STAMP) ## Evaluate the champion models on every test split
 bench: $(STAMP) ## Measure prediction throughput against trafilatura, readability and jusText
 	$(PY) -m textclf.bench $(ARGS)
 
-test: $(STAMP) ## Run lint and the test suite
-	$(VENV)/bin/ruff check src tests
-	$(VENV)/bin/ruff format --check src tests
+test: lint ## Run lint and the test suite
 	$(PY) -m pytest $(ARGS)
 
-lint: $(STAMP) ## Lint and check formatting
+lint: $(STAMP) ## Lint, check formatting and type-check the package
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/mypy
 
 format: $(STAMP) ## Apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix src tests

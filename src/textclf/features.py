@@ -189,11 +189,11 @@ Distinct = tuple[np.ndarray | None, list[str]]
 def text_keys(texts: Sequence[str], *, distinct: Distinct | None = None) -> np.ndarray:
     """Each line's lookup key: the CRC-32 of :func:`normalize_for_lookup` of its text.
     ``distinct``: :func:`_distinct` of ``texts`` when already computed."""
-    codes, distinct = _distinct(texts) if distinct is None else distinct
+    codes, unique = _distinct(texts) if distinct is None else distinct
     keys = np.fromiter(
-        (zlib.crc32(normalize_for_lookup(t).encode("utf-8", "replace")) for t in distinct),
+        (zlib.crc32(normalize_for_lookup(t).encode("utf-8", "replace")) for t in unique),
         dtype=np.int64,
-        count=len(distinct),
+        count=len(unique),
     )
     return keys if codes is None else keys[codes]
 
@@ -309,11 +309,11 @@ def _base_matrix(
 ) -> np.ndarray:
     """The base features of every line (columns :data:`_BASE`), vectorised over the batch.
     ``distinct``: :func:`_distinct` of ``texts`` when already computed."""
-    codes, distinct = _distinct(texts) if distinct is None else distinct
+    codes, unique = _distinct(texts) if distinct is None else distinct
     if codes is None:
         return _base_rows(texts, bb, ba)
-    blank = np.zeros(len(distinct), dtype=bool)
-    out = _base_rows(distinct, blank, blank)[codes]
+    blank = np.zeros(len(unique), dtype=bool)
+    out = _base_rows(unique, blank, blank)[codes]
     out[:, _BASE.index("blank_before")] = bb
     out[:, _BASE.index("blank_after")] = ba
     return out
@@ -585,6 +585,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         from sklearn.model_selection import GroupKFold
 
         y = self._loo_y
+        assert y is not None  # set by fit_transform around the training transform
         scores = np.zeros(design.shape[0])
         n_splits = min(3, len(np.unique(sites)))
         if n_splits < 2:
@@ -603,11 +604,13 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         ``predict_proba`` gives on :func:`_with_neighbours`, without building that matrix. The
         model is linear, so each text's contribution as the line itself, as the line before and
         as the line after is computed once."""
+        model = self.context_clf_
+        assert model is not None  # _text_scores calls this only with context_text on
         blocks = 1 + len(_CONTEXT_OFFSETS)
-        weights = self.context_clf_.coef_.reshape(blocks, -1).T  # (words, blocks)
+        weights = model.coef_.reshape(blocks, -1).T  # (words, blocks)
         parts = np.asarray(words @ weights)
         per_line = parts if codes is None else parts[codes]
-        z = per_line[:, 0] + self.context_clf_.intercept_[0]
+        z = per_line[:, 0] + model.intercept_[0]
         for k, off in enumerate(_CONTEXT_OFFSETS, start=1):
             rows, neighbours = _neighbour_rows(page, off)
             z[rows] += per_line[neighbours, k]
@@ -945,7 +948,7 @@ _BEGIN_MARKER = 1.6
 
 def check_share(name: str, value: object) -> float:
     """``value`` as a float when it is a number from 0 to 1; else an InputError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= float(value) <= 1:
         raise InputError(f"{name} must be a number from 0 to 1, got {value!r}")
     return float(value)
 

@@ -63,8 +63,8 @@ def align_labels(
         return labels
 
     index: dict[tuple[str, ...], list[int]] = {}
-    for pos in range(len(gold_tokens) - k + 1):
-        index.setdefault(tuple(gold_tokens[pos : pos + k]), []).append(pos)
+    for at in range(len(gold_tokens) - k + 1):
+        index.setdefault(tuple(gold_tokens[at : at + k]), []).append(at)
     shingle_used: set[int] = set()
     token_used = bytearray(len(gold_tokens))
     spans: list[tuple[int, int] | None] = [None] * n_lines
@@ -77,6 +77,7 @@ def align_labels(
             continue
         shingles = [tuple(toks[j : j + k]) for j in range(len(toks) - k + 1)]
         chosen: list[int] = []
+        pos: int | None
         for sh in shingles:
             positions = index.get(sh)
             if not positions:

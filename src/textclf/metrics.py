@@ -21,10 +21,11 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = [
     "SHINGLE_SIZE",
@@ -60,7 +61,7 @@ class PageScore:
 # --------------------------------------------------------------------------- validation
 
 
-def _check_same_length(name_a: str, a: Sequence[object], name_b: str, b: Sequence[object]) -> None:
+def _check_same_length(name_a: str, a: Sized, name_b: str, b: Sized) -> None:
     if len(a) != len(b):
         raise ValueError(f"{name_a} has {len(a)} items but {name_b} has {len(b)}; they must match")
 
@@ -283,7 +284,7 @@ def snippet_rates(
 # --------------------------------------------------------------------------- line level
 
 
-def _as_labels(values: Sequence[bool | int], what: str) -> np.ndarray:
+def _as_labels(values: ArrayLike, what: str) -> np.ndarray:
     array = np.asarray(values)
     if array.ndim != 1:
         raise ValueError(f"{what} must be one-dimensional, got shape {array.shape}")
@@ -292,7 +293,7 @@ def _as_labels(values: Sequence[bool | int], what: str) -> np.ndarray:
     return array
 
 
-def line_scores(y_true: Sequence[bool | int], y_pred: Sequence[bool | int]) -> dict[str, float]:
+def line_scores(y_true: ArrayLike, y_pred: ArrayLike) -> dict[str, float]:
     """Return line-level scores of the content class (label 1).
 
     Keys: ``precision``, ``recall``, ``f1`` of label 1, ``accuracy``, ``support`` (number of

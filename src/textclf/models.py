@@ -207,9 +207,9 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
     ) -> StackedLineClassifier:
         if self.stages < 1:
             raise ConfigError(f"stages must be >= 1, got {self.stages}")
-        y = np.asarray(y).astype(np.int64)
+        labels = np.asarray(y).astype(np.int64)
         page, feats = self._split(X)
-        groups = page if groups is None else np.asarray(groups)
+        folds = page if groups is None else np.asarray(groups)
         self.classes_ = np.array([0, 1])
         base = clone(self.estimator if self.estimator is not None else make_estimator("hgb"))
         # Every random_state of the estimator (and of its steps) follows ours: reproducible runs.
@@ -228,21 +228,23 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         need_oof = self.stages > 1 or decide_oof
         current = feats
         self.stages_ = []
-        oof = None
+        oof: np.ndarray | None = None
         tokens = np.expm1(feats[:, 1])  # log_tokens is the second base feature
         weight = line_weights(self.weighting, page, tokens)
         for stage in range(self.stages):
             est = clone(base)
             if need_oof and (stage < self.stages - 1 or decide_oof):
-                oof = self._oof(est, current, y, groups, weight)
-            _fit(est, current, y, weight)
+                oof = self._oof(est, current, labels, folds, weight)
+            _fit(est, current, labels, weight)
             self.stages_.append(est)
             if stage < self.stages - 1:
+                assert oof is not None  # need_oof holds with more than one stage
                 current = np.hstack(
                     [feats, probability_context(oof, page, self.offsets, self.windows)]
                 )
         if decide_oof:
-            self._decide(oof, y, page, tokens)
+            assert oof is not None
+            self._decide(oof, labels, page, tokens)
         else:  # fixed numbers, or "auto" left for choose_decision_on: 0.5 and no relative part
             self.threshold_ = 0.5 if self.threshold == "auto" else float(self.threshold)
             self.relative_threshold_ = 0.0 if relative == "auto" else float(relative)
@@ -407,8 +409,8 @@ def choose_decision(
 ) -> tuple[float, float]:
     """The (threshold, relative) pair of :func:`content_mask` maximising the mean over pages of
     the token-weighted F1 of the content lines."""
-    grid = np.round(np.arange(0.05, 0.96, 0.025), 4) if grid is None else np.asarray(grid)
-    relative_grid = (
+    thresholds = np.round(np.arange(0.05, 0.96, 0.025), 4) if grid is None else np.asarray(grid)
+    relatives = (
         np.array([0.0, 0.2, 0.3, 0.4, 0.5, 0.6])
         if relative_grid is None
         else np.asarray(relative_grid)
@@ -417,9 +419,9 @@ def choose_decision(
     gold_tok = np.bincount(inverse, weights=tokens * (y == 1), minlength=len(pages))
     top = page_max(proba, page)
     best, best_pair = -1.0, (0.5, 0.0)
-    for r in relative_grid:
+    for r in relatives:
         above_relative = proba >= r * top
-        for t in grid:
+        for t in thresholds:
             keep = (proba >= t) & above_relative
             pred_tok = np.bincount(inverse, weights=tokens * keep, minlength=len(pages))
             tp = np.bincount(inverse, weights=tokens * keep * (y == 1), minlength=len(pages))

@@ -917,7 +917,7 @@ def _models_uri_location(client: Any, uri: str) -> str:
     """Where the artifacts of ``models:/name@alias``, ``models:/name/3``, ``models:/m-<id>`` are."""
     from mlflow.store.artifact.utils.models import get_model_name_and_version
 
-    found = get_model_name_and_version(client, uri)  # type: ignore[no-untyped-call]
+    found = get_model_name_and_version(client, uri)
     if len(found) == 1:  # a logged model id
         return str(client.get_logged_model(found[0]).artifact_location)
     name, version = found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["RenderOptions", "decode_html", "html_to_text"]
 
@@ -34,9 +35,9 @@ def decode_html(data: bytes) -> str:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
-        encoding = detect_encoding(data, from_html_meta=True)
+        encoding = detect_encoding(data, from_html_meta=True) or "utf-8"
         if encoding == "utf-8":  # declared as UTF-8 (or undetected), but it is not
-            encoding = detect_encoding(data)
+            encoding = detect_encoding(data) or "utf-8"
     else:
         encoding = "utf-8"  # bytes_to_str drops a byte order mark, as before
     return bytes_to_str(data, encoding)
@@ -56,7 +57,7 @@ def html_to_text(html: str | bytes, options: RenderOptions | None = None) -> str
     opts = options or RenderOptions()
     if isinstance(html, bytes):
         html = decode_html(html)
-    kwargs = dict(
+    kwargs: dict[str, Any] = dict(
         main_content=False,
         alt_texts=opts.alt_texts,
         links=opts.links,

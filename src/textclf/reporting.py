@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["confusion_figure", "markdown_table", "page_type_figure", "pr_curve_figure"]
 
@@ -19,7 +20,7 @@ def _plt() -> Any:
     return plt
 
 
-def confusion_figure(y_true: Sequence[int], y_pred: Sequence[int], title: str) -> Any:
+def confusion_figure(y_true: ArrayLike, y_pred: ArrayLike, title: str) -> Any:
     from sklearn.metrics import confusion_matrix
 
     plt = _plt()
@@ -37,9 +38,7 @@ def confusion_figure(y_true: Sequence[int], y_pred: Sequence[int], title: str) -
     return fig
 
 
-def pr_curve_figure(
-    y_true: Sequence[int], proba: Sequence[float], threshold: float, title: str
-) -> Any:
+def pr_curve_figure(y_true: ArrayLike, proba: ArrayLike, threshold: float, title: str) -> Any:
     from sklearn.metrics import precision_recall_curve
 
     plt = _plt()

@@ -492,8 +492,9 @@ def pattern_triggers(pattern: str, flags: int = re.IGNORECASE) -> frozenset[str]
     ``None`` when no such set was found; the pattern must then be tried on every line.
     """
     try:
-        from re import _constants as c
-        from re import _parser as parser
+        # The regular expression parser of CPython 3.11+ (private, so not in the type stubs).
+        from re import _constants as c  # type: ignore[attr-defined]
+        from re import _parser as parser  # type: ignore[attr-defined]
 
         tree = parser.parse(pattern, flags)
         if tree.state.flags & (re.ASCII | re.LOCALE):
