@@ -33,13 +33,12 @@ def decode_html(data: bytes) -> str:
     from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 
     try:
-        data.decode("utf-8")
+        return data.decode("utf-8-sig")  # a byte order mark dropped, as bytes_to_str drops it
     except UnicodeDecodeError:
-        encoding = detect_encoding(data, from_html_meta=True) or "utf-8"
-        if encoding == "utf-8":  # declared as UTF-8 (or undetected), but it is not
-            encoding = detect_encoding(data) or "utf-8"
-    else:
-        encoding = "utf-8"  # bytes_to_str drops a byte order mark, as before
+        pass
+    encoding = detect_encoding(data, from_html_meta=True) or "utf-8"
+    if encoding == "utf-8":  # declared as UTF-8 (or undetected), but it is not
+        encoding = detect_encoding(data) or "utf-8"
     return bytes_to_str(data, encoding)
 
 
