@@ -4,7 +4,7 @@ import pytest
 
 from textclf.errors import InputError
 from textclf.pages import lines_from_text, lines_from_texts, read_seed_pages, read_text_file
-from textclf.render import decode_html, html_to_text
+from textclf.render import RenderOptions, decode_html, html_to_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,6 +64,22 @@ def test_render_glues_inline_runs_and_separates_blocks():
 def test_render_retries_noscript_when_empty():
     html = "<html><body><noscript><p>Only here</p></noscript></body></html>"
     assert "Only here" in html_to_text(html)
+
+
+# A forum as Discourse serves it: a loading notice, and the posts for readers without JavaScript.
+_POSTS = "".join(f"<p>Post {i}: the fan curve fixed it for me.</p>" for i in range(12))
+_SHELL = f"<body><div>Loading</div><div>Return to the site</div><noscript>{_POSTS}</noscript>"
+
+
+def test_render_reads_noscript_when_the_page_is_a_script_shell():
+    lines = html_to_text(_SHELL).split("\n")
+    assert lines[:2] == ["Loading", "Return to the site"]
+    assert "Post 11: the fan curve fixed it for me." in lines
+    # below the word count only: a page with text of its own keeps its rendering
+    assert "Post" not in html_to_text(_SHELL, RenderOptions(noscript_retry_words=3))
+    assert "Post" not in html_to_text(_SHELL, RenderOptions(noscript_retry=False))
+    # and a retry that finds fewer words is not taken
+    assert html_to_text("<p>Three words here</p><noscript></noscript>") == "Three words here"
 
 
 # A long English page with one non-ASCII word: the encoding detector alone reads such UTF-8 as a

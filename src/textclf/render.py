@@ -17,8 +17,11 @@ class RenderOptions:
     form_fields: bool = False
     noscript: bool = False
     list_bullets: bool = False
-    # Some pages (mostly forums) put their whole text in <noscript>: retry with it when empty.
+    # Some pages (forums built on Discourse, mostly) put their whole text in <noscript> and show
+    # only "Loading..." without it: with fewer than noscript_retry_words words, retry with
+    # <noscript> and keep whichever rendering has more words.
     noscript_retry: bool = True
+    noscript_retry_words: int = 50
 
 
 def decode_html(data: bytes) -> str:
@@ -64,6 +67,10 @@ def html_to_text(html: str | bytes, options: RenderOptions | None = None) -> str
         list_bullets=opts.list_bullets,
     )
     text = extract_plain_text(html, noscript=opts.noscript, **kwargs)
-    if not text.strip() and opts.noscript_retry and not opts.noscript:
-        text = extract_plain_text(html, noscript=True, **kwargs)
+    if opts.noscript_retry and not opts.noscript:
+        words = len(text.split())
+        if words < opts.noscript_retry_words:
+            retry = extract_plain_text(html, noscript=True, **kwargs)
+            if len(retry.split()) > words:
+                text = retry
     return text
