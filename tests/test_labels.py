@@ -43,3 +43,9 @@ def test_title_is_used_only_when_configured():
     assert align_labels(lines, gold, "A title of the page") == [1, 1]
     cfg = AlignConfig(use_title=False)
     assert align_labels(lines, gold, "A title of the page", cfg) == [0, 1]
+
+
+def test_a_page_without_main_text_has_no_content_line_not_even_its_title():
+    lines = ["A title of the page", "Body text goes here today."]
+    assert align_labels(lines, "", "A title of the page") == [0, 0]
+    assert align_labels(lines, None, "A title of the page") == [0, 0]

@@ -31,7 +31,8 @@ class AlignConfig:
     threshold: float = 0.7
     # Short lines must match inside the gold gap between their neighbouring content lines.
     short_lines_in_order: bool = True
-    # Prepend the gold title (when the corpus has one) to the gold text: the headline is content.
+    # Prepend the gold title (when the corpus has one) to a non-empty gold text: the headline is
+    # content.
     use_title: bool = True
 
 
@@ -55,7 +56,9 @@ def align_labels(
     cfg = config or AlignConfig()
     k = cfg.shingle_size
     gold_tokens = align_tokens(gold or "")
-    if cfg.use_title and title:
+    # A page without main text has no content line, its title included: what the WCXB page
+    # score rewards there is keeping nothing.
+    if cfg.use_title and title and gold_tokens:
         gold_tokens = align_tokens(title) + gold_tokens
     n_lines = len(lines)
     labels = [0] * n_lines
