@@ -104,3 +104,14 @@ def test_decode_html_detects_when_the_declared_utf8_is_wrong():
     page = f"{head}{_ENGLISH}<p>Un café crème à Noël, déjà réglé.</p>"
     assert decode_html(page.encode("cp1252")) == page
     assert decode_html("\ufeff<p>BOM</p>".encode()) == "<p>BOM</p>"
+
+
+def test_render_keeps_figure_text_but_not_alt_texts():
+    html = (
+        "<p>Before</p><figure><img src='a.png' alt='A photo'><blockquote>Quoted words</blockquote>"
+        "<figcaption>The caption</figcaption></figure><p>After <img src='b.png' alt='icon'> it</p>"
+    )
+    lines = ["Before", "", "Quoted words", "The caption", "", "After it"]
+    assert html_to_text(html).split("\n") == lines
+    with_alt = html_to_text(html, RenderOptions(alt_texts=True))
+    assert "A photo" in with_alt and "The caption" in with_alt

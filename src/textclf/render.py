@@ -55,22 +55,31 @@ def html_to_text(html: str | bytes, options: RenderOptions | None = None) -> str
     ['Hello', 'world', 'Menu']
     """
     from resiliparse.extract.html2text import extract_plain_text
+    from resiliparse.parse.html import HTMLTree
 
     opts = options or RenderOptions()
     if isinstance(html, bytes):
         html = decode_html(html)
+    tree = HTMLTree.parse(html)
+    if not opts.alt_texts and tree.body is not None:
+        # With alt texts off, resiliparse drops every <figure> whole: its captions, pull quotes
+        # and code along with its images (on WCXB dev, 36,000 words of 388 pages, a quarter of
+        # them gold text). Taking the alt attributes out and keeping alt texts on drops the
+        # alt texts alone.
+        for element in tree.body.query_selector_all("[alt]"):
+            element.delattr("alt")
     kwargs: dict[str, Any] = dict(
         main_content=False,
-        alt_texts=opts.alt_texts,
+        alt_texts=True,
         links=opts.links,
         form_fields=opts.form_fields,
         list_bullets=opts.list_bullets,
     )
-    text = extract_plain_text(html, noscript=opts.noscript, **kwargs)
+    text = extract_plain_text(tree, noscript=opts.noscript, **kwargs)
     if opts.noscript_retry and not opts.noscript:
         words = len(text.split())
         if words < opts.noscript_retry_words:
-            retry = extract_plain_text(html, noscript=True, **kwargs)
+            retry = extract_plain_text(tree, noscript=True, **kwargs)
             if len(retry.split()) > words:
                 text = retry
     return text
