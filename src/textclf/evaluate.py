@@ -34,7 +34,7 @@ from textclf.features import LINE_COLUMNS
 from textclf.models import content_mask
 from textclf.reporting import markdown_table
 from textclf.scoring import page_predictions, score_difference, score_pages, score_split
-from textclf.variants import INPUT_VARIANTS, check_input_variants, variant_probabilities
+from textclf.variants import INPUT_VARIANTS, check_input_variants, variant_keeps
 
 __all__ = ["evaluate", "evaluate_boilerplate", "load_pipeline", "main"]
 
@@ -151,10 +151,9 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
             scores["lines_per_second"] = len(df) / max(seconds, 1e-9)
             metrics.update({f"{split}/{k}": v for k, v in scores.items()})
             rows.append({"system": "textclf", "split": split, **scores, **_intervals(scores)})
-            variants = variant_probabilities(pipe, df[MODEL_INPUT], cfg.input_variants)
-            for variant, v_proba in variants.items():
-                v_keep = content_mask(v_proba, df["page_id"].to_numpy(), threshold, relative)
-                v_scores = score_split(columns, pg, v_keep.astype(np.int8), intervals=True)
+            variants = variant_keeps(pipe, df[MODEL_INPUT], cfg.input_variants, threshold, relative)
+            for variant, v_keep in variants.items():
+                v_scores = score_split(columns, pg, v_keep, intervals=True)
                 metrics.update({f"{split}/{variant}/{k}": v for k, v in v_scores.items()})
                 system = f"textclf ({INPUT_VARIANTS[variant][0]})"
                 rows.append({"system": system, "split": split, **v_scores, **_intervals(v_scores)})

@@ -27,7 +27,7 @@ from textclf.features import LINE_COLUMNS
 from textclf.models import auto_or_fraction, build_pipeline, check_weighting, content_mask
 from textclf.scoring import score_split
 from textclf.serialization import trusted_types
-from textclf.variants import check_input_variants, variant_probabilities
+from textclf.variants import check_input_variants, variant_keeps
 
 __all__ = ["log_run_setup", "main", "needs_refit", "run_name", "train", "train_boilerplate"]
 
@@ -208,11 +208,10 @@ def train_boilerplate(
             scores = score_split(columns, split_pages, keep)
             scores["lines_per_second"] = len(df) / max(seconds, 1e-9)
             metrics.update({f"{split}/{k}": v for k, v in scores.items()})
-            variants = variant_probabilities(pipe, df[MODEL_INPUT], cfg.input_variants)
-            for variant, v_proba in variants.items():  # the same lines written another way
-                v_keep = content_mask(
-                    v_proba, df["page_id"].to_numpy(), threshold, relative_threshold
-                ).astype(np.int8)
+            variants = variant_keeps(
+                pipe, df[MODEL_INPUT], cfg.input_variants, threshold, relative_threshold
+            )
+            for variant, v_keep in variants.items():  # the same lines written another way
                 v_scores = score_split(columns, split_pages, v_keep)
                 metrics.update({f"{split}/{variant}/{k}": v for k, v in v_scores.items()})
             _log_split_figures(split, df, proba, keep, threshold, scores)

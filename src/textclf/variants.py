@@ -19,7 +19,7 @@ import pandas as pd
 
 from textclf.errors import ConfigError
 
-__all__ = ["INPUT_VARIANTS", "check_input_variants", "variant_probabilities"]
+__all__ = ["INPUT_VARIANTS", "check_input_variants", "variant_keeps", "variant_probabilities"]
 
 
 def _no_blank_lines(lines: pd.DataFrame) -> pd.DataFrame:
@@ -53,3 +53,18 @@ def variant_probabilities(
     """The content probabilities the fitted pipeline ``pipe`` gives ``lines`` (the model's input
     columns) written as each variant of ``names``: ``{name: probabilities}``."""
     return {name: pipe.predict_proba(INPUT_VARIANTS[name][1](lines))[:, 1] for name in names}
+
+
+def variant_keeps(
+    pipe: Any, lines: pd.DataFrame, names: Sequence[str], threshold: float, relative: float
+) -> dict[str, np.ndarray]:
+    """The 0/1 content decisions (``int8``) the fitted pipeline makes on ``lines`` written as each
+    variant of ``names``, with the decision (``threshold``, ``relative``) made for the lines as
+    they come: ``{name: keep}``. Only the blank-line flags change, so ``lines``' page ids hold."""
+    from textclf.models import content_mask
+
+    page = lines["page_id"].to_numpy()
+    return {
+        name: content_mask(proba, page, threshold, relative).astype(np.int8)
+        for name, proba in variant_probabilities(pipe, lines, names).items()
+    }
