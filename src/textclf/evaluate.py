@@ -30,18 +30,16 @@ from textclf.corpora import SOURCES
 from textclf.dataset import load_dataset, read_fingerprint
 from textclf.errors import ConfigError, ModelNotFoundError
 from textclf.extractors import check_extractors, extract_pages
-from textclf.features import LINE_COLUMNS
 from textclf.models import content_mask
 from textclf.reporting import markdown_table
 from textclf.scoring import page_predictions, score_difference, score_pages, score_split
+from textclf.train import MODEL_INPUT
 from textclf.variants import INPUT_VARIANTS, check_input_variants, variant_keeps
 
 __all__ = ["evaluate", "evaluate_boilerplate", "load_pipeline", "main"]
 
 log = logging.getLogger(__name__)
 
-# The model reads exactly the featurizer's input columns.
-MODEL_INPUT = list(LINE_COLUMNS)
 SUMMARY_COLUMNS = [
     "system",
     "split",

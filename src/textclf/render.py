@@ -62,7 +62,7 @@ def html_to_text(html: str | bytes, options: RenderOptions | None = None) -> str
     opts = options or RenderOptions()
     if isinstance(html, bytes):
         html = decode_html(html)
-    if not opts.alt_texts and ("<fig" in html or "<FIG" in html or "<Fig" in html):
+    if not opts.alt_texts:
         # With alt texts off, resiliparse drops every <figure> and <figcaption> whole: captions,
         # pull quotes and code along with the images (on WCXB dev, 219 pages lost 28,000 words,
         # 10,000 of them gold text). As <div>s they keep their text; images still give none.

@@ -41,7 +41,6 @@ import pandas as pd
 
 from textclf import tracking
 from textclf.errors import ConfigError
-from textclf.features import LINE_COLUMNS
 
 __all__ = [
     "build_training_set",
@@ -55,8 +54,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# The model reads exactly the featurizer's input columns.
-MODEL_INPUT = list(LINE_COLUMNS)
 GOLD_SOURCES = ("wcxb", "scrapinghub", "seeds")
 
 
@@ -474,7 +471,7 @@ def train_topics(cfg: Any, *, config_dict: dict[str, Any] | None = None) -> dict
     from textclf.dataset import load_dataset, read_fingerprint
     from textclf.serialization import trusted_types
     from textclf.topic_model import TopicClassifier, f1_scores
-    from textclf.train import check_train_config, limit_pages
+    from textclf.train import MODEL_INPUT, check_train_config, limit_pages
 
     check_train_config(cfg)  # held-out splits: thresholds are tuned on eval_splits
     tm = cfg.topic_model
@@ -628,6 +625,8 @@ def _champion_on_gold(
 
 
 def _input_example(lines: Any, splits: list[str]) -> pd.DataFrame:
+    from textclf.train import MODEL_INPUT
+
     split = "seeds" if "seeds" in lines and len(lines["seeds"]) else splits[0]
     return lines[split].to_pandas()[MODEL_INPUT].head(20).reset_index(drop=True)
 
