@@ -43,12 +43,11 @@ from textclf import tracking
 from textclf.config import TrainConfig, exit_on_error, to_config
 from textclf.dataset import load_dataset
 from textclf.errors import ConfigError
-from textclf.features import token_counts
+from textclf.features import MODEL_INPUT, token_counts
 from textclf.models import choose_decision, content_mask
 from textclf.reporting import markdown_table
 from textclf.scoring import score_split
 from textclf.train import (
-    MODEL_INPUT,
     _fingerprint,
     _frame,
     _pipeline,

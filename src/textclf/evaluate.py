@@ -30,10 +30,10 @@ from textclf.corpora import SOURCES
 from textclf.dataset import load_dataset, read_fingerprint
 from textclf.errors import ConfigError, ModelNotFoundError
 from textclf.extractors import check_extractors, extract_pages
+from textclf.features import MODEL_INPUT
 from textclf.models import content_mask
 from textclf.reporting import markdown_table
 from textclf.scoring import page_predictions, score_difference, score_pages, score_split
-from textclf.train import MODEL_INPUT
 from textclf.variants import INPUT_VARIANTS, check_input_variants, variant_keeps
 
 __all__ = ["evaluate", "evaluate_boilerplate", "load_pipeline", "main"]

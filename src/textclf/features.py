@@ -46,10 +46,19 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from textclf.errors import InputError
 
-__all__ = ["LINE_COLUMNS", "PAGE_COLUMN", "LineFeaturizer", "lines_frame", "neighbour_values"]
+__all__ = [
+    "LINE_COLUMNS",
+    "MODEL_INPUT",
+    "PAGE_COLUMN",
+    "LineFeaturizer",
+    "lines_frame",
+    "neighbour_values",
+]
 
 PAGE_COLUMN = 0
 LINE_COLUMNS = ("page_id", "text", "blank_before", "blank_after")
+# The same, as the list that selects them from a lines table: what the pipeline reads.
+MODEL_INPUT = list(LINE_COLUMNS)
 
 _WORD = re.compile(r"\w+")
 _WORD3 = re.compile(r"\w\w\w+")  # = \w{3,}, faster

@@ -41,6 +41,7 @@ import pandas as pd
 
 from textclf import tracking
 from textclf.errors import ConfigError
+from textclf.features import MODEL_INPUT
 
 __all__ = [
     "build_training_set",
@@ -471,7 +472,7 @@ def train_topics(cfg: Any, *, config_dict: dict[str, Any] | None = None) -> dict
     from textclf.dataset import load_dataset, read_fingerprint
     from textclf.serialization import trusted_types
     from textclf.topic_model import TopicClassifier, f1_scores
-    from textclf.train import MODEL_INPUT, check_train_config, limit_pages
+    from textclf.train import check_train_config, limit_pages
 
     check_train_config(cfg)  # held-out splits: thresholds are tuned on eval_splits
     tm = cfg.topic_model
@@ -625,8 +626,6 @@ def _champion_on_gold(
 
 
 def _input_example(lines: Any, splits: list[str]) -> pd.DataFrame:
-    from textclf.train import MODEL_INPUT
-
     split = "seeds" if "seeds" in lines and len(lines["seeds"]) else splits[0]
     return lines[split].to_pandas()[MODEL_INPUT].head(20).reset_index(drop=True)
 

@@ -23,7 +23,7 @@ from textclf import tracking
 from textclf.config import TrainConfig, exit_on_error, to_config
 from textclf.dataset import TEST_SPLITS, load_dataset
 from textclf.errors import ConfigError
-from textclf.features import LINE_COLUMNS
+from textclf.features import MODEL_INPUT
 from textclf.models import auto_or_fraction, build_pipeline, check_weighting, content_mask
 from textclf.scoring import score_split
 from textclf.serialization import trusted_types
@@ -32,9 +32,6 @@ from textclf.variants import check_input_variants, variant_keeps
 __all__ = ["log_run_setup", "main", "needs_refit", "run_name", "train", "train_boilerplate"]
 
 log = logging.getLogger(__name__)
-
-# The model reads exactly the featurizer's input columns.
-MODEL_INPUT = list(LINE_COLUMNS)
 
 
 def run_name(cfg: TrainConfig) -> str:
