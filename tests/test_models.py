@@ -5,6 +5,7 @@ from corpus_fixtures import FOOTER, NAV, SENTENCES
 from textclf.errors import ConfigError, ModelError
 from textclf.features import lines_frame
 from textclf.models import (
+    _BINNED_OK,
     ESTIMATORS,
     StackedLineClassifier,
     build_pipeline,
@@ -13,6 +14,7 @@ from textclf.models import (
     content_mask,
     line_weights,
     make_estimator,
+    positive_proba,
 )
 
 
@@ -195,3 +197,49 @@ def test_bad_decide_on_and_unfitted_model_are_named():
         build_pipeline("logreg", stack={"stages": 1, "decide_on": "test"}).fit(X, y)
     with pytest.raises(ModelError, match="fit first"):
         StackedLineClassifier().choose_decision_on(np.zeros((2, 5)), [0, 1])
+
+
+def _boosted(X, y, **params):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(max_iter=30, random_state=0, **params).fit(X, y)
+
+
+def test_positive_proba_through_the_bins_is_exactly_predict_proba():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 6)).astype(np.float32)
+    X[:, 2] = rng.integers(0, 4, 600)  # few distinct values: one bin per value
+    X[rng.random(600) < 0.05, 3] = np.nan  # missing values at training
+    y = (X[:, 0] + X[:, 2] > 1).astype(int)
+    model = _boosted(X, y)
+    new = rng.normal(scale=3.0, size=(1500, 6)).astype(np.float32)  # beyond the training range
+    new[:5, 1] = [np.nan, np.inf, -np.inf, 0.0, -0.0]
+    new[5:20] = X[:15]  # exactly the training values, on the thresholds' sides
+    for rows in (new, new.astype(np.float64), new[:1]):
+        assert np.array_equal(positive_proba(model, rows), model.predict_proba(rows)[:, 1])
+    assert _BINNED_OK[model] is True  # the bins were used, not sklearn's fallback
+
+
+def test_positive_proba_keeps_sklearns_prediction_when_the_bins_do_not_apply(monkeypatch, caplog):
+    import textclf.models as models
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 3))
+    y = (X[:, 0] > 0).astype(int)
+    X[:, 2] = rng.integers(0, 3, 300)
+    categorical = _boosted(X, y, categorical_features=[2])
+    three = _boosted(X, rng.integers(0, 3, 300))
+    used = []
+    monkeypatch.setattr(models, "_binned_positive_proba", lambda *a: used.append(a) or None)
+    for model in (categorical, three):
+        assert np.array_equal(positive_proba(model, X), model.predict_proba(X)[:, 1])
+    assert not used
+
+    # The private parts changed and give other numbers: a warning, and sklearn's prediction.
+    monkeypatch.setattr(models, "_binned_positive_proba", lambda est, rows: np.zeros(len(rows)))
+    model = _boosted(X, y)
+    assert np.array_equal(positive_proba(model, X), model.predict_proba(X)[:, 1])
+    assert "without its bins (they disagree)" in caplog.text
+    # A bad input still fails as scikit-learn fails it.
+    with pytest.raises(ValueError, match="features"):
+        positive_proba(_boosted(X, y), X[:, :2])

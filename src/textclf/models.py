@@ -8,6 +8,8 @@ to trust them), and the decision threshold is chosen on out-of-fold predictions.
 
 from __future__ import annotations
 
+import logging
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -38,7 +40,10 @@ __all__ = [
     "line_weights",
     "make_estimator",
     "page_max",
+    "positive_proba",
 ]
+
+log = logging.getLogger(__name__)
 
 #: The ways of weighting training lines (see :func:`line_weights`).
 WEIGHTINGS = ("none", "page_tokens")
@@ -309,7 +314,7 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         for stage, est in enumerate(self.stages_):
             if len(feats) == 0:
                 break
-            proba = est.predict_proba(current)[:, 1]
+            proba = positive_proba(est, current)
             if stage < len(self.stages_) - 1:
                 current = np.hstack(
                     [feats, probability_context(proba, page, self.offsets, self.windows)]
@@ -322,6 +327,73 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         proba = self.predict_proba(X)[:, 1]
         relative = getattr(self, "relative_threshold_", 0.0)
         return content_mask(proba, page, t, relative).astype(np.int64)
+
+
+# Whether each fitted gradient boosting model predicts the same through its bins (checked once).
+_BINNED_OK: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+# Rows compared with scikit-learn's own prediction before the binned path is trusted.
+_BINNED_CHECK_ROWS = 512
+
+
+def positive_proba(est: BaseEstimator, X: np.ndarray) -> np.ndarray:
+    """``est.predict_proba(X)[:, 1]``, the same numbers, faster for gradient boosting.
+
+    scikit-learn's ``HistGradientBoostingClassifier`` predicts from the raw float64 features:
+    every tree reads the whole matrix (8 bytes a value). Mapped once to the model's own bins
+    (the thresholds it split on, 1 byte a value) the trees read an eighth of that: a third less
+    time per prediction on one thread. A value falls in the same bin as at training, so every
+    tree takes the same branches and the sum is formed in the same order. The bins and trees
+    are private attributes of scikit-learn: the first call for each model compares both ways on
+    up to 512 rows and keeps scikit-learn's own prediction (with a warning) if they differ, or
+    if the model uses categorical features or more than two classes.
+    """
+    if isinstance(est, HistGradientBoostingClassifier) and len(X):
+        ok = _BINNED_OK.get(est)
+        if ok is None:
+            ok = _BINNED_OK[est] = _binned_matches(est, X[:_BINNED_CHECK_ROWS])
+        if ok and np.shape(X)[1] == est.n_features_in_:
+            return _binned_positive_proba(est, X)
+    return np.asarray(est.predict_proba(X))[:, 1]
+
+
+def _binned_matches(est: HistGradientBoostingClassifier, X: np.ndarray) -> bool:
+    expected = np.asarray(est.predict_proba(X))[:, 1]  # raises on a bad X, as it should
+    try:
+        mapper = est._bin_mapper
+        categorical = mapper.is_categorical_ is not None and bool(np.any(mapper.is_categorical_))
+        if categorical or est.n_trees_per_iteration_ != 1:
+            return False
+        same = np.array_equal(_binned_positive_proba(est, X), expected)
+    except (AttributeError, ImportError, TypeError, ValueError) as exc:
+        log.warning("gradient boosting predicts without its bins (%s): slower", exc)
+        return False
+    if not same:
+        log.warning("gradient boosting predicts without its bins (they disagree): slower")
+    return same
+
+
+def _binned_positive_proba(est: HistGradientBoostingClassifier, X: np.ndarray) -> np.ndarray:
+    """What ``HistGradientBoostingClassifier.predict_proba(X)[:, 1]`` computes, on the bins."""
+    from scipy.special import expit
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+    mapper = est._bin_mapper
+    # One contiguous row per feature: sorted searches over it are fast. A value goes to the
+    # first bin whose upper threshold it does not exceed, as scikit-learn bins it.
+    columns = np.ascontiguousarray(np.asarray(X).T, dtype=np.float64)
+    binned = np.empty(columns.shape, dtype=np.uint8)
+    for j, thresholds in enumerate(mapper.bin_thresholds_):
+        binned[j] = np.searchsorted(thresholds, columns[j], side="left")
+    missing = np.isnan(columns)
+    if missing.any():
+        binned[missing] = mapper.missing_values_bin_idx_
+    rows = binned.T
+    n_threads = _openmp_effective_n_threads()  # follows threadpoolctl limits, as sklearn's
+    raw = np.zeros(len(rows), dtype=est._baseline_prediction.dtype)
+    raw += est._baseline_prediction.ravel()[0]
+    for (tree,) in est._predictors:
+        raw += tree.predict_binned(rows, mapper.missing_values_bin_idx_, n_threads)
+    return np.asarray(expit(raw))
 
 
 def _fit(est: BaseEstimator, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None) -> Any:
