@@ -246,6 +246,37 @@ def test_neighbour_scores_are_the_text_scores_of_the_lines_around_within_the_pag
     assert "n+1_text_score" not in LineFeaturizer(neighbour_scores=False).get_feature_names_out()
 
 
+def test_score_context_is_the_text_scores_around_the_line_and_over_its_page():
+    X = _frame()
+    y = np.array([0, 0, 1, 1, 0, 0, 0, 1, 1, 0])
+    f = LineFeaturizer().fit(X, y)
+    names = list(f.get_feature_names_out())
+    tokens = features.token_counts(X["text"].tolist())
+    for out in (f.transform(X), LineFeaturizer().fit_transform(X, y)):  # out of fold too
+        score = out[:, names.index("text_score")].astype(float)
+        for rows in (np.arange(0, 6), np.arange(6, 10)):  # nothing crosses a page's edge
+            s, t = score[rows], tokens[rows]
+            mass = s * t
+            for k, i in enumerate(rows):
+
+                def mean_within(w, k=k, s=s):
+                    return s[max(k - w, 0) : k + w + 1].mean()
+
+                expected = [
+                    mean_within(5),
+                    mean_within(15),
+                    s.mean(),
+                    s.max(),
+                    s[k] - s.mean(),
+                    mass[:k].sum() / mass.sum(),
+                    mass[k + 1 :].sum() / mass.sum(),
+                ]
+                got = out[i, names.index("win5_text_score") : names.index("win5_text_score") + 7]
+                np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    assert "win5_text_score" not in LineFeaturizer(score_context=False).get_feature_names_out()
+    assert "win5_text_score" not in LineFeaturizer(text_model=False).get_feature_names_out()
+
+
 def _pages_where_the_line_above_decides(n_pages: int, seed: int = 0):
     """Pages whose lines carry the same random words, content or not: only the line above
     tells them apart (a "Related" line above a line makes it boilerplate)."""
@@ -312,7 +343,9 @@ def test_context_text_scores_are_the_models_probabilities_within_each_page():
     assert "context_text_score" not in off
 
 
-@pytest.mark.parametrize("parameter", ["sections", "neighbour_scores", "context_text"])
+@pytest.mark.parametrize(
+    "parameter", ["sections", "neighbour_scores", "score_context", "context_text"]
+)
 def test_a_featurizer_saved_before_a_feature_group_existed_still_transforms(parameter):
     X, y = _section_pages(3)
     fitted = LineFeaturizer(**{parameter: False}).fit(X, y)

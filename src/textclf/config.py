@@ -140,6 +140,7 @@ class FeaturesConfig:
     text_features: int = 262144
     sections: bool = True
     neighbour_scores: bool = True
+    score_context: bool = True
     context_text: bool = False
     blank_dropout: float = 0.3
 

@@ -159,6 +159,7 @@ _CONTEXT_OFFSETS = (-1, 1)
 _GROUPS_ADDED_LATER = {
     "sections": False,
     "neighbour_scores": False,
+    "score_context": False,
     "context_text": False,
     "blank_dropout": 0.0,
 }
@@ -443,6 +444,13 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
     neighbour_scores : bool
         With ``text_model``, also add the text model's scores of the two lines before and the
         two after (-1 past the page's ends): the words around a line, not only its own.
+    score_context : bool
+        With ``text_model``, also add the text model's scores around the line and over its page:
+        their means over the 5 and 15 lines on each side, the page's mean and highest score, the
+        line's score above the page's mean, and the shares of the page's score mass (scores
+        weighted by tokens) before and after the line. Where the page's wordy content lies, as a
+        second stacking stage would see it from the first stage's probabilities, at the cost of
+        a few array operations (see README, "The model").
     context_text : bool
         With ``text_model``, also add the score of a second logistic regression that reads the
         hashed words of the line and, as separate features, those of the line just before and
@@ -469,6 +477,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         text_features: int = 2**18,
         sections: bool = True,
         neighbour_scores: bool = True,
+        score_context: bool = True,
         context_text: bool = False,
         blank_dropout: float = 0.3,
     ) -> None:
@@ -481,6 +490,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         self.text_features = text_features
         self.sections = sections
         self.neighbour_scores = neighbour_scores
+        self.score_context = score_context
         self.context_text = context_text
         self.blank_dropout = blank_dropout
 
@@ -791,6 +801,16 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
             ]
         if self._uses_neighbour_scores():
             names += [f"n{off:+d}_text_score" for off in _SCORE_OFFSETS]
+        if self.text_model and self.score_context:
+            names += [
+                "win5_text_score",
+                "win15_text_score",
+                "page_mean_text_score",
+                "page_max_text_score",
+                "text_score_above_page_mean",
+                "text_mass_before_share",
+                "text_mass_after_share",
+            ]
         if self._uses_context_text():
             names.append("context_text_score")
         return np.asarray(names, dtype=object)
@@ -863,6 +883,8 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
             # Training lines' scores are out of fold, so their neighbours' are too.
             for off in _SCORE_OFFSETS:
                 cols.append(neighbour_values(scores, off, page, fill=-1.0)[:, None])
+        if scores is not None and self.score_context:
+            cols.append(_score_context(scores, tokens, page, starts, sizes))
         if context_scores is not None:
             cols.append(context_scores[:, None])
         out = np.column_stack(cols).astype(np.float32)
@@ -1107,6 +1129,29 @@ def _window_mean(
     lo = np.maximum(idx - w, first)  # window is lo..hi inclusive
     below = np.where(lo > first, csum[np.maximum(lo - 1, 0)], 0.0)
     return (csum[hi] - below) / (hi - lo + 1)
+
+
+def _score_context(
+    scores: np.ndarray, tokens: np.ndarray, page: np.ndarray, starts: np.ndarray, sizes: np.ndarray
+) -> np.ndarray:
+    """The ``score_context`` features (see :class:`LineFeaturizer`) of every line."""
+    page_mean = np.bincount(page, weights=scores)[page] / sizes[page]
+    page_max = np.maximum.reduceat(scores, starts)[page]
+    mass = scores * tokens
+    total = np.bincount(page, weights=mass)[page]
+    before = page_cumsum(mass, page) - mass
+    safe = np.maximum(total, 1e-9)  # a page of lines without tokens has no mass: shares of 0
+    return np.column_stack(
+        [
+            _window_mean(scores, 5, page, starts, sizes),
+            _window_mean(scores, 15, page, starts, sizes),
+            page_mean,
+            page_max,
+            scores - page_mean,
+            before / safe,
+            (total - before - mass) / safe,
+        ]
+    )
 
 
 def _context_features(texts, tokens, col, page, starts, sizes, distinct) -> np.ndarray:
