@@ -119,12 +119,12 @@ def test_text_model_scores_are_out_of_fold_while_training():
 
 
 def test_window_means_are_exact_per_page():
-    from textclf.features import _window_mean
+    from textclf.features import window_mean
 
     values = np.array([1.0, 2, 3, 10, 20], dtype=np.float64)
     page = np.array([0, 0, 0, 1, 1])
     starts, sizes = np.array([0, 3]), np.array([3, 2])
-    got = _window_mean(values, 1, page, starts, sizes)
+    got = window_mean(values, 1, page, starts, sizes)
     np.testing.assert_allclose(got, [1.5, 2, 2.5, 15, 15])
 
 

@@ -53,6 +53,8 @@ __all__ = [
     "LineFeaturizer",
     "lines_frame",
     "neighbour_values",
+    "page_cumsum",
+    "window_mean",
 ]
 
 PAGE_COLUMN = 0
@@ -1116,10 +1118,11 @@ def page_cumsum(values: np.ndarray, page: np.ndarray) -> np.ndarray:
     )
 
 
-def _window_mean(
+def window_mean(
     values: np.ndarray, w: int, page: np.ndarray, starts: np.ndarray, sizes: np.ndarray
 ) -> np.ndarray:
-    """Mean of ``values`` over lines i-w..i+w of the same page."""
+    """Mean of ``values`` over lines i-w..i+w of the same page (``page``: each line's page
+    index, 0 to P-1, pages contiguous; ``starts``, ``sizes``: each page's first line and size)."""
     n = len(values)
     csum = page_cumsum(values, page)
     first = starts[page]
@@ -1143,8 +1146,8 @@ def _score_context(
     safe = np.maximum(total, 1e-9)  # a page of lines without tokens has no mass: shares of 0
     return np.column_stack(
         [
-            _window_mean(scores, 5, page, starts, sizes),
-            _window_mean(scores, 15, page, starts, sizes),
+            window_mean(scores, 5, page, starts, sizes),
+            window_mean(scores, 15, page, starts, sizes),
             page_mean,
             page_max,
             scores - page_mean,
@@ -1157,9 +1160,9 @@ def _score_context(
 def _context_features(texts, tokens, col, page, starts, sizes, distinct) -> np.ndarray:
     feats = []
     for w in _WINDOWS:
-        feats.append(np.log1p(_window_mean(tokens, w, page, starts, sizes)))
-        feats.append(_window_mean(col["ends_sentence"], w, page, starts, sizes))
-        feats.append(_window_mean(col["stopword_share"], w, page, starts, sizes))
+        feats.append(np.log1p(window_mean(tokens, w, page, starts, sizes)))
+        feats.append(window_mean(col["ends_sentence"], w, page, starts, sizes))
+        feats.append(window_mean(col["stopword_share"], w, page, starts, sizes))
     long_line = (tokens >= 25) & (col["stopword_share"] > 0.15)
     dist_prev, dist_next = _distances_to_flagged(long_line, starts, sizes, page)
     feats += [np.log1p(dist_prev), np.log1p(dist_next)]

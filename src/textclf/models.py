@@ -24,7 +24,13 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
 from textclf.errors import ConfigError, InputError, ModelError
-from textclf.features import PAGE_COLUMN, LineFeaturizer, neighbour_values, page_cumsum
+from textclf.features import (
+    PAGE_COLUMN,
+    LineFeaturizer,
+    neighbour_values,
+    page_cumsum,
+    window_mean,
+)
 
 __all__ = [
     "DECIDE_ON",
@@ -133,20 +139,13 @@ def probability_context(
     sizes = np.diff(np.r_[starts, n])
     page_idx = np.repeat(np.arange(len(starts)), sizes)
     cols = [neighbour_values(proba, off, page, fill=-1.0) for off in offsets]
-    csum = page_cumsum(proba, page_idx)
-    first = np.repeat(starts, sizes)
-    last = first + np.repeat(sizes, sizes) - 1
-    for w in windows:
-        lo = np.maximum(np.arange(n) - w, first)
-        hi = np.minimum(np.arange(n) + w, last)
-        below = np.where(lo > first, csum[np.maximum(lo - 1, 0)], 0.0)
-        cols.append((csum[hi] - below) / (hi - lo + 1))
+    cols += [window_mean(proba, w, page_idx, starts, sizes) for w in windows]
     page_sum = np.bincount(page_idx, weights=proba, minlength=len(starts))
     cols.append((page_sum / np.maximum(sizes, 1))[page_idx])
     page_max = np.maximum.reduceat(proba, starts)[page_idx] if n else np.zeros(0)
     cols.append(page_max)
     # Share of the page's probability mass before this line: where the content starts and ends.
-    before = (csum - proba) / np.maximum(page_sum[page_idx], 1e-9)
+    before = (page_cumsum(proba, page_idx) - proba) / np.maximum(page_sum[page_idx], 1e-9)
     cols.append(before)
     cols.append(proba)
     return np.column_stack(cols)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from textclf.errors import ConfigError
+from textclf.models import content_mask
 
 __all__ = ["INPUT_VARIANTS", "check_input_variants", "variant_keeps", "variant_probabilities"]
 
@@ -61,8 +62,6 @@ def variant_keeps(
     """The 0/1 content decisions (``int8``) the fitted pipeline makes on ``lines`` written as each
     variant of ``names``, with the decision (``threshold``, ``relative``) made for the lines as
     they come: ``{name: keep}``. Only the blank-line flags change, so ``lines``' page ids hold."""
-    from textclf.models import content_mask
-
     page = lines["page_id"].to_numpy()
     return {
         name: content_mask(proba, page, threshold, relative).astype(np.int8)
