@@ -459,7 +459,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         just after it on the page (out of fold too). Unlike ``neighbour_scores`` it learns what
         a neighbour's words say about this line, not about the neighbour. Off by default: it
         doubles the fitting time for a gain that cross-validation could not establish (see
-        README, "The model").
+        docs/experiments.md).
     blank_dropout : float
         Share of the training pages (0 to 1) fitted as if written without blank lines: their
         lines' ``blank_before`` and ``blank_after`` are false. The pages are chosen by a hash
