@@ -300,3 +300,23 @@ def test_a_missing_champion_says_how_to_pass_a_model(
     code, _, err = run(["extract", "x.txt"], capsys)
     assert code == 2
     assert "No content/boilerplate model found" in err and "--model" in err
+
+
+def test_keep_repeats_option(tiny_pipeline: Any, tmp_path: Path, capsys: Any) -> None:
+    import copy
+
+    from textclf.serialization import dump_model
+
+    pipe = copy.deepcopy(tiny_pipeline)
+    pipe[-1].drop_repeats = True
+    model = str(dump_model(pipe, tmp_path / "model.skops"))
+    page = tmp_path / "page.txt"
+    story = "The river rose overnight and flooded the town."
+    page.write_text(f"Home\n\n{story}\n\n{story}\n")
+    argv = ["predict", "--threshold", "0", "--relative", "0", "--model", model, str(page)]
+    code, out, _ = run(argv, capsys)
+    assert code == 0
+    assert [row.split("\t")[0] for row in out.splitlines()] == ["content"] * 2 + ["boilerplate"]
+    code, out, _ = run([*argv, "--keep-repeats"], capsys)
+    assert code == 0
+    assert [row.split("\t")[0] for row in out.splitlines()] == ["content"] * 3

@@ -171,6 +171,25 @@ def test_a_number_given_for_the_decision_is_kept(run, overrides, threshold, rela
     )
 
 
+@pytest.mark.parametrize("drop", [True, False])
+def test_repeats_of_content_lines_are_dropped_after_the_decision(run, drop):
+    from textclf.models import later_copies
+
+    keep_all = ["model.threshold=0", "model.relative=0", f"model.drop_repeats={drop}"]
+    with unpinned_mlflow():
+        result = cross_validate(_cfg([*run["overrides"], *keep_all]))
+    client = MlflowClient(run["uri"])
+    oof = pd.read_parquet(
+        client.download_artifacts(result["run_id"], "oof_predictions.parquet", str(run["root"]))
+    )
+    lines, _ = load_dataset(run["dataset"])
+    dev = pd.concat([lines[s].to_pandas() for s in ("train", "validation")])
+    oof = oof.merge(dev[["page_id", "line_index", "text"]], on=["page_id", "line_index"])
+    later = later_copies(np.ones(len(oof), bool), oof["page_id"].to_numpy(), oof["text"].tolist())
+    assert later.any()  # the hand-made pages repeat some sentences
+    assert oof["predicted"].tolist() == (~later if drop else np.ones(len(oof), bool)).tolist()
+
+
 def test_decide_on_oof_takes_each_fold_models_own_decision(run):
     result = cross_validate(
         _cfg([*run["overrides"], "model.decide_on=oof", "crossval.log_predictions=false"])

@@ -7,11 +7,14 @@ from textclf.features import lines_frame
 from textclf.models import (
     _BINNED_OK,
     ESTIMATORS,
+    REPEAT_MIN_TOKENS,
     StackedLineClassifier,
     build_pipeline,
     choose_decision,
     choose_threshold,
     content_mask,
+    drops_repeats,
+    later_copies,
     line_weights,
     make_estimator,
     positive_proba,
@@ -135,6 +138,45 @@ def test_content_mask_is_threshold_and_share_of_the_page_best():
     # page 0: cut max(0.3, 0.4 * 0.95 = 0.38); page 1: cut max(0.3, 0.4 * 0.35 = 0.14)
     assert content_mask(proba, page, 0.3, 0.4).tolist() == [True, False, False, True]
     assert content_mask(proba, page, 0.3).tolist() == [True, True, False, True]
+
+
+def test_content_mask_drops_later_copies_of_content_texts():
+    proba = np.array([0.2, 0.9, 0.8, 0.9, 0.7, 0.9, 0.9])
+    page = np.array(["a", "a", "a", "a", "a", "b", "b"])
+    title, body = "A title of six words here", "The body of the story, in one sentence."
+    texts = [title, title, body, body, title, body, body]
+    # Line 0 ("Title" at 0.2) is not content, so line 1 is the first content copy of its text;
+    # page b has its own first copy.
+    keep = content_mask(proba, page, 0.5, 0.0, texts)
+    assert keep.tolist() == [False, True, True, False, False, True, False]
+    assert content_mask(proba, page, 0.5).tolist() == [False, True, True, True, True, True, True]
+    # The repeats rule comes after the threshold and the page-relative share.
+    assert content_mask(proba, page, 0.1, 0.0, texts).tolist() == [
+        True, False, True, False, False, True, False,
+    ]  # fmt: skip
+    later = later_copies(proba >= 0.5, page, texts)
+    assert later.tolist() == [False, False, False, True, True, False, True]
+    assert later_copies(np.zeros(0, bool), np.zeros(0), []).tolist() == []
+    # Texts under REPEAT_MIN_TOKENS tokens may repeat (code lines, table cells, prices).
+    short = ["Yes", "Yes", "return x", "return x"]
+    assert not later_copies(np.ones(4, bool), np.zeros(4), short).any()
+    assert later_copies(np.ones(4, bool), np.zeros(4), short, min_tokens=1).tolist() == [
+        False, True, False, True,
+    ]  # fmt: skip
+    assert REPEAT_MIN_TOKENS == 6
+
+
+def test_drops_repeats_reads_the_final_step_and_old_models_keep_every_copy():
+    pipe = build_pipeline(estimator="logreg", stack={"drop_repeats": True})
+    assert drops_repeats(pipe) and drops_repeats(pipe[-1])
+    assert not drops_repeats(build_pipeline(estimator="logreg"))
+    assert not drops_repeats(object())
+    # A classifier saved before the setting existed has no such attribute: it is False.
+    state = StackedLineClassifier().__getstate__()
+    del state["drop_repeats"]
+    old = StackedLineClassifier.__new__(StackedLineClassifier)
+    old.__setstate__(state)
+    assert old.drop_repeats is False and old.get_params()["drop_repeats"] is False
 
 
 def test_choose_decision_uses_the_relative_part_when_it_helps():

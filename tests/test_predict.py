@@ -229,9 +229,9 @@ def test_pipe_bounds_batches_by_lines(tiny_classifier: Classifier, monkeypatch: 
     sizes: list[int] = []
     original = Classifier._predict_batch
 
-    def spy(self: Classifier, pages: list, threshold: float, relative: float) -> list:
+    def spy(self: Classifier, pages: list, *decision: Any) -> list:
         sizes.append(sum(len(p) for p in pages))
-        return original(self, pages, threshold, relative)
+        return original(self, pages, *decision)
 
     monkeypatch.setattr(predict, "_BATCH_MAX_LINES", 10)
     monkeypatch.setattr(Classifier, "_predict_batch", spy)
@@ -248,7 +248,7 @@ def test_results_are_frozen_and_serializable(tiny_classifier: Classifier) -> Non
     with pytest.raises(dataclasses.FrozenInstanceError):
         page.threshold = 0.1  # type: ignore[misc]
     data = json.loads(json.dumps(page.to_dict()))
-    assert set(data) == {"lines", "content", "threshold", "relative_threshold"}
+    assert set(data) == {"lines", "content", "threshold", "relative_threshold", "drop_repeats"}
     assert data["lines"][1] == {
         "text": "The story.",
         "label": page.lines[1].label,
@@ -743,3 +743,45 @@ def test_line_index_maps_predictions_back_to_the_input(tiny_classifier: Classifi
     assert [x.line_index for x in tiny_classifier.predict_lines(entries)] == [1, 3]
     [piped] = tiny_classifier.pipe([text])
     assert [x.line_index for x in piped] == [1, 3, 4]
+
+
+@pytest.fixture(scope="module")
+def dedup_classifier(tiny_pipeline: Any) -> Classifier:
+    """The tiny model, trained to drop later copies of content texts."""
+    import copy
+
+    pipe = copy.deepcopy(tiny_pipeline)
+    pipe[-1].drop_repeats = True
+    return Classifier(pipe, source="tiny test model, drop_repeats")
+
+
+def test_drop_repeats_follows_the_model_and_can_be_overridden(
+    tiny_classifier: Classifier, dedup_classifier: Classifier
+) -> None:
+    story = "The river rose overnight and flooded the lower town."
+    text = f"Home | News\n\n{story}\n\nRelated\n\n{story}\n\n{story.upper()}"
+    assert tiny_classifier.drop_repeats is False
+    assert dedup_classifier.drop_repeats is True
+    assert "drop_repeats=True" in repr(dedup_classifier)
+    # threshold 0: every line passes, so only the repeats rule decides.
+    page = dedup_classifier.predict_page(text, threshold=0.0, relative=0.0)
+    assert [x.label for x in page] == ["content"] * 3 + ["boilerplate", "content"]
+    assert page.drop_repeats is True and page.to_dict()["drop_repeats"] is True
+    kept = dedup_classifier.predict_page(text, threshold=0.0, relative=0.0, drop_repeats=False)
+    assert [x.label for x in kept] == ["content"] * 5 and kept.drop_repeats is False
+    forced = tiny_classifier.predict_page(text, threshold=0.0, relative=0.0, drop_repeats=True)
+    assert [x.label for x in forced] == [x.label for x in page]
+    # Every entry point takes it, and pipe() decides each page on its own.
+    assert dedup_classifier.extract(text, threshold=0.0, relative=0.0).count(story) == 1
+    lines = dedup_classifier.predict_lines(text.split("\n"), threshold=0.0, relative=0.0)
+    assert [x.label for x in lines] == [x.label for x in page]
+    piped = list(dedup_classifier.pipe([text, text], threshold=0.0, relative=0.0))
+    assert [[x.label for x in p] for p in piped] == [[x.label for x in page]] * 2
+
+
+@pytest.mark.parametrize("bad", [1, "yes", 0.0])
+def test_invalid_drop_repeats_is_refused(dedup_classifier: Classifier, bad: Any) -> None:
+    with pytest.raises(InputError, match="drop_repeats"):
+        dedup_classifier.predict_page("x", drop_repeats=bad)
+    with pytest.raises(InputError, match="drop_repeats"):
+        dedup_classifier.pipe(["x"], drop_repeats=bad)

@@ -113,6 +113,8 @@ def test_the_registered_model_is_refitted_on_all_dev_with_the_chosen_decision(st
     assert scaler.n_samples_seen_ == metrics["refit_lines"]
     assert pipe[-1].threshold_ == pytest.approx(metrics["threshold"])
     assert pipe[-1].relative_threshold_ == pytest.approx(metrics["relative_threshold"])
+    # The repeats rule (model.drop_repeats, on by default) travels with the model.
+    assert run.data.params["model.drop_repeats"] == "True" and pipe[-1].drop_repeats is True
 
 
 def test_model_is_registered_and_champion_moves_only_on_improvement(store):

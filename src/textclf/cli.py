@@ -110,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the model's trained one; 0 turns it off)",
     )
     common.add_argument(
+        "--keep-repeats",
+        action="store_true",
+        help="keep a line as content even when a content line earlier on its page has the same "
+        "text (by default such repeats are boilerplate when the model was trained so)",
+    )
+    common.add_argument(
         "--no-topics",
         action="store_true",
         help="do not load a topic model (no topics column or key)",
@@ -298,6 +304,7 @@ def _predict_chunk(
             batch_size=max(len(pages), 1),
             threshold=args.threshold,
             relative=args.relative,
+            drop_repeats=False if args.keep_repeats else None,
             html=args.html,
         )
         preds: Iterator[PagePrediction | str] = iter(list(batch))
@@ -311,7 +318,12 @@ def _predict_chunk(
 def _predict_one(clf: Classifier, page: bytes, args: argparse.Namespace) -> PagePrediction | str:
     try:
         predict = clf.predict_html if args.html else clf.predict_page
-        return predict(page, threshold=args.threshold, relative=args.relative)
+        return predict(
+            page,
+            threshold=args.threshold,
+            relative=args.relative,
+            drop_repeats=False if args.keep_repeats else None,
+        )
     except Exception as exc:  # one bad page must not stop the others
         return _reason(exc)
 

@@ -164,6 +164,8 @@ class ModelConfig:
     # Where the "auto" threshold and relative are chosen: a held-out split of the dataset (not one
     # of fit_splits), or "oof" for out-of-fold predictions of the training split.
     decide_on: str = "validation"
+    # A line that repeats the text of a content line earlier on its page is boilerplate.
+    drop_repeats: bool = True
 
 
 @dataclass

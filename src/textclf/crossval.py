@@ -259,6 +259,12 @@ def cross_validate(
         # Tokens counted as the featurizer (and the training weights) count them.
         tokens = token_counts(frame["text"].tolist())
         grids = _grids(threshold, relative)
+        # Later copies of content texts are dropped after the decision, as make train does.
+        texts = frame["text"].to_numpy(dtype=object) if cfg.model.drop_repeats else None
+
+        def mask(p: np.ndarray, rows: Any, t: float, r: float) -> np.ndarray:
+            return content_mask(p[rows], page[rows], t, r, None if texts is None else texts[rows])
+
         scorer = _Scorer(frame, page_table, fold, page_fold)
         keep = np.zeros(len(frame), dtype=np.int8)
         for k, test in enumerate(scorer.folds):
@@ -268,7 +274,7 @@ def cross_validate(
                     proba[other], y[other], page[other], tokens[other], **grids
                 )
             t, r = decisions[k]
-            keep[test] = content_mask(proba[test], page[test], t, r)
+            keep[test] = mask(proba, test, t, r)
             metrics[f"fold{k}/threshold"] = t
             metrics[f"fold{k}/relative_threshold"] = r
         fold_f1 = scorer.page_f1_by_fold(keep)
@@ -276,7 +282,7 @@ def cross_validate(
         metrics.update({f"cv/{key}": v for key, v in scorer.overall(keep).items()})
         metrics["cv/page_f1_fold_std"] = float(np.std(fold_f1, ddof=1))
         t_best, r_best = choose_decision(proba, y, page, tokens, **grids)
-        best_keep = content_mask(proba, page, t_best, r_best)
+        best_keep = mask(proba, slice(None), t_best, r_best)
         best_f1 = scorer.page_f1_by_fold(best_keep)
         metrics.update({f"fold{k}/page_f1_best_decision": v for k, v in enumerate(best_f1)})
         metrics["cv/page_f1_best_decision"] = scorer.overall(best_keep)["page_f1"]
@@ -285,9 +291,9 @@ def cross_validate(
         for variant, v_proba in variants.items():  # the decisions made on the pages as they come
             v_keep = np.zeros(len(frame), dtype=np.int8)
             for k, test in enumerate(scorer.folds):
-                v_keep[test] = content_mask(v_proba[test], page[test], *decisions[k])
+                v_keep[test] = mask(v_proba, test, *decisions[k])
             metrics[f"cv/{variant}/page_f1"] = scorer.overall(v_keep)["page_f1"]
-            at_best = content_mask(v_proba, page, t_best, r_best)
+            at_best = mask(v_proba, slice(None), t_best, r_best)
             metrics[f"cv/{variant}/page_f1_best_decision"] = scorer.overall(at_best)["page_f1"]
         tracking.log_metrics(metrics)
         report = _report(name, metrics, cfg.crossval.folds, _MODES[mode], list(variants))

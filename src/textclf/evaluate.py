@@ -31,7 +31,7 @@ from textclf.dataset import load_dataset, read_fingerprint
 from textclf.errors import ConfigError, ModelNotFoundError
 from textclf.extractors import check_extractors, extract_pages
 from textclf.features import MODEL_INPUT
-from textclf.models import content_mask
+from textclf.models import content_mask, drops_repeats
 from textclf.reporting import markdown_table
 from textclf.scoring import page_predictions, score_difference, score_pages, score_split
 from textclf.variants import INPUT_VARIANTS, check_input_variants, variant_keeps
@@ -104,6 +104,7 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
     }
     threshold = float(pipe[-1].threshold_)
     relative = float(getattr(pipe[-1], "relative_threshold_", 0.0))
+    repeats = drops_repeats(pipe)
     rows: list[dict[str, Any]] = []
     metrics: dict[str, float] = {}
     wrong_seed_lines: list[str] = []
@@ -122,6 +123,7 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
                 "model_version": version or "",
                 "threshold": threshold,
                 "relative_threshold": relative,
+                "drop_repeats": repeats,
                 **{f"extractor/{name}": v for name, (v, _) in extractors.items()},
             }
         )
@@ -141,10 +143,11 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
             start = time.perf_counter()
             proba = pipe.predict_proba(df[MODEL_INPUT])[:, 1]
             seconds = time.perf_counter() - start
-            keep = content_mask(proba, df["page_id"].to_numpy(), threshold, relative)
-            keep = keep.astype(np.int8)
             columns = df.to_dict("list")  # once per split: the model and every baseline use it
             texts = columns["text"]
+            keep = content_mask(
+                proba, df["page_id"].to_numpy(), threshold, relative, texts if repeats else None
+            ).astype(np.int8)
             scores = score_split(columns, pg, keep, intervals=True)
             scores["lines_per_second"] = len(df) / max(seconds, 1e-9)
             metrics.update({f"{split}/{k}": v for k, v in scores.items()})
@@ -175,7 +178,7 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
         per_type = _per_type_table(rows)
         summary = (
             f"# Evaluation of {model_uri} (version {version or '-'}, threshold {threshold:.3f}, "
-            f"relative {relative:.2f})\n\n"
+            f"relative {relative:.2f}{', repeats dropped' if repeats else ''})\n\n"
             + table
             + "\n95ci: 95% bootstrap interval over the split's pages (how far the score could "
             "move on another sample of such pages). (HTML): an extractor run on the pages' "

@@ -29,12 +29,14 @@ from textclf.features import (
     LineFeaturizer,
     neighbour_values,
     page_cumsum,
+    token_counts,
     window_mean,
 )
 
 __all__ = [
     "DECIDE_ON",
     "ESTIMATORS",
+    "REPEAT_MIN_TOKENS",
     "WEIGHTINGS",
     "StackedLineClassifier",
     "auto_or_fraction",
@@ -43,6 +45,8 @@ __all__ = [
     "choose_decision",
     "choose_threshold",
     "content_mask",
+    "drops_repeats",
+    "later_copies",
     "line_weights",
     "make_estimator",
     "page_max",
@@ -55,6 +59,8 @@ log = logging.getLogger(__name__)
 WEIGHTINGS = ("none", "page_tokens")
 #: Where the stacker chooses the ``auto`` parts of its decision (see StackedLineClassifier).
 DECIDE_ON = ("oof", "held_out")
+#: Repeats of texts shorter than this many tokens stay content (see :func:`later_copies`).
+REPEAT_MIN_TOKENS = 6
 
 
 def _logreg(**params: Any) -> BaseEstimator:
@@ -176,6 +182,11 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         the training lines, at ``fit``. ``held_out``: ``fit`` skips those (with one stage it then
         fits a single model) and :meth:`choose_decision_on` chooses them on lines the model never
         saw; until then the decision is ``p >= 0.5``.
+    drop_repeats : bool
+        Whether a line that repeats the text of a content line earlier on its page is
+        boilerplate (:func:`later_copies`). Features carry no text, so :meth:`predict` cannot
+        apply it: the page API (:mod:`textclf.predict`) and the scoring of ``make train``,
+        ``make cv`` and ``make eval`` do (:func:`drops_repeats`).
     """
 
     def __init__(
@@ -190,6 +201,7 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         weighting: str = "none",
         relative: float | str = 0.0,
         decide_on: str = "oof",
+        drop_repeats: bool = False,
     ) -> None:
         self.estimator = estimator
         self.stages = stages
@@ -201,6 +213,11 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         self.weighting = weighting
         self.relative = relative
         self.decide_on = decide_on
+        self.drop_repeats = drop_repeats
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Models saved before drop_repeats existed kept every copy.
+        super().__setstate__({"drop_repeats": False, **state})
 
     def _split(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         X = np.asarray(X)
@@ -452,22 +469,74 @@ def page_max(proba: np.ndarray, page: np.ndarray) -> np.ndarray:
 
 
 def content_mask(
-    proba: np.ndarray, page: np.ndarray, threshold: float, relative: float = 0.0
+    proba: np.ndarray,
+    page: np.ndarray,
+    threshold: float,
+    relative: float = 0.0,
+    texts: Sequence[str] | None = None,
 ) -> np.ndarray:
     """The decision: a line is content when its probability is >= ``threshold`` and >=
     ``relative`` times the highest probability on its page.
 
     The relative part drops the middling lines of a page whose main text the model is sure of
-    (teasers under an article) and leaves pages where no line stands out alone.
+    (teasers under an article) and leaves pages where no line stands out alone. With ``texts``
+    (the lines' texts), a line is not content either when a content line earlier on its page
+    has the same text, of :data:`REPEAT_MIN_TOKENS` tokens or more (:func:`later_copies`): the
+    page's content holds each sentence once.
 
     >>> content_mask(np.array([0.95, 0.35, 0.2, 0.35]), np.array([0, 0, 0, 1]), 0.3, 0.4)
     array([ True, False, False,  True])
+    >>> story = "The river rose overnight and flooded the town."
+    >>> texts = [story, "Yes", story, "Yes"]
+    >>> content_mask(np.full(4, 0.9), np.zeros(4), 0.5, texts=texts)
+    array([ True,  True, False,  True])
     """
     proba = np.asarray(proba, dtype=float)
     keep = proba >= threshold
     if relative > 0:
         keep &= proba >= relative * page_max(proba, page)
+    if texts is not None:
+        keep &= ~later_copies(keep, page, texts)
     return keep
+
+
+def later_copies(
+    keep: np.ndarray,
+    page: np.ndarray,
+    texts: Sequence[str],
+    min_tokens: int = REPEAT_MIN_TOKENS,
+) -> np.ndarray:
+    """Which of the lines that ``keep`` marks repeat the text of a marked line earlier on the
+    same page (``page``: each line's page), counting only texts of at least ``min_tokens``
+    tokens.
+
+    A sentence or a headline that is content once is not content again: a headline repeated in
+    a teaser under the article, a block printed twice, a notice under every product. Short
+    texts may repeat within content (a code line, a table cell, a price), so they are left
+    alone. In 3-fold cross-validation on WCXB dev, dropping such copies raised page F1 at the
+    best decision by 0.0018 (paired bootstrap over the pages +0.0009 to +0.0028; forum pages
+    +0.011, product +0.006, documentation -0.002).
+    """
+    keep = np.asarray(keep, dtype=bool)
+    out = np.zeros(len(keep), dtype=bool)
+    seen: set[tuple[Any, str]] = set()
+    for i in np.flatnonzero(keep).tolist():
+        key = (page[i], texts[i])
+        if key in seen:
+            out[i] = True
+        else:
+            seen.add(key)
+    if min_tokens > 1 and out.any():
+        rows = np.flatnonzero(out)
+        out[rows] = token_counts([texts[i] for i in rows.tolist()]) >= min_tokens
+    return out
+
+
+def drops_repeats(model: Any) -> bool:
+    """Whether a fitted pipeline (or its final classifier) drops later copies of content texts
+    (``drop_repeats``; False for models that have no such setting)."""
+    final = model.steps[-1][1] if isinstance(model, Pipeline) else model
+    return bool(getattr(final, "drop_repeats", False))
 
 
 def choose_decision(

@@ -37,8 +37,9 @@ Input rules (the same for every method):
   in the input, after the pages before it have been yielded. Memory stays bounded: featurizing
   peaks at about 3 KB per line, and :meth:`Classifier.pipe` caps its batches at 10,000 lines.
 * The decision: a line is content when its probability is at least ``threshold`` and at least
-  ``relative`` times the highest probability on its page. Both default to the trained values
-  and can be given per call (``threshold=0, relative=0`` keeps every line).
+  ``relative`` times the highest probability on its page, and (``drop_repeats``) no content line
+  earlier on its page has the same text. All three default to the trained values and can be
+  given per call (``threshold=0, relative=0, drop_repeats=False`` keeps every line).
 * Lines longer than ``max_line_chars`` (default 10,000) are truncated *for computing features
   only*: the prediction keeps the whole line's text.
 
@@ -179,6 +180,8 @@ class PagePrediction:
     topics: tuple[str, ...] | None = None
     #: A content line also reached this share of the page's highest probability (0: no such rule).
     relative_threshold: float = 0.0
+    #: Whether a line repeating the text of an earlier content line of the page was boilerplate.
+    drop_repeats: bool = False
 
     @property
     def content(self) -> str:
@@ -197,13 +200,14 @@ class PagePrediction:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: ``lines`` (see :meth:`LinePrediction.to_dict`), ``content``,
-        ``threshold``, ``relative_threshold``, and ``topics`` (a list) when the page has topics
-        (a topic model)."""
+        ``threshold``, ``relative_threshold``, ``drop_repeats``, and ``topics`` (a list) when the
+        page has topics (a topic model)."""
         out: dict[str, Any] = {
             "lines": [line.to_dict() for line in self.lines],
             "content": self.content,
             "threshold": self.threshold,
             "relative_threshold": self.relative_threshold,
+            "drop_repeats": self.drop_repeats,
         }
         if self.topics is not None:
             out["topics"] = list(self.topics)
@@ -283,6 +287,7 @@ class Classifier:
     """
 
     __slots__ = (
+        "_drop_repeats",
         "_max_line_chars",
         "_max_page_bytes",
         "_max_page_lines",
@@ -320,6 +325,7 @@ class Classifier:
             )
         self._source = str(source)
         self._threshold, self._relative = _check_pipeline(pipeline, self._source)
+        self._drop_repeats = bool(getattr(pipeline.steps[-1][1], "drop_repeats", False))
         self._pipeline = pipeline
         self._topic_model = topic_model
         self._max_page_bytes = max_page_bytes
@@ -346,6 +352,13 @@ class Classifier:
         >= this share of the highest probability on its page (0: no such rule). It drops the
         middling lines (teasers, captions) of a page whose main text the model is sure of."""
         return self._relative
+
+    @property
+    def drop_repeats(self) -> bool:
+        """Whether the trained decision drops repeats: a line whose text a content line earlier
+        on its page already has is boilerplate (a headline repeated in a teaser, a block
+        printed twice), so the page's content holds each text once."""
+        return self._drop_repeats
 
     @property
     def pipeline(self) -> Any:
@@ -381,7 +394,7 @@ class Classifier:
         topics = ", topics" if self._topic_model is not None else ""
         return (
             f"Classifier({source}, threshold={self._threshold:g}, "
-            f"relative={self._relative:g}{topics})"
+            f"relative={self._relative:g}, drop_repeats={self._drop_repeats}{topics})"
         )
 
     # ------------------------------------------------------------------ one page
@@ -391,16 +404,17 @@ class Classifier:
         *,
         threshold: float | None = None,
         relative: float | None = None,
+        drop_repeats: bool | None = None,
     ) -> PagePrediction:
         """Classify every non-empty line of a page of plain text (``str``, or UTF-8 ``bytes``).
 
-        ``threshold`` and ``relative`` override the trained decision for this call (see
-        :attr:`threshold` and :attr:`relative_threshold`).
+        ``threshold``, ``relative`` and ``drop_repeats`` override the trained decision for this
+        call (see :attr:`threshold`, :attr:`relative_threshold` and :attr:`drop_repeats`).
 
         >>> [line.text for line in clf.predict_page(b"  Title \\r\\n\\r\\nBody\\x00 text.").lines]
         ['Title', 'Body text.']
         """
-        decision = self._decision(threshold, relative)
+        decision = self._decision(threshold, relative, drop_repeats)
         return self._predict_batch([self._page_lines(text)], *decision)[0]
 
     def predict_lines(
@@ -409,6 +423,7 @@ class Classifier:
         *,
         threshold: float | None = None,
         relative: float | None = None,
+        drop_repeats: bool | None = None,
     ) -> PagePrediction:
         """Classify a page given as its lines; empty entries count as blank lines between blocks.
 
@@ -420,7 +435,7 @@ class Classifier:
         >>> [line.text for line in clf.predict_lines(["Menu", "", "  Story. "]).lines]
         ['Menu', 'Story.']
         """
-        decision = self._decision(threshold, relative)
+        decision = self._decision(threshold, relative, drop_repeats)
         # One entry a line of a page text: the same checks and cleaning as predict_page.
         return self._predict_batch([self._page_lines(join_lines(lines))], *decision)[0]
 
@@ -430,13 +445,16 @@ class Classifier:
         *,
         threshold: float | None = None,
         relative: float | None = None,
+        drop_repeats: bool | None = None,
     ) -> str:
         """The content of a page of plain text: its content lines joined by newlines.
 
         >>> clf.extract("") == clf.predict_page("").content == ""
         True
         """
-        return self.predict_page(text, threshold=threshold, relative=relative).content
+        return self.predict_page(
+            text, threshold=threshold, relative=relative, drop_repeats=drop_repeats
+        ).content
 
     def predict_html(
         self,
@@ -444,6 +462,7 @@ class Classifier:
         *,
         threshold: float | None = None,
         relative: float | None = None,
+        drop_repeats: bool | None = None,
     ) -> PagePrediction:
         """Render an HTML page to its visible text (:func:`textclf.render.html_to_text`), then
         classify its lines.
@@ -451,7 +470,7 @@ class Classifier:
         >>> [line.text for line in clf.predict_html("<h1>Title</h1><p>Body <b>text</b>.</p>")]
         ['Title', 'Body text.']
         """
-        decision = self._decision(threshold, relative)
+        decision = self._decision(threshold, relative, drop_repeats)
         return self._predict_batch([self._page_lines(html, html=True)], *decision)[0]
 
     # ------------------------------------------------------------------ many pages
@@ -462,6 +481,7 @@ class Classifier:
         batch_size: int = DEFAULT_BATCH_SIZE,
         threshold: float | None = None,
         relative: float | None = None,
+        drop_repeats: bool | None = None,
         html: bool = False,
     ) -> Iterator[PagePrediction]:
         """Classify many pages, yielding one :class:`PagePrediction` per page in input order.
@@ -485,14 +505,14 @@ class Classifier:
             raise InputError(f"pipe() takes an iterable of pages, got {pages!r}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive int, got {batch_size!r}")
-        decision = self._decision(threshold, relative)
+        decision = self._decision(threshold, relative, drop_repeats)
         return self._pipe(iter(pages), batch_size, decision, html)
 
     def _pipe(
         self,
         pages: Iterator[str | bytes],
         batch_size: int,
-        decision: tuple[float, float],
+        decision: tuple[float, float, bool],
         html: bool,
     ) -> Iterator[PagePrediction]:
         batch: list[list[Line]] = []
@@ -518,11 +538,18 @@ class Classifier:
             yield from self._predict_batch(batch, *decision)
 
     # ------------------------------------------------------------------ internals
-    def _decision(self, threshold: float | None, relative: float | None) -> tuple[float, float]:
-        """The (threshold, relative) of a call: the trained ones unless given."""
+    def _decision(
+        self, threshold: float | None, relative: float | None, drop_repeats: bool | None
+    ) -> tuple[float, float, bool]:
+        """The (threshold, relative, drop_repeats) of a call: the trained ones unless given."""
+        if drop_repeats is None:
+            drop_repeats = self._drop_repeats
+        elif not isinstance(drop_repeats, bool):
+            raise InputError(f"drop_repeats must be True, False or None, got {drop_repeats!r}")
         return (
             _fraction(threshold, "threshold", self._threshold),
             _fraction(relative, "relative", self._relative),
+            drop_repeats,
         )
 
     def _check_size(self, size: int) -> None:
@@ -569,7 +596,7 @@ class Classifier:
 
     @_without_gc
     def _predict_batch(
-        self, pages: list[list[Line]], threshold: float, relative: float
+        self, pages: list[list[Line]], threshold: float, relative: float, drop_repeats: bool
     ) -> list[PagePrediction]:
         """One featurizer and one model call for all the lines of ``pages``."""
         import numpy as np
@@ -578,7 +605,9 @@ class Classifier:
 
         if not any(pages):
             empty_topics = self._page_topics([])  # () with a topic model, else None
-            return [PagePrediction((), threshold, empty_topics, relative) for _ in pages]
+            return [
+                PagePrediction((), threshold, empty_topics, relative, drop_repeats) for _ in pages
+            ]
         frame = self._frame(pages)
         if self._threadpools is None:
             proba = self._pipeline.predict_proba(frame)[:, 1]
@@ -597,7 +626,8 @@ class Classifier:
         else:
             topics = [None] * len(probabilities)
         page_of_line = np.repeat(np.arange(len(pages)), [len(page) for page in pages])
-        content = content_mask(proba, page_of_line, threshold, relative).tolist()
+        texts = [line.text for page in pages for line in page] if drop_repeats else None
+        content = content_mask(proba, page_of_line, threshold, relative, texts).tolist()
         out: list[PagePrediction] = []
         i = 0
         for page in pages:
@@ -608,7 +638,11 @@ class Classifier:
                     LinePrediction(line.text, label, probabilities[i], topics[i], line.index)
                 )
                 i += 1
-            out.append(PagePrediction(tuple(preds), threshold, self._page_topics(preds), relative))
+            out.append(
+                PagePrediction(
+                    tuple(preds), threshold, self._page_topics(preds), relative, drop_repeats
+                )
+            )
         return out
 
     def _page_topics(self, preds: list[LinePrediction]) -> tuple[str, ...] | None:

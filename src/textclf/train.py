@@ -195,11 +195,12 @@ def train_boilerplate(
             chosen_on,
         )
         for split, df in evaluated.items():
+            texts = df["text"].tolist() if cfg.model.drop_repeats else None
             start = time.perf_counter()
             proba = pipe.predict_proba(df[MODEL_INPUT])[:, 1]
             seconds = time.perf_counter() - start
             keep = content_mask(
-                proba, df["page_id"].to_numpy(), threshold, relative_threshold
+                proba, df["page_id"].to_numpy(), threshold, relative_threshold, texts
             ).astype(np.int8)
             columns, split_pages = df.to_dict("list"), pages[split].to_dict()
             scores = score_split(columns, split_pages, keep)
@@ -338,6 +339,7 @@ def _pipeline(
             "weighting": cfg.model.weighting,
             "relative": relative,
             "decide_on": "oof" if decide_on == "oof" else "held_out",
+            "drop_repeats": cfg.model.drop_repeats,
         },
     )
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from textclf.errors import ConfigError
-from textclf.models import content_mask
+from textclf.models import content_mask, drops_repeats
 
 __all__ = ["INPUT_VARIANTS", "check_input_variants", "variant_keeps", "variant_probabilities"]
 
@@ -60,10 +60,12 @@ def variant_keeps(
     pipe: Any, lines: pd.DataFrame, names: Sequence[str], threshold: float, relative: float
 ) -> dict[str, np.ndarray]:
     """The 0/1 content decisions (``int8``) the fitted pipeline makes on ``lines`` written as each
-    variant of ``names``, with the decision (``threshold``, ``relative``) made for the lines as
-    they come: ``{name: keep}``. Only the blank-line flags change, so ``lines``' page ids hold."""
+    variant of ``names``, with the decision (``threshold``, ``relative``, and the pipeline's
+    ``drop_repeats``) made for the lines as they come: ``{name: keep}``. Only the blank-line
+    flags change, so ``lines``' page ids and texts hold."""
     page = lines["page_id"].to_numpy()
+    texts = lines["text"].tolist() if drops_repeats(pipe) else None
     return {
-        name: content_mask(proba, page, threshold, relative).astype(np.int8)
+        name: content_mask(proba, page, threshold, relative, texts).astype(np.int8)
         for name, proba in variant_probabilities(pipe, lines, names).items()
     }
