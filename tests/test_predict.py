@@ -785,3 +785,14 @@ def test_invalid_drop_repeats_is_refused(dedup_classifier: Classifier, bad: Any)
         dedup_classifier.predict_page("x", drop_repeats=bad)
     with pytest.raises(InputError, match="drop_repeats"):
         dedup_classifier.pipe(["x"], drop_repeats=bad)
+
+
+def test_a_model_with_a_bad_drop_repeats_is_refused(tiny_pipeline: Any) -> None:
+    import copy
+
+    from textclf.errors import ModelError
+
+    pipe = copy.deepcopy(tiny_pipeline)
+    pipe[-1].drop_repeats = "False"  # truthy: must not be read as True
+    with pytest.raises(ModelError, match="drop_repeats is 'False'"):
+        Classifier(pipe, source="bad model")

@@ -534,9 +534,13 @@ def later_copies(
 
 def drops_repeats(model: Any) -> bool:
     """Whether a fitted pipeline (or its final classifier) drops later copies of content texts
-    (``drop_repeats``; False for models that have no such setting)."""
+    (``drop_repeats``; False for models that have no such setting). A value that is not a bool
+    raises :class:`~textclf.errors.ModelError`."""
     final = model.steps[-1][1] if isinstance(model, Pipeline) else model
-    return bool(getattr(final, "drop_repeats", False))
+    value = getattr(final, "drop_repeats", False)
+    if not isinstance(value, bool | np.bool_):
+        raise ModelError(f"the model's drop_repeats is {value!r}, not True or False")
+    return bool(value)
 
 
 def choose_decision(

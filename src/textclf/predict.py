@@ -324,8 +324,9 @@ class Classifier:
                 f"the topic model ({type(topic_model).__name__}) has no predict_topics method"
             )
         self._source = str(source)
-        self._threshold, self._relative = _check_pipeline(pipeline, self._source)
-        self._drop_repeats = bool(getattr(pipeline.steps[-1][1], "drop_repeats", False))
+        self._threshold, self._relative, self._drop_repeats = _check_pipeline(
+            pipeline, self._source
+        )
         self._pipeline = pipeline
         self._topic_model = topic_model
         self._max_page_bytes = max_page_bytes
@@ -697,10 +698,11 @@ def _utf8_size(text: str, limit: int) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def _check_pipeline(model: Any, source: str) -> tuple[float, float]:
-    """Check ``model`` is a fitted content/boilerplate pipeline; return its threshold and its
-    relative threshold (0 for models trained without one)."""
+def _check_pipeline(model: Any, source: str) -> tuple[float, float, bool]:
+    """Check ``model`` is a fitted content/boilerplate pipeline; return its threshold, its
+    relative threshold (0 for models trained without one) and whether it drops repeats."""
     from textclf.features import LineFeaturizer
+    from textclf.models import drops_repeats
 
     where = f" {source}" if source else ""
     steps = getattr(model, "steps", None)
@@ -725,7 +727,11 @@ def _check_pipeline(model: Any, source: str) -> tuple[float, float]:
             or not 0.0 <= float(value) <= 1.0
         ):
             raise ModelError(f"model{where} has {name} {value!r}, not a number in [0, 1]")
-    return float(threshold), float(relative)
+    try:
+        repeats = drops_repeats(model)
+    except ModelError as exc:
+        raise ModelError(f"model{where}: {exc}") from None
+    return float(threshold), float(relative), repeats
 
 
 def _smoke_test(clf: Classifier) -> None:
