@@ -4,7 +4,7 @@ import pytest
 
 from textclf.errors import InputError
 from textclf.pages import lines_from_text, lines_from_texts, read_seed_pages, read_text_file
-from textclf.render import RenderOptions, decode_html, html_to_text
+from textclf.render import RenderOptions, decode_html, html_to_text, html_to_text_nodes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,6 +59,25 @@ def test_render_glues_inline_runs_and_separates_blocks():
     html = "<div><a>Home</a><a>Russia &amp; FSU</a></div><h1>Title</h1><p>One <b>two</b>.</p>"
     text = html_to_text(html)
     assert [x.text for x in lines_from_text(text)] == ["HomeRussia & FSU", "Title", "One two."]
+
+
+def test_text_nodes_put_every_text_node_on_its_own_line():
+    html = (
+        "<html><head><title>Page</title><style>p {}</style></head><body>"
+        "<nav><a href='/'>Home</a> | <a href='/news'>News</a></nav>"
+        "<p>Read <b>the  story</b>\n now.</p><script>var x = '<p>no</p>';</script>"
+        "<svg><text>chart</text></svg><template><p>later</p></template>"
+        "<noscript>Enable JavaScript</noscript><div>  </div><p>Last &amp; least</p>"
+        "</body></html>"
+    )
+    lines = html_to_text_nodes(html).split("\n")
+    # Inline elements split lines; invisible elements give none; white space is collapsed.
+    assert lines == ["Page", "Home", "|", "News", "Read", "the story", "now.", "Last & least"]
+    assert html_to_text_nodes(html.encode("utf-8")) == "\n".join(lines)
+    assert html_to_text_nodes("") == ""
+    # Text after a skipped element, deeper or shallower, is read again.
+    deep = "<div><div><script>x</script>after</div></div><p>next</p>"
+    assert html_to_text_nodes(deep).split("\n") == ["after", "next"]
 
 
 def test_render_retries_noscript_when_empty():

@@ -179,6 +179,12 @@ def test_evaluation_names_the_model_version_and_scores_baselines(store):
         ):
             assert 0.0 <= m[f"{split}/{variant}/page_f1"] <= 1.0
             assert f"| textclf ({described}) | {split} |" in store["eval"]["summary"]
+    # And on the corpus pages' HTML written one text node per line (the seeds have no HTML).
+    for split in ("wcxb_test", "scrapinghub"):
+        assert 0.0 < m[f"{split}/text_nodes/page_f1"] <= 1.0
+        row = f"| textclf (one text node per line, from HTML) | {split} |"
+        assert row in store["eval"]["summary"]
+    assert not any(k.startswith("seeds/text_nodes/") for k in m)
     assert (store["root"] / "reports" / "eval_boilerplate.md").is_file()
 
 
@@ -320,6 +326,7 @@ def test_evaluating_an_unknown_split_fails_before_any_run(store):
     [
         ("extractors=[trafilatur]", r"unknown extractor.*trafilatur"),
         ("input_variants=[no_blanks]", r"input_variants: unknown input variant.*no_blanks"),
+        ("render_variants=[nodes]", r"render_variants: unknown render variant.*nodes.*text_nodes"),
         # Corpora that hold only one of the dataset's three Scrapinghub pages.
         ("paths.corpora_dir={other}", r"2 scrapinghub page\(s\) of the dataset .* not in the"),
         ("paths.corpora_dir={empty}", r"ground-truth.json is missing"),

@@ -261,6 +261,8 @@ class EvaluateConfig:
     input_variants: list[str] = field(
         default_factory=lambda: ["no_blank_lines", "blank_lines_everywhere"]
     )
+    # The model scored on the corpus pages' HTML written as text another way (textclf.render).
+    render_variants: list[str] = field(default_factory=lambda: ["text_nodes"])
     topic_model: TopicModelConfig = field(default_factory=TopicModelConfig)
 
 

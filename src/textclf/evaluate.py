@@ -32,6 +32,8 @@ from textclf.errors import ConfigError, ModelNotFoundError
 from textclf.extractors import check_extractors, extract_pages
 from textclf.features import MODEL_INPUT
 from textclf.models import content_mask, drops_repeats
+from textclf.predict import Classifier
+from textclf.render import RENDER_VARIANTS, check_render_variants
 from textclf.reporting import markdown_table
 from textclf.scoring import page_predictions, score_difference, score_pages, score_split
 from textclf.variants import INPUT_VARIANTS, check_input_variants, variant_keeps
@@ -97,11 +99,21 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
         raise ConfigError(f"unknown split(s) {unknown}; the dataset has {list(lines)}")
     extractors = check_extractors(cfg.extractors)  # before any run: a missing one fails now
     check_input_variants(cfg.input_variants, "input_variants")
+    renderers = {
+        name: ("", RENDER_VARIANTS[name][1]) for name in check_render_variants(cfg.render_variants)
+    }
     # The extractors run before any run starts: pages missing from the corpora fail here.
     extracted = {
         split: _extract_split(extractors, pages[split].to_dict(), cfg.paths.corpora_dir)
         for split in cfg.splits
     }
+    # The same pages' HTML written as text another way, for the model (none for the seeds).
+    rendered = {
+        split: _extract_split(renderers, pages[split].to_dict(), cfg.paths.corpora_dir)
+        for split in cfg.splits
+    }
+    # The page API, as users call it, reads the rendered variants (its decision is the model's).
+    classifier = Classifier(pipe, source=model_uri) if renderers else None
     threshold = float(pipe[-1].threshold_)
     relative = float(getattr(pipe[-1], "relative_threshold_", 0.0))
     repeats = drops_repeats(pipe)
@@ -158,6 +170,13 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
                 metrics.update({f"{split}/{variant}/{k}": v for k, v in v_scores.items()})
                 system = f"textclf ({INPUT_VARIANTS[variant][0]})"
                 rows.append({"system": system, "split": split, **v_scores, **_intervals(v_scores)})
+            for name, texts_by_page in rendered.get(split, {}).items():
+                r_scores = score_pages(
+                    pg, _model_contents(classifier, texts_by_page), intervals=True
+                )
+                metrics.update({f"{split}/{name}/{k}": v for k, v in r_scores.items()})
+                system = f"textclf ({RENDER_VARIANTS[name][0]}, from HTML)"
+                rows.append({"system": system, "split": split, **r_scores, **_intervals(r_scores)})
             for name in cfg.baselines:
                 b_scores = score_split(columns, pg, get_baseline(name)(texts), intervals=True)
                 metrics.update({f"{split}/{name}/{k}": v for k, v in b_scores.items()})
@@ -210,6 +229,14 @@ def _extract_split(
     if not sources or any(s not in SOURCES for s in sources.values()):  # SOURCES: have HTML
         return {}
     return extract_pages({name: f for name, (_, f) in extractors.items()}, corpora_dir, sources)
+
+
+def _model_contents(clf: Classifier | None, texts_by_page: dict[str, str]) -> dict[str, str]:
+    """The model's content of each page, given as its text (``{page id: text}``)."""
+    assert clf is not None  # made whenever there is a render variant
+    ids = list(texts_by_page)
+    predicted = clf.pipe(texts_by_page[i] for i in ids)
+    return {pid: page.content for pid, page in zip(ids, predicted, strict=True)}
 
 
 def _differences(diff: dict[str, float]) -> dict[str, str]:

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["RenderOptions", "decode_html", "html_to_text"]
+__all__ = [
+    "RENDER_VARIANTS",
+    "RenderOptions",
+    "check_render_variants",
+    "decode_html",
+    "html_to_text",
+    "html_to_text_nodes",
+]
 
 _FIGURE_TAG = re.compile(r"<(/?)fig(?:ure|caption)\b", re.IGNORECASE)
 
@@ -82,3 +90,64 @@ def html_to_text(html: str | bytes, options: RenderOptions | None = None) -> str
             if len(retry.split()) > words:
                 text = retry
     return text
+
+
+# Elements whose text no reader sees; a naive scraper drops them too.
+_NO_TEXT_TAGS = frozenset({"script", "style", "noscript", "template", "svg"})
+
+
+def html_to_text_nodes(html: str | bytes) -> str:
+    """A page's text the way a plain DOM walk writes it: every text node on its own line, with
+    its white space collapsed, and no blank lines (what BeautifulSoup's
+    ``get_text("\\n", strip=True)`` gives). Links, bold words and other inline elements thus
+    split a paragraph into several lines. ``make eval`` gives the model pages written this way
+    (``render_variants``) to measure how it reads another scraper's output.
+
+    >>> html_to_text_nodes("<p>Read <a href='#'>the story</a> now.</p><script>x()</script>")
+    'Read\\nthe story\\nnow.'
+    """
+    from resiliparse.parse.html import HTMLTree, NodeType, traverse_dom
+
+    if isinstance(html, bytes):
+        html = decode_html(html)
+    tree = HTMLTree.parse(html)
+    lines: list[str] = []
+    skipping: list[int] = []  # the depth of the element whose text is skipped, while inside it
+
+    def visit(context: Any) -> None:  # pre-order, in document order (C-speed traversal)
+        node, depth = context.node, context.depth
+        if skipping:
+            if depth > skipping[0]:
+                return
+            skipping.clear()
+        if node.type == NodeType.ELEMENT:
+            if node.tag in _NO_TEXT_TAGS:
+                skipping.append(depth)
+        elif node.type == NodeType.TEXT:
+            text = " ".join(node.text.split())
+            if text:
+                lines.append(text)
+
+    if tree.document is not None:
+        traverse_dom(tree.document, visit)
+    return "\n".join(lines)
+
+
+#: Other ways of writing a page's HTML as text that ``make eval`` gives the model
+#: (``render_variants``): name -> (how reports describe it, ``html -> text``).
+RENDER_VARIANTS: dict[str, tuple[str, Callable[[str], str]]] = {
+    "text_nodes": ("one text node per line", html_to_text_nodes),
+}
+
+
+def check_render_variants(names: Sequence[str], setting: str = "render_variants") -> list[str]:
+    """``names`` when every one is in :data:`RENDER_VARIANTS`; else a ConfigError naming
+    ``setting``."""
+    from textclf.errors import ConfigError
+
+    bad = [name for name in names if name not in RENDER_VARIANTS]
+    if bad:
+        raise ConfigError(
+            f"{setting}: unknown render variant(s) {bad}; valid: {', '.join(RENDER_VARIANTS)}"
+        )
+    return list(names)
