@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -100,11 +101,15 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
     extractors = check_extractors(cfg.extractors)  # before any run: a missing one fails now
     check_input_variants(cfg.input_variants, "input_variants")
     renderers = {
-        name: ("", RENDER_VARIANTS[name][1]) for name in check_render_variants(cfg.render_variants)
+        name: RENDER_VARIANTS[name][1] for name in check_render_variants(cfg.render_variants)
     }
     # The extractors run before any run starts: pages missing from the corpora fail here.
     extracted = {
-        split: _extract_split(extractors, pages[split].to_dict(), cfg.paths.corpora_dir)
+        split: _extract_split(
+            {name: f for name, (_, f) in extractors.items()},
+            pages[split].to_dict(),
+            cfg.paths.corpora_dir,
+        )
         for split in cfg.splits
     }
     # The same pages' HTML written as text another way, for the model (none for the seeds).
@@ -221,14 +226,15 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
 
 
 def _extract_split(
-    extractors: dict[str, tuple[str, Any]], pages: dict[str, list[Any]], corpora_dir: str
+    functions: dict[str, Callable[[str], str]], pages: dict[str, list[Any]], corpora_dir: str
 ) -> dict[str, dict[str, str]]:
-    """Each extractor's text of every page of a split (``{name: {page id: text}}``); none for a
-    split with pages that have no HTML (the seed pages are text)."""
+    """Each function's text (``html -> text``: an extractor or a renderer) of every page of a
+    split (``{name: {page id: text}}``); none for a split with pages that have no HTML (the
+    seed pages are text)."""
     sources = dict(zip(pages["page_id"], pages["source"], strict=True))
     if not sources or any(s not in SOURCES for s in sources.values()):  # SOURCES: have HTML
         return {}
-    return extract_pages({name: f for name, (_, f) in extractors.items()}, corpora_dir, sources)
+    return extract_pages(functions, corpora_dir, sources)
 
 
 def _model_contents(clf: Classifier | None, texts_by_page: dict[str, str]) -> dict[str, str]:
