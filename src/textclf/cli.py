@@ -27,7 +27,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from textclf import __version__
 from textclf.errors import InputError, ModelNotFoundError, TextclfError
@@ -302,10 +302,8 @@ def _predict_chunk(
         batch = clf.pipe(
             pages,
             batch_size=max(len(pages), 1),
-            threshold=args.threshold,
-            relative=args.relative,
-            drop_repeats=False if args.keep_repeats else None,
             html=args.html,
+            **_decision(args),
         )
         preds: Iterator[PagePrediction | str] = iter(list(batch))
     except Exception:
@@ -315,15 +313,20 @@ def _predict_chunk(
         yield item, next(preds) if isinstance(data, bytes) else data
 
 
+def _decision(args: argparse.Namespace) -> dict[str, Any]:
+    """The decision options of the command line, as the predict methods take them (None: the
+    model's own)."""
+    return {
+        "threshold": args.threshold,
+        "relative": args.relative,
+        "drop_repeats": False if args.keep_repeats else None,
+    }
+
+
 def _predict_one(clf: Classifier, page: bytes, args: argparse.Namespace) -> PagePrediction | str:
     try:
         predict = clf.predict_html if args.html else clf.predict_page
-        return predict(
-            page,
-            threshold=args.threshold,
-            relative=args.relative,
-            drop_repeats=False if args.keep_repeats else None,
-        )
+        return predict(page, **_decision(args))
     except Exception as exc:  # one bad page must not stop the others
         return _reason(exc)
 

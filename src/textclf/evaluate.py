@@ -34,10 +34,15 @@ from textclf.extractors import check_extractors, extract_pages
 from textclf.features import MODEL_INPUT
 from textclf.models import content_mask, drops_repeats
 from textclf.predict import Classifier
-from textclf.render import RENDER_VARIANTS, check_render_variants
 from textclf.reporting import markdown_table
 from textclf.scoring import page_predictions, score_difference, score_pages, score_split
-from textclf.variants import INPUT_VARIANTS, check_input_variants, variant_keeps
+from textclf.variants import (
+    INPUT_VARIANTS,
+    RENDER_VARIANTS,
+    check_input_variants,
+    check_render_variants,
+    variant_keeps,
+)
 
 __all__ = ["evaluate", "evaluate_boilerplate", "load_pipeline", "main"]
 
@@ -101,22 +106,21 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
     extractors = check_extractors(cfg.extractors)  # before any run: a missing one fails now
     check_input_variants(cfg.input_variants, "input_variants")
     renderers = {
-        name: RENDER_VARIANTS[name][1] for name in check_render_variants(cfg.render_variants)
+        name: RENDER_VARIANTS[name][1]
+        for name in check_render_variants(cfg.render_variants, "render_variants")
     }
-    # The extractors run before any run starts: pages missing from the corpora fail here.
+    # The extractors, and the renderers of the same pages' HTML written as text another way (for
+    # the model), in one pass over the corpora before any run starts: pages missing from the
+    # corpora fail here. The seeds have no HTML. (The registries' names are distinct.)
+    functions = {name: f for name, (_, f) in extractors.items()} | renderers
+    from_html = {
+        split: _extract_split(functions, pages[split].to_dict(), cfg.paths.corpora_dir)
+        for split in cfg.splits
+    }
     extracted = {
-        split: _extract_split(
-            {name: f for name, (_, f) in extractors.items()},
-            pages[split].to_dict(),
-            cfg.paths.corpora_dir,
-        )
-        for split in cfg.splits
+        s: {n: t for n, t in out.items() if n in extractors} for s, out in from_html.items()
     }
-    # The same pages' HTML written as text another way, for the model (none for the seeds).
-    rendered = {
-        split: _extract_split(renderers, pages[split].to_dict(), cfg.paths.corpora_dir)
-        for split in cfg.splits
-    }
+    rendered = {s: {n: t for n, t in out.items() if n in renderers} for s, out in from_html.items()}
     # The page API, as users call it, reads the rendered variants (its decision is the model's).
     classifier = Classifier(pipe, source=model_uri) if renderers else None
     threshold = float(pipe[-1].threshold_)
@@ -169,7 +173,9 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
             scores["lines_per_second"] = len(df) / max(seconds, 1e-9)
             metrics.update({f"{split}/{k}": v for k, v in scores.items()})
             rows.append({"system": "textclf", "split": split, **scores, **_intervals(scores)})
-            variants = variant_keeps(pipe, df[MODEL_INPUT], cfg.input_variants, threshold, relative)
+            variants = variant_keeps(
+                pipe, df[MODEL_INPUT], cfg.input_variants, threshold, relative, repeats
+            )
             for variant, v_keep in variants.items():
                 v_scores = score_split(columns, pg, v_keep, intervals=True)
                 metrics.update({f"{split}/{variant}/{k}": v for k, v in v_scores.items()})

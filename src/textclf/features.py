@@ -54,6 +54,7 @@ __all__ = [
     "lines_frame",
     "neighbour_values",
     "page_cumsum",
+    "page_summary",
     "window_mean",
 ]
 
@@ -1134,16 +1135,33 @@ def window_mean(
     return (csum[hi] - below) / (hi - lo + 1)
 
 
+def page_summary(
+    values: np.ndarray,
+    page: np.ndarray,
+    starts: np.ndarray,
+    sizes: np.ndarray,
+    weights: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For each line, from ``values`` over its page: the page's mean and highest value, and the
+    shares of the page's mass (``values`` times ``weights``; the values alone without weights)
+    before and after the line, 0 on a page without mass. ``page``: each line's page index, 0 to
+    P-1, pages contiguous; ``starts``, ``sizes``: each page's first line and size."""
+    mass = values if weights is None else values * weights
+    page_mean = (np.bincount(page, weights=values, minlength=len(starts)) / np.maximum(sizes, 1))[
+        page
+    ]
+    page_max = np.maximum.reduceat(values, starts)[page] if len(values) else np.zeros(0)
+    total = np.bincount(page, weights=mass, minlength=len(starts))[page]
+    before = page_cumsum(mass, page) - mass
+    safe = np.maximum(total, 1e-9)
+    return page_mean, page_max, before / safe, (total - before - mass) / safe
+
+
 def _score_context(
     scores: np.ndarray, tokens: np.ndarray, page: np.ndarray, starts: np.ndarray, sizes: np.ndarray
 ) -> np.ndarray:
     """The ``score_context`` features (see :class:`LineFeaturizer`) of every line."""
-    page_mean = np.bincount(page, weights=scores)[page] / sizes[page]
-    page_max = np.maximum.reduceat(scores, starts)[page]
-    mass = scores * tokens
-    total = np.bincount(page, weights=mass)[page]
-    before = page_cumsum(mass, page) - mass
-    safe = np.maximum(total, 1e-9)  # a page of lines without tokens has no mass: shares of 0
+    page_mean, page_max, before, after = page_summary(scores, page, starts, sizes, tokens)
     return np.column_stack(
         [
             window_mean(scores, 5, page, starts, sizes),
@@ -1151,8 +1169,8 @@ def _score_context(
             page_mean,
             page_max,
             scores - page_mean,
-            before / safe,
-            (total - before - mass) / safe,
+            before,
+            after,
         ]
     )
 

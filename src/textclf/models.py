@@ -28,7 +28,7 @@ from textclf.features import (
     PAGE_COLUMN,
     LineFeaturizer,
     neighbour_values,
-    page_cumsum,
+    page_summary,
     token_counts,
     window_mean,
 )
@@ -146,14 +146,9 @@ def probability_context(
     page_idx = np.repeat(np.arange(len(starts)), sizes)
     cols = [neighbour_values(proba, off, page, fill=-1.0) for off in offsets]
     cols += [window_mean(proba, w, page_idx, starts, sizes) for w in windows]
-    page_sum = np.bincount(page_idx, weights=proba, minlength=len(starts))
-    cols.append((page_sum / np.maximum(sizes, 1))[page_idx])
-    page_max = np.maximum.reduceat(proba, starts)[page_idx] if n else np.zeros(0)
-    cols.append(page_max)
-    # Share of the page's probability mass before this line: where the content starts and ends.
-    before = (page_cumsum(proba, page_idx) - proba) / np.maximum(page_sum[page_idx], 1e-9)
-    cols.append(before)
-    cols.append(proba)
+    # The page's mean and best, and its probability mass before the line: where content starts.
+    page_mean, page_max, before, _ = page_summary(proba, page_idx, starts, sizes)
+    cols += [page_mean, page_max, before, proba]
     return np.column_stack(cols)
 
 

@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = [
-    "RENDER_VARIANTS",
-    "RenderOptions",
-    "check_render_variants",
-    "decode_html",
-    "html_to_text",
-    "html_to_text_nodes",
-]
+__all__ = ["RenderOptions", "decode_html", "html_to_text", "html_to_text_nodes"]
 
 _FIGURE_TAG = re.compile(r"<(/?)fig(?:ure|caption)\b", re.IGNORECASE)
 
@@ -131,23 +123,3 @@ def html_to_text_nodes(html: str | bytes) -> str:
     if tree.document is not None:
         traverse_dom(tree.document, visit)
     return "\n".join(lines)
-
-
-#: Other ways of writing a page's HTML as text that ``make eval`` gives the model
-#: (``render_variants``): name -> (how reports describe it, ``html -> text``).
-RENDER_VARIANTS: dict[str, tuple[str, Callable[[str], str]]] = {
-    "text_nodes": ("one text node per line", html_to_text_nodes),
-}
-
-
-def check_render_variants(names: Sequence[str], setting: str = "render_variants") -> list[str]:
-    """``names`` when every one is in :data:`RENDER_VARIANTS`; else a ConfigError naming
-    ``setting``."""
-    from textclf.errors import ConfigError
-
-    bad = [name for name in names if name not in RENDER_VARIANTS]
-    if bad:
-        raise ConfigError(
-            f"{setting}: unknown render variant(s) {bad}; valid: {', '.join(RENDER_VARIANTS)}"
-        )
-    return list(names)

@@ -195,19 +195,24 @@ def train_boilerplate(
             chosen_on,
         )
         for split, df in evaluated.items():
-            texts = df["text"].tolist() if cfg.model.drop_repeats else None
+            columns, split_pages = df.to_dict("list"), pages[split].to_dict()
+            texts = columns["text"] if cfg.model.drop_repeats else None
             start = time.perf_counter()
             proba = pipe.predict_proba(df[MODEL_INPUT])[:, 1]
             seconds = time.perf_counter() - start
             keep = content_mask(
                 proba, df["page_id"].to_numpy(), threshold, relative_threshold, texts
             ).astype(np.int8)
-            columns, split_pages = df.to_dict("list"), pages[split].to_dict()
             scores = score_split(columns, split_pages, keep)
             scores["lines_per_second"] = len(df) / max(seconds, 1e-9)
             metrics.update({f"{split}/{k}": v for k, v in scores.items()})
             variants = variant_keeps(
-                pipe, df[MODEL_INPUT], cfg.input_variants, threshold, relative_threshold
+                pipe,
+                df[MODEL_INPUT],
+                cfg.input_variants,
+                threshold,
+                relative_threshold,
+                cfg.model.drop_repeats,
             )
             for variant, v_keep in variants.items():  # the same lines written another way
                 v_scores = score_split(columns, split_pages, v_keep)

@@ -7,20 +7,32 @@ blank line after every line. A variant rewrites the featurizer's input table
 so its scores compare directly with the scores of the pages as they come. ``make eval``
 (``input_variants`` in conf/evaluate.yaml) and ``make train`` and ``make cv``
 (``input_variants`` in conf/train.yaml) score them.
+
+A render variant writes a corpus page's HTML as text another way (:data:`RENDER_VARIANTS`):
+the lines differ, so only page scores compare. ``make eval`` scores them
+(``render_variants`` in conf/evaluate.yaml).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from textclf.errors import ConfigError
-from textclf.models import content_mask, drops_repeats
+from textclf.models import content_mask
+from textclf.render import html_to_text_nodes
 
-__all__ = ["INPUT_VARIANTS", "check_input_variants", "variant_keeps", "variant_probabilities"]
+__all__ = [
+    "INPUT_VARIANTS",
+    "RENDER_VARIANTS",
+    "check_input_variants",
+    "check_render_variants",
+    "variant_keeps",
+    "variant_probabilities",
+]
 
 
 def _no_blank_lines(lines: pd.DataFrame) -> pd.DataFrame:
@@ -38,14 +50,27 @@ INPUT_VARIANTS: dict[str, tuple[str, Callable[[pd.DataFrame], pd.DataFrame]]] = 
 }
 
 
+#: name: (how reports describe it, ``html -> text``).
+RENDER_VARIANTS: dict[str, tuple[str, Callable[[str], str]]] = {
+    "text_nodes": ("one text node per line", html_to_text_nodes),
+}
+
+
+def _check(names: Sequence[str], known: Collection[str], kind: str, setting: str) -> list[str]:
+    bad = [name for name in names if name not in known]
+    if bad:
+        raise ConfigError(f"{setting}: unknown {kind}(s) {bad}; valid: {', '.join(known)}")
+    return list(names)
+
+
 def check_input_variants(names: Sequence[str], setting: str) -> list[str]:
     """``names`` when every one is a variant; else a ConfigError naming ``setting``."""
-    bad = [name for name in names if name not in INPUT_VARIANTS]
-    if bad:
-        raise ConfigError(
-            f"{setting}: unknown input variant(s) {bad}; valid: {', '.join(INPUT_VARIANTS)}"
-        )
-    return list(names)
+    return _check(names, INPUT_VARIANTS, "input variant", setting)
+
+
+def check_render_variants(names: Sequence[str], setting: str) -> list[str]:
+    """``names`` when every one is a render variant; else a ConfigError naming ``setting``."""
+    return _check(names, RENDER_VARIANTS, "render variant", setting)
 
 
 def variant_probabilities(
@@ -57,14 +82,19 @@ def variant_probabilities(
 
 
 def variant_keeps(
-    pipe: Any, lines: pd.DataFrame, names: Sequence[str], threshold: float, relative: float
+    pipe: Any,
+    lines: pd.DataFrame,
+    names: Sequence[str],
+    threshold: float,
+    relative: float,
+    drop_repeats: bool,
 ) -> dict[str, np.ndarray]:
     """The 0/1 content decisions (``int8``) the fitted pipeline makes on ``lines`` written as each
-    variant of ``names``, with the decision (``threshold``, ``relative``, and the pipeline's
-    ``drop_repeats``) made for the lines as they come: ``{name: keep}``. Only the blank-line
-    flags change, so ``lines``' page ids and texts hold."""
+    variant of ``names``, with the decision (``threshold``, ``relative``, ``drop_repeats``: see
+    :func:`textclf.models.content_mask`) made for the lines as they come: ``{name: keep}``. Only
+    the blank-line flags change, so ``lines``' page ids and texts hold."""
     page = lines["page_id"].to_numpy()
-    texts = lines["text"].tolist() if drops_repeats(pipe) else None
+    texts = lines["text"].tolist() if drop_repeats else None
     return {
         name: content_mask(proba, page, threshold, relative, texts).astype(np.int8)
         for name, proba in variant_probabilities(pipe, lines, names).items()
