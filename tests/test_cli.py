@@ -193,6 +193,7 @@ def test_bench_on_a_tiny_corpus(tiny_model_path: Path, tmp_path: Path, capsys: A
     corpora = make_tiny_corpora(tmp_path / "corpora", n_dev=2, n_test=3, n_sh=2)
     reports = tmp_path / "reports"
     argv = ["--corpora-dir", str(corpora), "--model", str(tiny_model_path), "--repeats", "1"]
+    argv += ["--processes", "2"]
     assert bench.main([*argv, "--reports-dir", str(reports), "--profile"]) == 0
     out = capsys.readouterr().out
     report = json.loads((reports / "bench.json").read_text(encoding="utf-8"))
@@ -204,9 +205,11 @@ def test_bench_on_a_tiny_corpus(tiny_model_path: Path, tmp_path: Path, capsys: A
         "textclf predict (text to labels)",
         "textclf render + predict",
     ]
-    assert [s.split()[0] for s in systems[3:]] == ["trafilatura", "readability", "justext"]
-    assert report["rows"][3]["speed_vs_trafilatura"] == pytest.approx(1.0)
-    assert report["rows"][4]["speed_vs_trafilatura"] > 0
+    assert systems[3] == "textclf predict, 2 processes (pipe n_process=2)"
+    assert [s.split()[0] for s in systems[4:]] == ["trafilatura", "readability", "justext"]
+    assert report["rows"][4]["speed_vs_trafilatura"] == pytest.approx(1.0)
+    assert report["rows"][5]["speed_vs_trafilatura"] > 0
+    assert report["processes"] == 2
     assert all(row["pages_per_s"] > 0 for row in report["rows"])
     assert report["rows"][2]["peak_rss_mb"] > 0
     assert "| textclf render + predict |" in (reports / "bench.md").read_text(encoding="utf-8")
@@ -218,6 +221,8 @@ def test_bench_without_corpora_is_a_clear_error(tmp_path: Path, capsys: Any) -> 
 
     assert bench.main(["--corpora-dir", str(tmp_path / "none")]) == 2
     assert "TEXTCLF_CORPORA_DIR" in capsys.readouterr().err
+    assert bench.main(["--corpora-dir", str(tmp_path / "none"), "--processes", "0"]) == 2
+    assert "--processes must be >= 1" in capsys.readouterr().err
 
 
 def test_bench_names_an_unknown_extractor_before_timing(
@@ -231,9 +236,10 @@ def test_bench_names_an_unknown_extractor_before_timing(
     assert bench.main([*argv, "--extractors", "readabilty"]) == 2
     assert "unknown extractor(s) ['readabilty']" in capsys.readouterr().err
     reports = tmp_path / "reports"
-    assert bench.main([*argv, "--repeats", "1", "--extractors", "--reports-dir", str(reports)]) == 0
+    argv += ["--repeats", "1", "--processes", "1", "--extractors"]
+    assert bench.main([*argv, "--reports-dir", str(reports)]) == 0
     report = json.loads((reports / "bench.json").read_text(encoding="utf-8"))
-    assert len(report["rows"]) == 3  # textclf only
+    assert len(report["rows"]) == 3  # textclf only, one process
     assert "speed_vs_trafilatura" not in report["rows"][0]
 
 

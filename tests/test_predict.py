@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import doctest
 import json
+import multiprocessing
 import random
 import re
 import subprocess
@@ -661,6 +662,74 @@ def test_pipe_names_a_bad_page_after_yielding_the_pages_before_it(
     assert got == [["ok line"]]
     with pytest.raises(InputError, match="iterable of pages"):
         tiny_classifier.pipe(None)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------- pipe(n_process=...)
+needs_fork = pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="no fork on this platform"
+)
+
+
+@needs_fork
+def test_pipe_in_worker_processes_gives_the_same_pages(
+    tiny_pipeline: Any, labeled_pages: dict[str, tuple[str, list[int]]]
+) -> None:
+    clf = Classifier(tiny_pipeline, topic_model=FakeTopics())
+    pages = [text for text, _ in labeled_pages.values()]
+    pages = [*pages, "", "The river rose.", *reversed(pages), b"Menu\n\nThe river rose."] * 3
+    one = list(clf.pipe(pages, batch_size=2))
+    for n_process in (2, 3):
+        got = list(clf.pipe(iter(pages), batch_size=2, n_process=n_process))
+        assert got == one  # labels, probabilities, topics, line indices, decision: all equal
+    kept = list(clf.pipe(pages, batch_size=4, n_process=2, threshold=0, relative=0))
+    assert all(p.content_lines == p.lines for p in kept)
+    assert [p.threshold for p in kept] == [0.0] * len(pages)
+
+
+@needs_fork
+def test_pipe_in_worker_processes_names_a_bad_page_after_the_pages_before_it(
+    tiny_classifier: Classifier,
+) -> None:
+    pages = [f"Page {i}." for i in range(7)]
+    got: list[list[str]] = []
+    with pytest.raises(InputError, match=r"^page 5 of the input: expected a page as str"):
+        for page in tiny_classifier.pipe([*pages[:5], None, *pages[5:]], batch_size=2, n_process=2):
+            got.append(texts(page))
+    assert got == [[p] for p in pages[:5]]
+    small = Classifier(tiny_classifier.pipeline, max_page_bytes=100)
+    with pytest.raises(InputError, match=r"^page 3 of the input: page too large"):
+        list(small.pipe(["a", "b", "c", "x" * 200], batch_size=1, n_process=2))
+
+
+@needs_fork
+def test_pipe_in_worker_processes_reads_its_input_as_it_goes(tiny_classifier: Classifier) -> None:
+    consumed: list[int] = []
+
+    def pages() -> Any:
+        for i in range(100):
+            consumed.append(i)
+            yield f"Page {i}."
+
+    it = tiny_classifier.pipe(pages(), batch_size=3, n_process=2)
+    assert consumed == []  # nothing read (and no worker started) before the first result
+    assert texts(next(it)) == ["Page 0."]
+    assert len(consumed) == 12  # the first batches of both workers, two each
+    it.close()  # the workers stop with the iteration
+
+
+def test_n_process_is_checked(tiny_classifier: Classifier) -> None:
+    for bad in (0, -2, 1.5, "2", True, None):
+        with pytest.raises(InputError, match="n_process must be a positive int or -1"):
+            tiny_classifier.pipe(["x"], n_process=bad)  # type: ignore[arg-type]
+    assert texts(next(tiny_classifier.pipe(["Alone."], n_process=1))) == ["Alone."]
+
+
+def test_predictions_survive_pickling(tiny_pipeline: Any) -> None:
+    import pickle
+
+    page = Classifier(tiny_pipeline, topic_model=FakeTopics()).predict_page("Menu\n\nThe river.")
+    page = PagePrediction(page.lines, 0.25, ("weather",), 0.4, True)
+    assert pickle.loads(pickle.dumps(page)) == page
 
 
 def test_an_empty_page_has_the_same_topics_whatever_its_batch(tiny_pipeline: Any) -> None:

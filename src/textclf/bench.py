@@ -4,7 +4,9 @@ On the WCXB test pages and the Scrapinghub pages (read from ``$TEXTCLF_CORPORA_D
 ``<project>/data/raw/corpora``), in one process each, one after the other:
 
 * textclf: render the HTML to text (:func:`textclf.render.html_to_text`), then classify the lines
-  with ``Classifier.pipe``; the two steps are timed separately;
+  with ``Classifier.pipe``; the two steps are timed separately. With ``--processes`` above 1
+  (default: one per core), classifying is timed again with ``pipe(n_process=...)``, the worker
+  processes' start included (the targets are per process, from the one-process row);
 * each HTML extractor of ``--extractors`` (default: trafilatura, readability, jusText), HTML in,
   text out, with the function ``make eval`` scores (:data:`textclf.extractors.EXTRACTORS`).
 
@@ -108,9 +110,15 @@ class _Timer:
 
 
 def measure_textclf(
-    paths: list[Path], model: str | None, repeats: int, batch_size: int, topics: bool = False
+    paths: list[Path],
+    model: str | None,
+    repeats: int,
+    batch_size: int,
+    topics: bool = False,
+    processes: int = 1,
 ) -> dict[str, Any]:
-    """Run in a child process: time rendering and prediction over every page, ``repeats`` times."""
+    """Run in a child process: time rendering and prediction over every page, ``repeats`` times
+    (and prediction with ``processes`` worker processes when more than one)."""
     from textclf.predict import load
     from textclf.render import html_to_text
 
@@ -122,12 +130,17 @@ def measure_textclf(
     # Warm up (lazy imports, first-call caches) on a few pages, untimed.
     list(clf.pipe([html_to_text(h) for h in htmls[:8]], batch_size=batch_size))
     setup_mb = _maxrss_mb()
-    render, predict, lines = _Timer(), _Timer(), 0
+    render, predict, parallel, lines = _Timer(), _Timer(), _Timer(), 0
     for _ in range(repeats):
         with render:
             texts = [html_to_text(h) for h in htmls]
         with predict:
             lines = sum(len(p.lines) for p in clf.pipe(texts, batch_size=batch_size))
+        if processes > 1:
+            with parallel:  # starting the workers included
+                pipe = clf.pipe(texts, batch_size=batch_size, n_process=processes)
+                if sum(len(p.lines) for p in pipe) != lines:
+                    raise AssertionError("pipe(n_process=...) gave another number of lines")
     return {
         "model": clf.source,
         "threshold": clf.threshold,
@@ -135,6 +148,7 @@ def measure_textclf(
         "lines": lines,
         "render": render,
         "predict": predict,
+        "parallel": parallel if processes > 1 else None,
         "setup_rss_mb": setup_mb,
         "peak_rss_mb": _maxrss_mb(),
     }
@@ -193,17 +207,22 @@ def run_bench(
     batch_size: int = DEFAULT_BATCH_SIZE,
     extractors: Sequence[str] = DEFAULT_EXTRACTORS,
     topics: bool = False,
+    processes: int = 1,
 ) -> dict[str, Any]:
     """Measure textclf and each of ``extractors`` on ``pages``; return the report as a dict.
-    Speeds are also given relative to trafilatura's when it is one of them."""
+    Speeds are also given relative to trafilatura's when it is one of them. With ``processes``
+    > 1, prediction is also timed with that many worker processes (``pipe(n_process=...)``)."""
     paths = [p.html_path for p in pages]
-    tc = _in_child(measure_textclf, paths, model, repeats, batch_size, topics)
+    tc = _in_child(measure_textclf, paths, model, repeats, batch_size, topics, processes)
     n, lines = len(pages), tc["lines"]
     rows = [
         _row("textclf render (HTML to text)", tc["render"], n, lines, None),
         _row("textclf predict (text to labels)", tc["predict"], n, lines, None),
         _row("textclf render + predict", tc["render"] + tc["predict"], n, lines, tc),
     ]
+    if tc["parallel"] is not None:
+        name = f"textclf predict, {processes} processes (pipe n_process={processes})"
+        rows.append(_row(name, tc["parallel"], n, lines, None))
     base = None
     for name in extractors:
         ex = _in_child(measure_extractor, name, paths, repeats)
@@ -221,6 +240,7 @@ def run_bench(
         "lines": lines,
         "repeats": repeats,
         "batch_size": batch_size,
+        "processes": processes,
         "model": tc["model"],
         "threshold": tc["threshold"],
         "model_load_s": tc["load_s"],
@@ -249,7 +269,8 @@ def format_table(report: dict[str, Any]) -> str:
     head = (
         f"{report['pages']} pages ({src}), {report['lines']:,} rendered lines; "
         f"model {report['model']} (loaded in {report['model_load_s']:.2f} s); "
-        f"median of {report['repeats']} runs, one process, batch size {report['batch_size']}"
+        f"median of {report['repeats']} runs, one process unless the row says otherwise, "
+        f"batch size {report['batch_size']}"
         + (f"; load average {load[0]:.1f} on {report['machine']['cpus']} CPUs." if load else ".")
     )
     lines = [
@@ -350,6 +371,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--limit", type=int, default=0, help="at most N pages per corpus (0: all)")
     parser.add_argument("--repeats", type=int, default=3, help="timed passes (median reported)")
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="also time prediction with this many worker processes (default: one per core; "
+        "1: only one process)",
+    )
     parser.add_argument("--reports-dir", type=Path, default=None, help="default: <project>/reports")
     parser.add_argument(
         "--extractors",
@@ -369,9 +397,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.repeats < 1 or args.batch_size < 1 or args.limit < 0:
+    if args.repeats < 1 or args.batch_size < 1 or args.processes < 1 or args.limit < 0:
         print(
-            "textclf.bench: --repeats and --batch-size must be >= 1, --limit >= 0", file=sys.stderr
+            "textclf.bench: --repeats, --batch-size and --processes must be >= 1, --limit >= 0",
+            file=sys.stderr,
         )
         return 2
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -401,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
             batch_size=args.batch_size,
             extractors=args.extractors,
             topics=args.topics,
+            processes=args.processes,
         )
     except TextclfError as exc:
         print(f"textclf.bench: {exc}", file=sys.stderr)
