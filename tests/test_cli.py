@@ -109,8 +109,9 @@ def test_stdin(tiny_model_path: Path, monkeypatch: Any, capsys: Any) -> None:
     assert err == "textclf: -: stdin (-) is named more than once\n"
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
 def test_failed_inputs_are_named_and_the_others_processed(
-    tiny_model_path: Path, pages_dir: Path, tmp_path: Path, capsys: Any
+    tiny_model_path: Path, pages_dir: Path, tmp_path: Path, capsys: Any, jobs: str
 ) -> None:
     binary = tmp_path / "binary.txt"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
@@ -118,8 +119,8 @@ def test_failed_inputs_are_named_and_the_others_processed(
     empty_dir.mkdir()
     missing = tmp_path / "missing.txt"
     good = pages_dir / "forum.txt"
-    argv = ["extract", "--model", str(tiny_model_path), str(missing), str(binary), str(good)]
-    code, out, err = run([*argv, str(empty_dir)], capsys)
+    argv = ["extract", "-j", jobs, "--model", str(tiny_model_path), str(missing), str(binary)]
+    code, out, err = run([*argv, str(good), str(empty_dir)], capsys)
     assert code == 1
     assert err.splitlines() == [
         f"textclf: {missing}: no such file or folder",
@@ -129,8 +130,9 @@ def test_failed_inputs_are_named_and_the_others_processed(
     assert out.startswith(f"==> {good} <==\n")
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_page_over_the_limit_fails_alone(
-    tiny_model_path: Path, pages_dir: Path, monkeypatch: Any, capsys: Any
+    tiny_model_path: Path, pages_dir: Path, monkeypatch: Any, capsys: Any, jobs: str
 ) -> None:
     import functools
 
@@ -139,12 +141,33 @@ def test_a_page_over_the_limit_fails_alone(
     strict = functools.partial(textclf.predict.load, max_page_lines=13)
     monkeypatch.setattr(textclf.predict, "load", strict)
     files = [str(pages_dir / n) for n in ("forum.txt", "river.txt", "council.txt")]
-    code, out, err = run(
-        ["predict", "--format", "jsonl", "--model", str(tiny_model_path), *files], capsys
-    )
+    files += [files[1], files[0]]
+    argv = ["predict", "--format", "jsonl", "-j", jobs, "--batch-size", "1"]
+    code, out, err = run([*argv, "--model", str(tiny_model_path), *files], capsys)
     assert code == 1
-    assert err.startswith(f"textclf: {files[1]}: page has 17 lines, more than max_page_lines=13")
-    assert [json.loads(line)["path"] for line in out.splitlines()] == [files[0], files[2]]
+    too_long = f"textclf: {files[1]}: page has 17 lines, more than max_page_lines=13; split it"
+    assert [line.startswith(too_long) for line in err.splitlines()] == [True, True]
+    paths = [json.loads(line)["path"] for line in out.splitlines()]
+    assert paths == [files[0], files[2], files[0]]
+
+
+def test_jobs_give_the_same_output_as_one_process(
+    tiny_model_path: Path, pages_dir: Path, capsys: Any
+) -> None:
+    model = ["--model", str(tiny_model_path)]
+    for argv in (["predict", "--format", "jsonl"], ["extract"], ["predict", "--html"]):
+        outputs = []
+        for jobs in ("1", "2", "-1"):
+            options = ["-j", jobs, "--batch-size", "1"]
+            code, out, _ = run([*argv, *model, *options, str(pages_dir)], capsys)
+            assert code == 0
+            outputs.append(out)
+        assert outputs[0] and outputs[0] == outputs[1] == outputs[2]
+    for bad in ("0", "-2", "x"):
+        with pytest.raises(SystemExit) as info:
+            main(["extract", *model, "-j", bad, str(pages_dir)])
+        assert info.value.code == 2
+        assert f"must be a positive integer or -1, got '{bad}'" in capsys.readouterr().err
 
 
 def test_usage_errors(tiny_model_path: Path, capsys: Any) -> None:

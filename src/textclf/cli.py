@@ -20,6 +20,7 @@ binary (UTF-16 text too: convert it to UTF-8).
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import re
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from textclf import __version__
 from textclf.errors import InputError, ModelNotFoundError, TextclfError
-from textclf.predict import DEFAULT_BATCH_SIZE
+from textclf.predict import DEFAULT_BATCH_SIZE, check_n_process
 
 if TYPE_CHECKING:
     from textclf.predict import Classifier, PagePrediction
@@ -76,6 +77,19 @@ def _positive_int(value: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {value!r}")
     return n
+
+
+def _jobs(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1 and n != -1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer or -1, got {value!r}")
+    try:
+        return check_n_process(n)
+    except InputError as exc:  # no fork on this platform
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,6 +147,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_BATCH_SIZE,
         metavar="N",
         help="pages per batch",
+    )
+    common.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="worker processes (default 1; -1: one per core; POSIX only): the batches are "
+        "shared among them, and up to 2 x N batches are read ahead",
     )
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
@@ -272,6 +295,9 @@ def _predict_all(
     Inputs are read and predicted ``--batch-size`` at a time, and at most ``max_page_bytes`` of
     them at a time, so memory stays bounded however many files there are.
     """
+    if args.jobs > 1:
+        yield from _predict_in_processes(clf, inputs, args)
+        return
     chunk: list[tuple[_Input, bytes | str]] = []
     size = 0
     for item in inputs:
@@ -282,6 +308,52 @@ def _predict_all(
             yield from _predict_chunk(clf, chunk, args)
             chunk, size = [], 0
     yield from _predict_chunk(clf, chunk, args)
+
+
+def _predict_in_processes(
+    clf: Classifier, inputs: list[_Input], args: argparse.Namespace
+) -> Iterator[tuple[_Input, PagePrediction | str]]:
+    """:func:`_predict_all` with ``--jobs`` worker processes: one ``pipe`` over all the inputs,
+    started again after a page that fails (which is then predicted alone, to name its error)."""
+    source = iter(inputs)
+    # Inputs read and not yet reported, in order: what a new pipe must start from.
+    queue: collections.deque[tuple[_Input, bytes | str]] = collections.deque()
+
+    def pages() -> Iterator[bytes]:
+        yield from [data for _, data in queue if isinstance(data, bytes)]
+        for item in source:
+            data = _load_input(item, clf.max_page_bytes)
+            queue.append((item, data))
+            if isinstance(data, bytes):
+                yield data
+
+    def unreadable() -> Iterator[tuple[_Input, str]]:
+        while queue and isinstance(queue[0][1], str):
+            item, reason = queue.popleft()
+            yield item, str(reason)
+
+    while True:
+        preds = clf.pipe(
+            pages(),
+            batch_size=args.batch_size,
+            html=args.html,
+            n_process=args.jobs,
+            **_decision(args),
+        )
+        try:
+            for pred in preds:
+                yield from unreadable()
+                yield queue.popleft()[0], pred
+        except Exception:
+            yield from unreadable()
+            if not queue:  # not a page's failure
+                raise
+            item, data = queue.popleft()  # the page the pipe stopped at
+            assert isinstance(data, bytes)
+            yield item, _predict_one(clf, data, args)
+            continue
+        break
+    yield from unreadable()
 
 
 def _load_input(item: _Input, limit: int) -> bytes | str:

@@ -529,7 +529,7 @@ class Classifier:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive int, got {batch_size!r}")
         decision = self._decision(threshold, relative, drop_repeats)
-        processes = _check_n_process(n_process)
+        processes = check_n_process(n_process)
         if processes == 1:
             return self._pipe(iter(pages), batch_size, decision, html)
         return self._pipe_processes(iter(pages), batch_size, decision, html, processes)
@@ -778,8 +778,10 @@ def _run_worker(
     return done, None
 
 
-def _check_n_process(value: object) -> int:
-    """The number of processes ``n_process`` asks for (-1: one per core)."""
+def check_n_process(value: object) -> int:
+    """The number of worker processes ``n_process`` asks for (-1: one per core); an
+    :class:`~textclf.errors.InputError` for any other value, or for more than one where
+    processes cannot be forked."""
     import multiprocessing
 
     if isinstance(value, bool) or not isinstance(value, int) or value == 0 or value < -1:
