@@ -208,8 +208,14 @@ class PagePrediction:
         return len(self.lines)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        fields = (self.lines, self.threshold, self.topics, self.relative_threshold)
-        return PagePrediction, (*fields, self.drop_repeats)
+        # As LinePrediction's: pickled as its fields.
+        return PagePrediction, (
+            self.lines,
+            self.threshold,
+            self.topics,
+            self.relative_threshold,
+            self.drop_repeats,
+        )
 
     def __iter__(self) -> Iterator[LinePrediction]:
         return iter(self.lines)
