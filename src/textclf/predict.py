@@ -58,14 +58,15 @@ import functools
 import gc
 import math
 import numbers
+import operator
 import os
 import re
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, runtime_checkable
 
 from textclf.errors import InputError, ModelError, ModelNotFoundError
 from textclf.pages import Line, join_lines, lines_from_text
@@ -123,6 +124,23 @@ class TopicModel(Protocol):
     def predict_topics(self, lines: pd.DataFrame) -> list[list[str]]: ...
 
 
+_Predicted = TypeVar("_Predicted", bound=type)
+
+
+def _pickled_as_fields(cls: _Predicted) -> _Predicted:
+    """Pickle the instances of a dataclass as its constructor and its fields' values: several
+    times faster than a slotted dataclass's own state, which matters when
+    ``pipe(n_process=...)`` sends every line back from its workers."""
+    values = operator.attrgetter(*(f.name for f in fields(cls)))
+
+    def __reduce__(self: Any) -> tuple[Any, ...]:
+        return cls, values(self)
+
+    setattr(cls, "__reduce__", __reduce__)  # noqa: B010 (a method, set on the class)
+    return cls
+
+
+@_pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class LinePrediction:
     """The prediction for one non-empty line of a page.
@@ -147,17 +165,6 @@ class LinePrediction:
     def is_content(self) -> bool:
         return self.label == "content"
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Pickled as its fields: several times faster than a slotted dataclass's own state,
-        # which matters when pipe(n_process=...) sends every line back from its workers.
-        return LinePrediction, (
-            self.text,
-            self.label,
-            self.probability,
-            self.topics,
-            self.line_index,
-        )
-
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: ``text``, ``label``, ``probability``, ``topics`` (list or None),
         ``line_index``."""
@@ -170,6 +177,7 @@ class LinePrediction:
         }
 
 
+@_pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class PagePrediction:
     """The predictions for the non-empty lines of one page, in page order.
@@ -206,16 +214,6 @@ class PagePrediction:
 
     def __len__(self) -> int:
         return len(self.lines)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # As LinePrediction's: pickled as its fields.
-        return PagePrediction, (
-            self.lines,
-            self.threshold,
-            self.topics,
-            self.relative_threshold,
-            self.drop_repeats,
-        )
 
     def __iter__(self) -> Iterator[LinePrediction]:
         return iter(self.lines)
