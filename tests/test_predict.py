@@ -717,6 +717,22 @@ def test_pipe_in_worker_processes_reads_its_input_as_it_goes(tiny_classifier: Cl
     it.close()  # the workers stop with the iteration
 
 
+@pytest.mark.parametrize("n_process", [1, pytest.param(2, marks=needs_fork)])
+def test_pipe_yields_the_pages_read_before_its_input_fails(
+    tiny_classifier: Classifier, n_process: int
+) -> None:
+    def pages() -> Any:
+        for i in range(5):
+            yield f"Page {i}."
+        raise OSError("the disk went away")
+
+    got: list[list[str]] = []
+    with pytest.raises(OSError, match="the disk went away"):
+        for page in tiny_classifier.pipe(pages(), batch_size=2, n_process=n_process):
+            got.append(texts(page))
+    assert got == [[f"Page {i}."] for i in range(5)]
+
+
 def test_n_process_is_checked(tiny_classifier: Classifier) -> None:
     for bad in (0, -2, 1.5, "2", True, None):
         with pytest.raises(InputError, match="n_process must be a positive int or -1"):

@@ -513,7 +513,7 @@ class Classifier:
         ``pages`` may be any iterable (a generator is consumed lazily); with ``html=True`` each
         page is HTML and is rendered first. A bad page raises
         :class:`~textclf.errors.InputError` naming its position in the input (counting from 0)
-        once the pages before it have been yielded.
+        once the pages before it have been yielded; so does an exception of ``pages`` itself.
 
         ``n_process`` > 1 (-1: one per core) shares the batches among that many worker
         processes, forked from this one (so the model is not copied; POSIX only) and closed when
@@ -549,7 +549,8 @@ class Classifier:
         """``start``: the input position of the first page (for error messages)."""
         batch: list[list[Line]] = []
         n_lines = 0
-        for index, page in enumerate(pages, start):
+        failed: list[Exception] = []
+        for index, page in enumerate(_until_failure(pages, failed), start):
             try:
                 lines = self._page_lines(page, html=html)
             except InputError as exc:
@@ -568,6 +569,8 @@ class Classifier:
             raise error
         if batch:
             yield from self._predict_batch(batch, *decision)
+        if failed:  # the input itself failed: the pages read before are done
+            raise failed[0]
 
     def _pipe_processes(
         self,
@@ -592,6 +595,8 @@ class Classifier:
         )
         pending: collections.deque[Future[_WorkerResult]] = collections.deque()
         start = 0
+        failed: list[Exception] = []
+        pages = _until_failure(pages, failed)
 
         def submit() -> None:
             nonlocal start
@@ -609,6 +614,8 @@ class Classifier:
                 if error is not None:
                     raise error
                 submit()
+            if failed:
+                raise failed[0]
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -738,6 +745,21 @@ class Classifier:
             [[ln.text if len(ln.text) <= cap else ln.text[:cap] for ln in page] for page in pages],
             blanks=[[(ln.blank_before, ln.blank_after) for ln in page] for page in pages],
         )
+
+
+def _until_failure(pages: Iterator[str | bytes], failed: list[Exception]) -> Iterator[str | bytes]:
+    """The pages of ``pages`` up to an exception of the iterator itself (a file that cannot be
+    read, say), which ends them and is appended to ``failed``: the caller predicts the pages
+    read before it, then raises it."""
+    while True:
+        try:
+            page = next(pages)
+        except StopIteration:
+            return
+        except Exception as exc:
+            failed.append(exc)
+            return
+        yield page
 
 
 _WORKER: Classifier | None = None
