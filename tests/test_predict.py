@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -200,15 +201,22 @@ def test_pipe_matches_predict_page_in_input_order(
             )
 
 
+def numbered_pages(
+    n: int, consumed: list[int] | None = None, then: Exception | None = None
+) -> Iterator[str]:
+    """Pages "Page 0." to "Page {n-1}.", noting in ``consumed`` each one read, then ``then``
+    raised (an input that fails) if given."""
+    for i in range(n):
+        if consumed is not None:
+            consumed.append(i)
+        yield f"Page {i}."
+    if then is not None:
+        raise then
+
+
 def test_pipe_is_lazy_and_validates_eagerly(tiny_classifier: Classifier) -> None:
     consumed: list[int] = []
-
-    def pages() -> Any:
-        for i in range(5):
-            consumed.append(i)
-            yield f"Page {i}."
-
-    it = tiny_classifier.pipe(pages(), batch_size=2)
+    it = tiny_classifier.pipe(numbered_pages(5, consumed), batch_size=2)
     assert consumed == []
     assert texts(next(it)) == ["Page 0."]
     assert consumed == [0, 1]
@@ -704,13 +712,7 @@ def test_pipe_in_worker_processes_names_a_bad_page_after_the_pages_before_it(
 @needs_fork
 def test_pipe_in_worker_processes_reads_its_input_as_it_goes(tiny_classifier: Classifier) -> None:
     consumed: list[int] = []
-
-    def pages() -> Any:
-        for i in range(100):
-            consumed.append(i)
-            yield f"Page {i}."
-
-    it = tiny_classifier.pipe(pages(), batch_size=3, n_process=2)
+    it = tiny_classifier.pipe(numbered_pages(100, consumed), batch_size=3, n_process=2)
     assert consumed == []  # nothing read (and no worker started) before the first result
     assert texts(next(it)) == ["Page 0."]
     assert len(consumed) == 12  # the first batches of both workers, two each
@@ -721,14 +723,10 @@ def test_pipe_in_worker_processes_reads_its_input_as_it_goes(tiny_classifier: Cl
 def test_pipe_yields_the_pages_read_before_its_input_fails(
     tiny_classifier: Classifier, n_process: int
 ) -> None:
-    def pages() -> Any:
-        for i in range(5):
-            yield f"Page {i}."
-        raise OSError("the disk went away")
-
+    pages = numbered_pages(5, then=OSError("the disk went away"))
     got: list[list[str]] = []
     with pytest.raises(OSError, match="the disk went away"):
-        for page in tiny_classifier.pipe(pages(), batch_size=2, n_process=n_process):
+        for page in tiny_classifier.pipe(pages, batch_size=2, n_process=n_process):
             got.append(texts(page))
     assert got == [[f"Page {i}."] for i in range(5)]
 
