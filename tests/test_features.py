@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from textclf import features
+from textclf import features, hashing
 from textclf.errors import InputError
 from textclf.features import PAGE_COLUMN, LineFeaturizer, lines_frame
 
@@ -411,7 +411,7 @@ def test_word_patterns_are_scikit_learns():
     texts = [*_TRICKY, "a b cd e_f 3d 10 über-größe x1 __ ab\u0301cd", "ｆｕｌｌ ｗｉｄｔｈ 東京"]
     for text in texts:
         low = text.lower()
-        assert features._TOKEN.findall(low) == re.findall(r"(?u)\b\w\w+\b", low)
+        assert hashing._TOKEN.findall(low) == re.findall(r"(?u)\b\w\w+\b", low)
         assert features._WORD3.findall(low) == re.findall(r"\w{3,}", low)
 
 
@@ -459,7 +459,7 @@ def test_hashed_words_are_scikit_learns_hashing_vectorizer():
 
     texts = [*_TRICKY, "Read more: the the the cat", "naïve café naïve"]
     reference = HashingVectorizer(
-        n_features=2**10, analyzer=features._words_and_pairs, alternate_sign=False, norm="l2"
+        n_features=2**10, analyzer=hashing.words_and_pairs, alternate_sign=False, norm="l2"
     ).transform(texts)
     ours = LineFeaturizer(text_features=2**10)._hash(texts)
     assert (ours != reference).nnz == 0

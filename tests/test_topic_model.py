@@ -280,3 +280,33 @@ def test_a_classifier_with_the_topic_model_gives_line_and_page_topics(
     assert page.to_dict()["topics"] == ["space"]
     nothing = clf.predict_page(text, threshold=1.0)  # no content line: no page topic
     assert nothing.topics == ()
+
+
+@pytest.mark.parametrize("word_ngrams", [(1, 2), (1, 1)])
+def test_design_matrix_is_the_one_of_scikit_learns_vectorizers(
+    fitted: TopicClassifier, word_ngrams: tuple[int, int]
+) -> None:
+    # The words' and characters' blocks are built once per distinct text, from each distinct
+    # word's hashed n-grams: they must be what HashingVectorizer gives line by line.
+    from sklearn.base import clone
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    model = clone(fitted).set_params(word_ngrams=word_ngrams)
+    texts = [*SPACE, "Read more", "ΟΔΟΣ naïve 😀", "", *SPACE[:2], "Read more", "x " * 600]
+    frame = pd.DataFrame({"page_id": ["a"] * (len(SPACE) + 3) + ["b"] * 4, "text": texts})
+    model.topics_ = NAMES
+    X, rules = model._design(frame)
+    capped = [t[: model.max_chars] for t in texts]
+    settings = {"alternate_sign": False, "norm": "l2", "dtype": np.float32}
+    word = HashingVectorizer(
+        n_features=model.n_word_features, ngram_range=word_ngrams, **settings
+    ).transform(capped)
+    char = HashingVectorizer(
+        n_features=model.n_char_features, analyzer="char_wb", ngram_range=(3, 5), **settings
+    ).transform(capped)
+    n_word, n_char = model.n_word_features, model.n_char_features
+    assert (X[:, :n_word] != word).nnz == 0
+    assert (X[:, n_word : n_word + n_char] != char * np.float32(model.char_weight)).nnz == 0
+    expected = model._rule_matrix(capped)  # each line labelled on its own
+    np.testing.assert_array_equal(rules, expected)
+    assert rules[:, 0].sum() >= 4  # "space" lines, repeated ones included

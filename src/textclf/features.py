@@ -45,6 +45,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from textclf.errors import InputError
+from textclf.hashing import Distinct, distinct_texts, words_and_pairs
 
 __all__ = [
     "LINE_COLUMNS",
@@ -194,40 +195,16 @@ def normalize_for_lookup(text: str) -> str:
     return _DIGITS.sub("0", text.lower()).strip(" .:;,!?|-–—•·»«›‹\"'")
 
 
-#: What :func:`_distinct` returns: each line's index among the distinct texts (None when every
-#: text is distinct), and the distinct texts.
-Distinct = tuple[np.ndarray | None, list[str]]
-
-
 def text_keys(texts: Sequence[str], *, distinct: Distinct | None = None) -> np.ndarray:
     """Each line's lookup key: the CRC-32 of :func:`normalize_for_lookup` of its text.
-    ``distinct``: :func:`_distinct` of ``texts`` when already computed."""
-    codes, unique = _distinct(texts) if distinct is None else distinct
+    ``distinct``: :func:`~textclf.hashing.distinct_texts` of ``texts`` when already computed."""
+    codes, unique = distinct_texts(texts) if distinct is None else distinct
     keys = np.fromiter(
         (zlib.crc32(normalize_for_lookup(t).encode("utf-8", "replace")) for t in unique),
         dtype=np.int64,
         count=len(unique),
     )
     return keys if codes is None else keys[codes]
-
-
-def _distinct(texts: Sequence[str]) -> Distinct:
-    """The distinct texts of a batch, in order of first occurrence, and each line's index among
-    them (None when every text is distinct). A page repeats its menu entries, "Reply" and
-    "Share" lines: a quarter of a batch's lines, whose per-line features need computing once.
-    Texts are compared with Python's ``==`` (pandas' factorize merges strings that differ after a
-    NUL character, in pandas 2); a text that is not a ``str`` leaves the batch undeduplicated,
-    to fail where the features are computed."""
-    index: dict[str, int] = {}
-    try:
-        codes = np.fromiter(
-            (index.setdefault(t, len(index)) for t in texts), dtype=np.int64, count=len(texts)
-        )
-    except TypeError:  # an unhashable entry
-        return None, list(texts)
-    if len(index) == len(texts) or not all(type(t) is str for t in index):
-        return None, list(texts)
-    return codes, list(index)
 
 
 @lru_cache(maxsize=1)
@@ -321,8 +298,8 @@ def _base_matrix(
     texts: list[str], bb: np.ndarray, ba: np.ndarray, *, distinct: Distinct | None = None
 ) -> np.ndarray:
     """The base features of every line (columns :data:`_BASE`), vectorised over the batch.
-    ``distinct``: :func:`_distinct` of ``texts`` when already computed."""
-    codes, unique = _distinct(texts) if distinct is None else distinct
+    ``distinct``: :func:`~textclf.hashing.distinct_texts` of ``texts`` when already computed."""
+    codes, unique = distinct_texts(texts) if distinct is None else distinct
     if codes is None:
         return _base_rows(texts, bb, ba)
     blank = np.zeros(len(unique), dtype=bool)
@@ -562,7 +539,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
 
     def _hash(self, texts: pd.Series | Sequence[str]) -> Any:
         """The lines' words and word pairs, hashed, rows of unit length: what
-        ``HashingVectorizer(analyzer=_words_and_pairs, alternate_sign=False, norm="l2")`` gives,
+        ``HashingVectorizer(analyzer=words_and_pairs, alternate_sign=False, norm="l2")`` gives,
         without its per-line wrappers."""
         from sklearn.feature_extraction import FeatureHasher
         from sklearn.preprocessing import normalize
@@ -570,7 +547,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         hasher = FeatureHasher(
             n_features=self.text_features, input_type="string", alternate_sign=False
         )
-        return normalize(hasher.transform(map(_words_and_pairs, texts)), copy=False)
+        return normalize(hasher.transform(map(words_and_pairs, texts)), copy=False)
 
     def _text_scores(
         self,
@@ -582,14 +559,14 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """The text model's scores of the lines, and the context text model's (None when
         ``context_text`` is off). ``page``: the lines' page index; ``sites``: the lines' sites
-        while training (scores out of fold by site), else None. ``distinct``: :func:`_distinct`
-        of the texts when already computed."""
+        while training (scores out of fold by site), else None. ``distinct``:
+        :func:`~textclf.hashing.distinct_texts` of the texts when already computed."""
         context = self._uses_context_text()
         if self.text_clf_ is None:  # one class only at fit: nothing to learn from words
             prior = np.full(len(X), self.text_prior_)
             return prior, prior.copy() if context else None
         if sites is None:  # predicting: hash and score each distinct text once
-            codes, texts = _distinct(X["text"].tolist()) if distinct is None else distinct
+            codes, texts = distinct_texts(X["text"].tolist()) if distinct is None else distinct
             words = self._hash(texts)
             scores = self.text_clf_.predict_proba(words)[:, 1]
             scores = scores if codes is None else scores[codes]
@@ -644,7 +621,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         frame = self._training_frame(X, y)
         # The base features and text keys serve both the tables and the rows: computed once.
         texts = frame["text"].tolist()
-        distinct = _distinct(texts)
+        distinct = distinct_texts(texts)
         base = _frame_base(frame, texts, distinct) if len(frame) else None
         keys = text_keys(texts, distinct=distinct)
         hashed = self._hash(texts) if self.text_model and y is not None else None
@@ -839,7 +816,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         if np.any(np.diff(page) < 0):
             raise InputError("the lines of each page must be contiguous and in page order")
         if distinct is None:  # the per-line features are computed once per distinct text
-            distinct = _distinct(texts)
+            distinct = distinct_texts(texts)
         if base is None:
             base = _base_matrix(texts, bb, ba, distinct=distinct)
         col = {name: base[:, i] for i, name in enumerate(_BASE)}
@@ -911,17 +888,6 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
 
 # Runs of two or more word characters: what scikit-learn's r"(?u)\b\w\w+\b" finds (a greedy
 # run of \w is always whole), a quarter faster.
-_TOKEN = re.compile(r"\w\w+")
-
-
-def _words_and_pairs(text: str) -> list[str]:
-    """The words and word pairs of a line: what scikit-learn's default word analyzer with
-    ``ngram_range=(1, 2)`` yields, without its per-document chain of calls (a third of the
-    featurizer's time)."""
-    tokens = _TOKEN.findall(text.lower())
-    return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
-
-
 def _neighbour_rows(page: np.ndarray, off: int) -> tuple[np.ndarray, np.ndarray]:
     """The rows whose line ``off`` places away is on the same page, and those lines' rows."""
     n = len(page)
@@ -1239,7 +1205,7 @@ def _body_word_overlap(
     n = len(texts)
     overlap = np.zeros(n, dtype=np.float32)
     known = np.zeros(n, dtype=np.float32)
-    codes, unique = distinct  # (_distinct of texts)
+    codes, unique = distinct  # (distinct_texts of texts)
     words = [set(_WORD3.findall(t.lower())) - _STOPWORDS for t in unique]
     if codes is not None:
         words = [words[c] for c in codes]  # shared sets: only read below

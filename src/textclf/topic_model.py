@@ -37,6 +37,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from textclf.errors import InputError, ModelError
+from textclf.hashing import char_wb_counts, distinct_texts, words_and_pairs
 
 __all__ = [
     "TRUSTED_TYPES",
@@ -224,14 +225,18 @@ class TopicClassifier(BaseEstimator):
         cap = self.max_chars
         return [t if len(t) <= cap else t[:cap] for t in frame["text"].tolist()]
 
-    def _rule_matrix(self, texts: list[str]) -> np.ndarray:
+    def _rule_matrix(self, texts: list[str], codes: np.ndarray | None = None) -> np.ndarray:
         """The rules' labels of each line, (lines x ``topics_``) ``float32`` (zeros without a
-        taxonomy; topics the taxonomy lacks stay 0)."""
-        out = np.zeros((len(texts), len(self.topics_)), dtype=np.float32)
+        taxonomy; topics the taxonomy lacks stay 0). With ``codes``, ``texts`` are the distinct
+        texts and ``codes`` each line's index among them."""
+        n = len(texts) if codes is None else len(codes)
+        out = np.zeros((n, len(self.topics_)), dtype=np.float32)
         if self.taxonomy is None or not texts:
             return out
         rules = compiled_rules(self.taxonomy)
         found = indicator(rules.label_lines(texts), rules.names)
+        if codes is not None:
+            found = found[codes]
         for j, name in enumerate(self.topics_):
             if name in rules.names:
                 out[:, j] = found[:, rules.names.index(name)]
@@ -276,28 +281,43 @@ class TopicClassifier(BaseEstimator):
     def _design(self, frame: Any) -> tuple[Any, np.ndarray]:
         """The feature matrix of ``frame`` and the rules' labels of its lines."""
         import scipy.sparse as sp
-        from sklearn.feature_extraction.text import HashingVectorizer
+        from sklearn.preprocessing import normalize
 
         texts = self._texts(frame)
-        word = HashingVectorizer(
-            n_features=self.n_word_features,
-            ngram_range=tuple(self.word_ngrams),
-            alternate_sign=False,
-            norm="l2",
-            dtype=np.float32,
-        ).transform(texts)
-        char = HashingVectorizer(
-            n_features=self.n_char_features,
-            analyzer="char_wb",
-            ngram_range=tuple(self.char_ngrams),
-            alternate_sign=False,
-            norm="l2",
-            dtype=np.float32,
-        ).transform(texts)
-        r_all = self._rule_matrix(texts)
+        codes, distinct = distinct_texts(texts)  # each distinct text is hashed once
+        word = normalize(self._word_counts(distinct), copy=False)
+        low, high = self.char_ngrams
+        char = normalize(
+            char_wb_counts(distinct, self.n_char_features, (low, high), np.float32), copy=False
+        )
+        if codes is not None:
+            word, char = word[codes], char[codes]
+        r_all = self._rule_matrix(distinct, codes)
         context = sp.csr_matrix(self._context(frame, texts, r_all))
         X = sp.hstack([word, char * np.float32(self.char_weight), context], format="csr")
         return X, r_all
+
+    def _word_counts(self, texts: list[str]) -> Any:
+        """Counts of the lines' hashed word n-grams: what ``HashingVectorizer(ngram_range=
+        word_ngrams, norm=None)`` gives (for 1-2 grams without its per-line wrappers)."""
+        from sklearn.feature_extraction import FeatureHasher
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        if tuple(self.word_ngrams) == (1, 2):
+            hasher = FeatureHasher(
+                n_features=self.n_word_features,
+                input_type="string",
+                alternate_sign=False,
+                dtype=np.float32,
+            )
+            return hasher.transform(map(words_and_pairs, texts))
+        return HashingVectorizer(
+            n_features=self.n_word_features,
+            ngram_range=tuple(self.word_ngrams),
+            alternate_sign=False,
+            norm=None,
+            dtype=np.float32,
+        ).transform(texts)
 
     # ------------------------------------------------------------------ fitting
     def fit(self, frame: Any, Y: Any, sample_weight: Any = None) -> TopicClassifier:
