@@ -239,6 +239,49 @@ def test_bench_on_a_tiny_corpus(tiny_model_path: Path, tmp_path: Path, capsys: A
     assert "cumulative" in out and "_predict_batch" in out
 
 
+def test_bench_times_the_topic_model_in_a_row_of_its_own(
+    tiny_model_path: Path, tmp_path: Path, capsys: Any
+) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from corpus_fixtures import make_tiny_corpora
+    from textclf import bench
+    from textclf.serialization import dump_model
+    from textclf.topic_model import TopicClassifier
+
+    texts = ["The rocket reached orbit.", "Bake the bread in the oven.", "Home", "Contact"]
+    frame = pd.DataFrame({"page_id": ["a", "a", "b", "b"], "text": texts})
+    taxonomy = {"space": {"keywords": ["rocket", "orbit"]}, "food": {"keywords": ["bake"]}}
+    topics = TopicClassifier(
+        ["space", "food"], taxonomy=taxonomy, n_word_features=2**8, n_char_features=2**8
+    ).fit(frame, np.array([[1, 0], [0, 1], [0, 0], [0, 0]]))
+    topic_path = str(dump_model(topics, tmp_path / "topics.skops"))
+    corpora = make_tiny_corpora(tmp_path / "corpora", n_dev=1, n_test=2, n_sh=1)
+    argv = ["--corpora-dir", str(corpora), "--model", str(tiny_model_path), "--repeats", "1"]
+    argv += ["--processes", "1", "--extractors", "--reports-dir", str(tmp_path / "reports")]
+    assert bench.main([*argv, "--topics", "--topic-model", topic_path, "--profile"]) == 0
+    out = capsys.readouterr().out
+    report = json.loads((tmp_path / "reports" / "bench.json").read_text(encoding="utf-8"))
+    systems = [row["system"] for row in report["rows"]]
+    assert systems == [
+        "textclf render (HTML to text)",
+        "textclf predict (text to labels)",
+        "textclf render + predict",
+        "textclf predict + topics (one process)",
+    ]
+    assert report["topic_model"] == topic_path and report["rows"][3]["pages_per_s"] > 0
+    assert f"with topic model {topic_path})" in out.splitlines()[0]
+    assert "predict_topics" in out  # the profile is of prediction with topics
+    # without a topic model to attach, --topics says so before timing anything
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", empty)
+        mp.delenv("TEXTCLF_TOPIC_MODEL_URI", raising=False)
+        assert bench.main([*argv, "--topics"]) == 2
+    assert "--topics: no topic model" in capsys.readouterr().err
+
+
 def test_bench_without_corpora_is_a_clear_error(tmp_path: Path, capsys: Any) -> None:
     from textclf import bench
 

@@ -6,7 +6,10 @@ On the WCXB test pages and the Scrapinghub pages (read from ``$TEXTCLF_CORPORA_D
 * textclf: render the HTML to text (:func:`textclf.render.html_to_text`), then classify the lines
   with ``Classifier.pipe``; the two steps are timed separately. With ``--processes`` above 1
   (default: one per core), classifying is timed again with ``pipe(n_process=...)``, the worker
-  processes' start included (the targets are per process, from the one-process row);
+  processes' start included (the targets are per process, from the one-process row). With
+  ``--topics``, it is timed again with the topic model attached (``--topic-model``, default as
+  :func:`textclf.load`: the topic champion), as ``load()`` gives it by default; the peak memory
+  then includes the topic model's;
 * each HTML extractor of ``--extractors`` (default: trafilatura, readability, jusText), HTML in,
   text out, with the function ``make eval`` scores (:data:`textclf.extractors.EXTRACTORS`).
 
@@ -15,8 +18,8 @@ HTML of every page is read into memory before timing starts. Speeds are medians 
 passes; "lines" are the non-empty lines of the rendered pages, for both systems. The table is
 printed and written to ``reports/bench.json`` and ``reports/bench.md``.
 
-``--profile`` also runs one pass of prediction under cProfile and prints the 15 functions with
-the largest cumulative time.
+``--profile`` also runs one pass of prediction (with the topic model under ``--topics``) under
+cProfile and prints the 15 functions with the largest cumulative time.
 
     python -m textclf.bench --repeats 3
     python -m textclf.bench --limit 50 --profile --model /tmp/model.skops
@@ -127,26 +130,44 @@ def measure_textclf(
     batch_size: int,
     topics: bool = False,
     processes: int = 1,
+    topic_model: str | None = None,
 ) -> dict[str, Any]:
     """Run in a child process: time rendering and prediction over every page, ``repeats`` times
-    (and prediction with ``processes`` worker processes when more than one)."""
-    from textclf.predict import load
+    (and prediction with ``processes`` worker processes when more than one, and with the topic
+    model too when ``topics``)."""
+    from textclf.predict import Classifier, load
     from textclf.render import html_to_text
 
     t0 = time.perf_counter()
-    # The content/boilerplate model alone unless asked: trafilatura does no topic tagging.
-    clf = load(model, topic_model=None if topics else False)
+    # The content/boilerplate model alone in the rows the targets are judged on (trafilatura
+    # does no topic tagging); with ``topics``, also the same model with the topic model, as
+    # load() gives it by default.
+    tagger = None
+    if topics:
+        tagger = load(model, topic_model=topic_model)
+        if tagger.topic_model is None:
+            raise TextclfError(
+                "--topics: no topic model is registered as textclf-topics@champion "
+                "(train one with `make train`, or pass --topic-model)"
+            )
+        clf = Classifier(tagger.pipeline, source=tagger.source)
+    else:
+        clf = load(model, topic_model=False)
     load_s = time.perf_counter() - t0
     htmls = _read_all(paths)
     # Warm up (lazy imports, first-call caches) on a few pages, untimed.
     list(clf.pipe([html_to_text(h) for h in htmls[:8]], batch_size=batch_size))
     setup_mb = _maxrss_mb()
-    render, predict, parallel, lines = _Timer(), _Timer(), _Timer(), 0
+    render, predict, parallel, tagged, lines = _Timer(), _Timer(), _Timer(), _Timer(), 0
     for _ in range(repeats):
         with render:
             texts = [html_to_text(h) for h in htmls]
         with predict:
             lines = sum(len(p.lines) for p in clf.pipe(texts, batch_size=batch_size))
+        if tagger is not None:
+            with tagged:
+                if sum(len(p.lines) for p in tagger.pipe(texts, batch_size=batch_size)) != lines:
+                    raise AssertionError("the topic model's pipe gave another number of lines")
         if processes > 1:
             with parallel:  # starting the workers included
                 pipe = clf.pipe(texts, batch_size=batch_size, n_process=processes)
@@ -160,9 +181,18 @@ def measure_textclf(
         "render": render,
         "predict": predict,
         "parallel": parallel if processes > 1 else None,
+        "topics": tagged if tagger is not None else None,
+        "topic_model": _topic_model_name(topic_model) if tagger is not None else None,
         "setup_rss_mb": setup_mb,
         "peak_rss_mb": _maxrss_mb(),
     }
+
+
+def _topic_model_name(topic_model: str | None) -> str:
+    """Where ``load(topic_model=topic_model)`` found the topic model."""
+    from textclf.predict import TOPIC_CHAMPION_URI, TOPIC_MODEL_ENV
+
+    return topic_model or os.environ.get(TOPIC_MODEL_ENV, "").strip() or TOPIC_CHAMPION_URI
 
 
 def measure_extractor(name: str, paths: list[Path], repeats: int) -> dict[str, Any]:
@@ -219,12 +249,16 @@ def run_bench(
     extractors: Sequence[str] = DEFAULT_EXTRACTORS,
     topics: bool = False,
     processes: int = 1,
+    topic_model: str | None = None,
 ) -> dict[str, Any]:
     """Measure textclf and each of ``extractors`` on ``pages``; return the report as a dict.
     Speeds are also given relative to trafilatura's when it is one of them. With ``processes``
-    > 1, prediction is also timed with that many worker processes (``pipe(n_process=...)``)."""
+    > 1, prediction is also timed with that many worker processes (``pipe(n_process=...)``);
+    with ``topics``, with the topic model (``topic_model``; None: as :func:`textclf.load`)."""
     paths = [p.html_path for p in pages]
-    tc = _in_child(measure_textclf, paths, model, repeats, batch_size, topics, processes)
+    tc = _in_child(
+        measure_textclf, paths, model, repeats, batch_size, topics, processes, topic_model
+    )
     n, lines = len(pages), tc["lines"]
     rows = [
         _row("textclf render (HTML to text)", tc["render"], n, lines, None),
@@ -234,6 +268,8 @@ def run_bench(
     if tc["parallel"] is not None:
         name = f"textclf predict, {processes} processes (pipe n_process={processes})"
         rows.append(_row(name, tc["parallel"], n, lines, None))
+    if tc["topics"] is not None:
+        rows.append(_row("textclf predict + topics (one process)", tc["topics"], n, lines, None))
     base = None
     for name in extractors:
         ex = _in_child(measure_extractor, name, paths, repeats)
@@ -254,6 +290,7 @@ def run_bench(
         "processes": processes,
         "model": tc["model"],
         "threshold": tc["threshold"],
+        "topic_model": tc["topic_model"],
         "model_load_s": tc["load_s"],
         "rows": rows,
         "targets": {
@@ -279,8 +316,9 @@ def format_table(report: dict[str, Any]) -> str:
     load = report["machine"].get("load_average")
     head = (
         f"{report['pages']} pages ({src}), {report['lines']:,} rendered lines; "
-        f"model {report['model']} (loaded in {report['model_load_s']:.2f} s); "
-        f"median of {report['repeats']} runs, one process unless the row says otherwise, "
+        f"model {report['model']} (loaded in {report['model_load_s']:.2f} s"
+        + (f", with topic model {report['topic_model']}" if report.get("topic_model") else "")
+        + f"); median of {report['repeats']} runs, one process unless the row says otherwise, "
         f"batch size {report['batch_size']}"
         + (f"; load average {load[0]:.1f} on {report['machine']['cpus']} CPUs." if load else ".")
     )
@@ -335,9 +373,15 @@ def write_report(report: dict[str, Any], reports_dir: Path) -> tuple[Path, Path]
 
 
 def profile_prediction(
-    pages: list[BenchPage], model: str | None, batch_size: int, top: int = 15, topics: bool = False
+    pages: list[BenchPage],
+    model: str | None,
+    batch_size: int,
+    top: int = 15,
+    topics: bool = False,
+    topic_model: str | None = None,
 ) -> str:
-    """cProfile one pass of prediction (rendering excluded): the top functions, cumulatively."""
+    """cProfile one pass of prediction (rendering excluded), with the topic model when
+    ``topics``: the top functions, cumulatively."""
     import cProfile
     import io
     import pstats
@@ -345,7 +389,7 @@ def profile_prediction(
     from textclf.predict import load
     from textclf.render import html_to_text
 
-    clf = load(model, topic_model=None if topics else False)
+    clf = load(model, topic_model=topic_model if topics else False)
     texts = [html_to_text(h) for h in _read_all([p.html_path for p in pages])]
     profiler = cProfile.Profile()
     profiler.enable()
@@ -402,7 +446,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile", action="store_true", help="also cProfile one pass of prediction"
     )
     parser.add_argument(
-        "--topics", action="store_true", help="also tag topics (attach the topic champion)"
+        "--topics",
+        action="store_true",
+        help="also time prediction with the topic model (a row of its own; --profile profiles it)",
+    )
+    parser.add_argument(
+        "--topic-model",
+        default=None,
+        help="topic model path or URI for --topics (default: as load(): "
+        "$TEXTCLF_TOPIC_MODEL_URI, else the topic champion)",
     )
     return parser
 
@@ -443,6 +495,7 @@ def main(argv: list[str] | None = None) -> int:
             extractors=args.extractors,
             topics=args.topics,
             processes=args.processes,
+            topic_model=args.topic_model,
         )
     except TextclfError as exc:
         print(f"textclf.bench: {exc}", file=sys.stderr)
@@ -456,7 +509,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nwrote {json_path} and {md_path}")
     if args.profile:
         print("\ncProfile of one prediction pass (rendering excluded), top 15 by cumulative time:")
-        print(profile_prediction(pages, args.model, args.batch_size, topics=args.topics))
+        print(
+            profile_prediction(
+                pages, args.model, args.batch_size, topics=args.topics, topic_model=args.topic_model
+            )
+        )
     return 0
 
 
