@@ -886,8 +886,6 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         return np.column_stack([np.log1p(pages_n), rate, known.astype(np.float32)])
 
 
-# Runs of two or more word characters: what scikit-learn's r"(?u)\b\w\w+\b" finds (a greedy
-# run of \w is always whole), a quarter faster.
 def _neighbour_rows(page: np.ndarray, off: int) -> tuple[np.ndarray, np.ndarray]:
     """The rows whose line ``off`` places away is on the same page, and those lines' rows."""
     n = len(page)
