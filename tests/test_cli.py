@@ -260,7 +260,7 @@ def test_bench_times_the_topic_model_in_a_row_of_its_own(
     corpora = make_tiny_corpora(tmp_path / "corpora", n_dev=1, n_test=2, n_sh=1)
     argv = ["--corpora-dir", str(corpora), "--model", str(tiny_model_path), "--repeats", "1"]
     argv += ["--processes", "1", "--extractors", "--reports-dir", str(tmp_path / "reports")]
-    assert bench.main([*argv, "--topics", "--topic-model", topic_path, "--profile"]) == 0
+    assert bench.main([*argv, "--topic-model", topic_path, "--profile"]) == 0  # implies --topics
     out = capsys.readouterr().out
     report = json.loads((tmp_path / "reports" / "bench.json").read_text(encoding="utf-8"))
     systems = [row["system"] for row in report["rows"]]

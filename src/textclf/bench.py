@@ -156,7 +156,8 @@ def measure_textclf(
     load_s = time.perf_counter() - t0
     htmls = _read_all(paths)
     # Warm up (lazy imports, first-call caches) on a few pages, untimed.
-    list(clf.pipe([html_to_text(h) for h in htmls[:8]], batch_size=batch_size))
+    for warm in (clf, tagger) if tagger is not None else (clf,):
+        list(warm.pipe([html_to_text(h) for h in htmls[:8]], batch_size=batch_size))
     setup_mb = _maxrss_mb()
     render, predict, parallel, tagged, lines = _Timer(), _Timer(), _Timer(), _Timer(), 0
     for _ in range(repeats):
@@ -453,7 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--topic-model",
         default=None,
-        help="topic model path or URI for --topics (default: as load(): "
+        help="topic model path or URI to time (implies --topics; default: as load(): "
         "$TEXTCLF_TOPIC_MODEL_URI, else the topic champion)",
     )
     return parser
@@ -461,6 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.topics = args.topics or args.topic_model is not None  # --topic-model implies --topics
     if args.repeats < 1 or args.batch_size < 1 or args.processes < 1 or args.limit < 0:
         print(
             "textclf.bench: --repeats, --batch-size and --processes must be >= 1, --limit >= 0",
@@ -511,7 +513,11 @@ def main(argv: list[str] | None = None) -> int:
         print("\ncProfile of one prediction pass (rendering excluded), top 15 by cumulative time:")
         print(
             profile_prediction(
-                pages, args.model, args.batch_size, topics=args.topics, topic_model=args.topic_model
+                pages,
+                args.model,
+                args.batch_size,
+                topics=args.topics,
+                topic_model=args.topic_model,
             )
         )
     return 0
