@@ -247,13 +247,14 @@ def _boosted(X, y, **params):
     return HistGradientBoostingClassifier(max_iter=30, random_state=0, **params).fit(X, y)
 
 
-def test_positive_proba_through_the_bins_is_exactly_predict_proba():
+@pytest.mark.parametrize("max_bins", [255, 127])  # scikit-learn's default; ours (conf/model/hgb)
+def test_positive_proba_through_the_bins_is_exactly_predict_proba(max_bins):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(600, 6)).astype(np.float32)
     X[:, 2] = rng.integers(0, 4, 600)  # few distinct values: one bin per value
     X[rng.random(600) < 0.05, 3] = np.nan  # missing values at training
     y = (X[:, 0] + X[:, 2] > 1).astype(int)
-    model = _boosted(X, y)
+    model = _boosted(X, y, max_bins=max_bins)
     new = rng.normal(scale=3.0, size=(1500, 6)).astype(np.float32)  # beyond the training range
     new[:5, 1] = [np.nan, np.inf, -np.inf, 0.0, -0.0]
     new[5:20] = X[:15]  # exactly the training values, on the thresholds' sides
