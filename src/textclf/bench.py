@@ -93,10 +93,6 @@ def _read_all(paths: list[Path]) -> list[str]:
 def _cpu_seconds() -> float:
     """CPU seconds of this process and of its children that have ended (the worker processes
     of ``pipe(n_process=...)`` end with the iteration)."""
-    try:
-        import resource
-    except ImportError:  # not on Windows
-        return time.process_time()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return time.process_time() + children.ru_utime + children.ru_stime
 

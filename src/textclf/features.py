@@ -45,7 +45,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from textclf.errors import InputError
-from textclf.hashing import Distinct, distinct_texts, words_and_pairs
+from textclf.hashing import Distinct, distinct_texts, word_pair_counts
 
 __all__ = [
     "LINE_COLUMNS",
@@ -538,16 +538,11 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         return self
 
     def _hash(self, texts: pd.Series | Sequence[str]) -> Any:
-        """The lines' words and word pairs, hashed, rows of unit length: what
-        ``HashingVectorizer(analyzer=words_and_pairs, alternate_sign=False, norm="l2")`` gives,
-        without its per-line wrappers."""
-        from sklearn.feature_extraction import FeatureHasher
+        """The lines' words and word pairs, hashed (:func:`~textclf.hashing.word_pair_counts`),
+        rows of unit length."""
         from sklearn.preprocessing import normalize
 
-        hasher = FeatureHasher(
-            n_features=self.text_features, input_type="string", alternate_sign=False
-        )
-        return normalize(hasher.transform(map(words_and_pairs, texts)), copy=False)
+        return normalize(word_pair_counts(texts, self.text_features), copy=False)
 
     def _text_scores(
         self,

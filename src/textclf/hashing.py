@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Distinct", "char_wb_counts", "distinct_texts", "words_and_pairs"]
+__all__ = ["Distinct", "char_wb_counts", "distinct_texts", "word_pair_counts", "words_and_pairs"]
 
 # Runs of two or more word characters: what scikit-learn's r"(?u)\b\w\w+\b" finds (a greedy
 # run of \w is always whole), a quarter faster.
@@ -63,6 +63,18 @@ def words_and_pairs(text: str) -> list[str]:
     ``ngram_range=(1, 2)`` (lower case, token pattern ``(?u)\\b\\w\\w+\\b``) yields."""
     tokens = _TOKEN.findall(text.lower())
     return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+
+
+def word_pair_counts(texts: Sequence[str], n_features: int, dtype: Any = np.float64) -> Any:
+    """Counts of each line's hashed words and word pairs: what ``HashingVectorizer(n_features,
+    ngram_range=(1, 2), alternate_sign=False, norm=None, dtype=dtype)`` gives, without its
+    per-line wrappers (scikit-learn's compiled hasher does the rest fast enough)."""
+    from sklearn.feature_extraction import FeatureHasher
+
+    hasher = FeatureHasher(
+        n_features=n_features, input_type="string", alternate_sign=False, dtype=dtype
+    )
+    return hasher.transform(map(words_and_pairs, texts))
 
 
 def _indices(hashes: np.ndarray, n_features: int) -> np.ndarray:

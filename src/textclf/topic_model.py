@@ -37,7 +37,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from textclf.errors import InputError, ModelError
-from textclf.hashing import char_wb_counts, distinct_texts, words_and_pairs
+from textclf.hashing import char_wb_counts, distinct_texts, word_pair_counts
 
 __all__ = [
     "TRUSTED_TYPES",
@@ -300,17 +300,10 @@ class TopicClassifier(BaseEstimator):
     def _word_counts(self, texts: list[str]) -> Any:
         """Counts of the lines' hashed word n-grams: what ``HashingVectorizer(ngram_range=
         word_ngrams, norm=None)`` gives (for 1-2 grams without its per-line wrappers)."""
-        from sklearn.feature_extraction import FeatureHasher
         from sklearn.feature_extraction.text import HashingVectorizer
 
         if tuple(self.word_ngrams) == (1, 2):
-            hasher = FeatureHasher(
-                n_features=self.n_word_features,
-                input_type="string",
-                alternate_sign=False,
-                dtype=np.float32,
-            )
-            return hasher.transform(map(words_and_pairs, texts))
+            return word_pair_counts(texts, self.n_word_features, np.float32)
         return HashingVectorizer(
             n_features=self.n_word_features,
             ngram_range=tuple(self.word_ngrams),
