@@ -108,3 +108,69 @@ def test_distinct_texts() -> None:
     # not all str: left as they are, to fail where the features are computed
     assert hashing.distinct_texts(["a", 1, "a"]) == (None, ["a", 1, "a"])
     assert hashing.distinct_texts(["a", ["x"], "a"]) == (None, ["a", ["x"], "a"])
+
+
+def _word_pair_reference(texts: list[str], n_features: int, dtype) -> object:
+    return HashingVectorizer(
+        n_features=n_features, ngram_range=(1, 2), alternate_sign=False, norm=None, dtype=dtype
+    ).transform(texts)
+
+
+def _counting_hasher(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record the number of lines of each call of the hasher behind word_pair_counts."""
+    calls: list[int] = []
+    real = hashing._hash_words_and_pairs
+
+    def counting(texts, n_features, dtype):
+        calls.append(len(texts))
+        return real(texts, n_features, dtype)
+
+    monkeypatch.setattr(hashing, "_hash_words_and_pairs", counting)
+    return calls
+
+
+def test_word_pair_counts_fold_the_last_batchs_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hashing, "_LAST", None)
+    calls = _counting_hasher(monkeypatch)
+    texts = TRICKY + _random_lines(300, seed=4)
+    first = hashing.word_pair_counts(texts, 2**12)
+    _assert_same(first, _word_pair_reference(texts, 2**12, np.float64))
+    first.data *= 0.5  # a caller scaling its rows in place leaves the kept counts alone
+    # the topic model's lines: the same, a few cut shorter, in a space that divides the first
+    later = [t[:5] if i % 10 == 0 else t for i, t in enumerate(texts)]
+    changed = sum(a != b for a, b in zip(texts, later, strict=True))
+    assert 0 < changed < len(texts) / 4
+    for n_features, dtype in [(2**10, np.float32), (2**12, np.float64), (2**6, np.float64)]:
+        calls.clear()
+        ours = hashing.word_pair_counts(later, n_features, dtype)
+        _assert_same(ours, _word_pair_reference(later, n_features, dtype))
+        assert calls == [changed]  # only the lines that differ are hashed again
+    calls.clear()
+    hashing.word_pair_counts(texts, 2**12)  # the same lines as the kept batch
+    assert calls == []
+
+
+def test_word_pair_counts_hash_anew_when_folding_cannot_give_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(hashing, "_LAST", None)
+    calls = _counting_hasher(monkeypatch)
+    texts = _random_lines(100, seed=5)
+    hashing.word_pair_counts(texts, 2**10)
+    kept = hashing._LAST
+    other_batch = _random_lines(100, seed=6)
+    for lines, n_features in [
+        (texts, 2**11),  # a larger space
+        (texts, 1000),  # a space that does not divide the kept one
+        (texts[:99], 2**9),  # another number of lines
+        (other_batch, 2**9),  # most lines differ
+    ]:
+        monkeypatch.setattr(hashing, "_LAST", kept)
+        calls.clear()
+        ours = hashing.word_pair_counts(lines, n_features)
+        _assert_same(ours, _word_pair_reference(lines, n_features, np.float64))
+        assert calls == [len(lines)]
+    monkeypatch.setattr(hashing, "SHARED_LIMIT", 10)  # large batches are not kept
+    monkeypatch.setattr(hashing, "_LAST", None)
+    hashing.word_pair_counts(texts, 2**10)
+    assert hashing._LAST is None

@@ -32,6 +32,9 @@ _INT32_MIN = -(2**31)
 # Words whose n-gram columns are kept before the cache is emptied (about 220 bytes each: a
 # long-running process that reads ever new words stays within about 22 MB).
 CACHE_LIMIT = 100_000
+# Batches of at most this many lines keep their word and word-pair counts for the next call
+# (see word_pair_counts; a prediction batch holds at most 10,000 lines).
+SHARED_LIMIT = 20_000
 
 
 #: What :func:`distinct_texts` returns: each line's index among the distinct texts (None when
@@ -68,13 +71,67 @@ def words_and_pairs(text: str) -> list[str]:
 def word_pair_counts(texts: Sequence[str], n_features: int, dtype: Any = np.float64) -> Any:
     """Counts of each line's hashed words and word pairs: what ``HashingVectorizer(n_features,
     ngram_range=(1, 2), alternate_sign=False, norm=None, dtype=dtype)`` gives, without its
-    per-line wrappers (scikit-learn's compiled hasher does the rest fast enough)."""
+    per-line wrappers (scikit-learn's compiled hasher does the rest fast enough).
+
+    The counts of the last batch hashed (at most :data:`SHARED_LIMIT` lines) are kept: the
+    content model and the topic model read the same lines' words in one prediction call, and
+    when the second asks for a hashing space that divides the first's (2^17 and 2^18), its
+    counts are the first's with the columns folded (``column % n_features``: a hash's column is
+    its absolute value modulo the space, and that of -2^31, which has none, is 2^31 modulo the
+    space), the same to the bit. Only lines whose text differs
+    (the topic model cuts long lines shorter) are hashed again."""
+    texts = list(texts)
+    shared = _from_last(texts, n_features, dtype)
+    if shared is not None:
+        return shared
+    counts = _hash_words_and_pairs(texts, n_features, dtype)
+    if len(texts) <= SHARED_LIMIT:
+        global _LAST
+        _LAST = (texts, n_features, counts.copy())  # callers may scale theirs in place
+    return counts
+
+
+def _hash_words_and_pairs(texts: Sequence[str], n_features: int, dtype: Any) -> Any:
     from sklearn.feature_extraction import FeatureHasher
 
     hasher = FeatureHasher(
         n_features=n_features, input_type="string", alternate_sign=False, dtype=dtype
     )
     return hasher.transform(map(words_and_pairs, texts))
+
+
+def _from_last(texts: list[str], n_features: int, dtype: Any) -> Any:
+    """:func:`word_pair_counts` of ``texts`` from the last batch's counts, or None when they
+    cannot give it: another batch (a quarter or more of the lines differ, or another number of
+    lines), or a hashing space that does not divide the last one's."""
+    import scipy.sparse as sp
+
+    last = _LAST  # one read: another thread may replace it meanwhile
+    if last is None:
+        return None
+    last_texts, last_n, last_counts = last
+    if last_n % n_features or len(last_texts) != len(texts):
+        return None
+    differ = [
+        i for i, (a, b) in enumerate(zip(texts, last_texts, strict=True)) if a is not b and a != b
+    ]
+    if 4 * len(differ) >= max(len(texts), 1):
+        return None
+    folded = sp.csr_matrix(
+        (
+            last_counts.data.astype(dtype),
+            (last_counts.indices % n_features).astype(np.int32),
+            last_counts.indptr.copy(),
+        ),
+        shape=(len(texts), n_features),
+    )
+    folded.sum_duplicates()  # columns sorted and merged, as FeatureHasher leaves them
+    if not differ:
+        return folded
+    fresh = _hash_words_and_pairs([texts[i] for i in differ], n_features, dtype)
+    order = np.arange(len(texts))
+    order[differ] = len(texts) + np.arange(len(differ))
+    return sp.vstack([folded, fresh], format="csr")[order]
 
 
 def _indices(hashes: np.ndarray, n_features: int) -> np.ndarray:
@@ -96,6 +153,8 @@ def _table(key: tuple[Any, ...]) -> dict[str, bytes]:
 
 
 _TABLES: dict[tuple[Any, ...], dict[str, bytes]] = {}
+# The last batch's texts, hashing space and word and word-pair counts (word_pair_counts).
+_LAST: tuple[list[str], int, Any] | None = None
 
 
 def _csr(indices: np.ndarray, indptr: np.ndarray, n_features: int, dtype: Any) -> Any:
