@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -582,3 +584,21 @@ def test_a_featurizer_saved_before_blank_dropout_existed_loads_with_it_off():
     assert f.get_params()["blank_dropout"] == 0.0
     clone(f)
     np.testing.assert_array_equal(f.transform(X), fitted.transform(X))
+
+
+def test_stopwords_are_counted_per_word_each_lowered_on_its_own():
+    lines = [
+        "The cat and THE dog",  # case-folded: the, and, the
+        "İT IS",  # "İ" lowers to "i" and a combining dot: the line lowered whole reads "i", "t"
+        "the_end of-the line",  # "the_end" is one word
+        "",
+        "𝐀 the 😀 of",
+        "ΚΑΙ και",
+    ]
+    expected = [
+        sum(w.lower() in features._STOPWORDS for w in re.findall(r"\w+", t)) for t in lines
+    ]
+    counts = features._stopwords_per_line(lines)
+    assert counts.dtype == np.float64
+    assert counts.tolist() == expected
+    assert expected[:3] == [3, 1, 2]

@@ -268,13 +268,15 @@ def _has_url(joined: str, texts: list[str], starts: np.ndarray) -> np.ndarray:
 def _stopwords_per_line(texts: list[str]) -> np.ndarray:
     """How many of each line's words are stopwords (case-folded). The words are found line by
     line: counting them in the joined batch and handing them out by the character tables' word
-    counts put words on the wrong lines when a line held a word character outside the BMP."""
-    per_line = [_WORD.findall(t) for t in texts]
-    counts = np.fromiter(map(len, per_line), dtype=np.int64, count=len(per_line))
-    words = list(itertools.chain.from_iterable(per_line))
-    is_stop = pd.Series(words, dtype=object).str.lower().isin(_STOPWORDS).to_numpy()
-    line = np.repeat(np.arange(len(counts)), counts)
-    return np.bincount(line, weights=is_stop, minlength=len(counts))
+    counts put words on the wrong lines when a line held a word character outside the BMP. Each
+    word is lowered on its own (lowering a whole line can move a word's bounds: "İ" lowers to
+    "i" and a combining dot, which is no word character); map and sum run in C."""
+    contains, lower, words = _STOPWORDS.__contains__, str.lower, _WORD.findall
+    return np.fromiter(
+        (sum(map(contains, map(lower, words(t)))) for t in texts),
+        dtype=np.float64,
+        count=len(texts),
+    )
 
 
 def token_counts(texts: list[str]) -> np.ndarray:
