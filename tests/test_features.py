@@ -595,9 +595,7 @@ def test_stopwords_are_counted_per_word_each_lowered_on_its_own():
         "𝐀 the 😀 of",
         "ΚΑΙ και",
     ]
-    expected = [
-        sum(w.lower() in features._STOPWORDS for w in re.findall(r"\w+", t)) for t in lines
-    ]
+    expected = [sum(w.lower() in features._STOPWORDS for w in re.findall(r"\w+", t)) for t in lines]
     counts = features._stopwords_per_line(lines)
     assert counts.dtype == np.float64
     assert counts.tolist() == expected

@@ -78,8 +78,8 @@ def word_pair_counts(texts: Sequence[str], n_features: int, dtype: Any = np.floa
     when the second asks for a hashing space that divides the first's (2^17 and 2^18), its
     counts are the first's with the columns folded (``column % n_features``: a hash's column is
     its absolute value modulo the space, and that of -2^31, which has none, is 2^31 modulo the
-    space), the same to the bit. Only lines whose text differs
-    (the topic model cuts long lines shorter) are hashed again."""
+    space), the same to the bit. Only lines whose text differs (the topic model cuts long lines
+    shorter) are hashed again."""
     texts = list(texts)
     shared = _from_last(texts, n_features, dtype)
     if shared is not None:
