@@ -131,7 +131,7 @@ def measure_textclf(
     """Run in a child process: time rendering and prediction over every page, ``repeats`` times
     (and prediction with ``processes`` worker processes when more than one, and with the topic
     model too when ``topics``)."""
-    from textclf.predict import Classifier, load
+    from textclf.predict import Classifier, load, topic_model_source
     from textclf.render import html_to_text
 
     t0 = time.perf_counter()
@@ -152,8 +152,9 @@ def measure_textclf(
     load_s = time.perf_counter() - t0
     htmls = _read_all(paths)
     # Warm up (lazy imports, first-call caches) on a few pages, untimed.
+    warm_texts = [html_to_text(h) for h in htmls[:8]]
     for warm in (clf, tagger) if tagger is not None else (clf,):
-        list(warm.pipe([html_to_text(h) for h in htmls[:8]], batch_size=batch_size))
+        list(warm.pipe(warm_texts, batch_size=batch_size))
     setup_mb = _maxrss_mb()
     render, predict, parallel, tagged, lines = _Timer(), _Timer(), _Timer(), _Timer(), 0
     for _ in range(repeats):
@@ -179,17 +180,10 @@ def measure_textclf(
         "predict": predict,
         "parallel": parallel if processes > 1 else None,
         "topics": tagged if tagger is not None else None,
-        "topic_model": _topic_model_name(topic_model) if tagger is not None else None,
+        "topic_model": topic_model_source(topic_model) if tagger is not None else None,
         "setup_rss_mb": setup_mb,
         "peak_rss_mb": _maxrss_mb(),
     }
-
-
-def _topic_model_name(topic_model: str | None) -> str:
-    """Where ``load(topic_model=topic_model)`` found the topic model."""
-    from textclf.predict import TOPIC_CHAMPION_URI, TOPIC_MODEL_ENV
-
-    return topic_model or os.environ.get(TOPIC_MODEL_ENV, "").strip() or TOPIC_CHAMPION_URI
 
 
 def measure_extractor(name: str, paths: list[Path], repeats: int) -> dict[str, Any]:

@@ -117,15 +117,14 @@ def _from_last(texts: list[str], n_features: int, dtype: Any) -> Any:
     ]
     if 4 * len(differ) >= max(len(texts), 1):
         return None
-    folded = sp.csr_matrix(
-        (
-            last_counts.data.astype(dtype),
-            (last_counts.indices % n_features).astype(np.int32),
-            last_counts.indptr.copy(),
-        ),
-        shape=(len(texts), n_features),
+    # new arrays throughout: merging the folded duplicates rewrites them in place
+    folded = _csr(
+        (last_counts.indices % n_features).astype(np.int32),
+        last_counts.indptr.copy(),
+        n_features,
+        dtype,
+        values=last_counts.data.astype(dtype),
     )
-    folded.sum_duplicates()  # columns sorted and merged, as FeatureHasher leaves them
     if not differ:
         return folded
     fresh = _hash_words_and_pairs([texts[i] for i in differ], n_features, dtype)
@@ -157,12 +156,19 @@ _TABLES: dict[tuple[Any, ...], dict[str, bytes]] = {}
 _LAST: tuple[list[str], int, Any] | None = None
 
 
-def _csr(indices: np.ndarray, indptr: np.ndarray, n_features: int, dtype: Any) -> Any:
+def _csr(
+    indices: np.ndarray,
+    indptr: np.ndarray,
+    n_features: int,
+    dtype: Any,
+    values: np.ndarray | None = None,
+) -> Any:
     """Counts of each row's columns (duplicates summed, columns sorted), as ``FeatureHasher``
-    returns them."""
+    returns them: each entry counts ``values`` (default 1)."""
     import scipy.sparse as sp
 
-    values = np.ones(len(indices), dtype=dtype)
+    if values is None:
+        values = np.ones(len(indices), dtype=dtype)
     X = sp.csr_matrix((values, indices, indptr), shape=(len(indptr) - 1, n_features), dtype=dtype)
     X.sum_duplicates()
     return X

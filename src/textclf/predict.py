@@ -941,9 +941,7 @@ def load(
     >>> clf = load("models:/textclf-boilerplate@champion")  # doctest: +SKIP
     >>> clf.extract(open("page.txt").read())  # doctest: +SKIP
     """
-    spec: str | os.PathLike[str] | None = model
-    if spec is None or (isinstance(spec, str) and not spec.strip()):
-        spec = os.environ.get(MODEL_ENV, "").strip() or None
+    spec = _spec(model, MODEL_ENV)
     if spec is None:
         pipeline, source = _load_champion(), CHAMPION_URI
     else:
@@ -959,15 +957,27 @@ def load(
     )
 
 
+def _spec(value: str | os.PathLike[str] | None, env: str) -> str | os.PathLike[str] | None:
+    """The path or URI :func:`load` reads for ``value``: ``value``, else ``$env`` when set;
+    None when neither names one (the champion, then)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return os.environ.get(env, "").strip() or None
+    return value
+
+
+def topic_model_source(topic_model: str | os.PathLike[str] | None = None) -> str:
+    """Where ``load(topic_model=topic_model)`` looks for the topic model (``None``:
+    ``$TEXTCLF_TOPIC_MODEL_URI``, else the topic champion)."""
+    return str(_spec(topic_model, TOPIC_MODEL_ENV) or TOPIC_CHAMPION_URI)
+
+
 def _resolve_topic_model(topic_model: Any) -> TopicModel | None:
     """The topic model ``load(topic_model=...)`` means (see :func:`load`)."""
     if topic_model is False:
         return None
     if topic_model is not None and not isinstance(topic_model, str | os.PathLike):
         return topic_model  # an object: Classifier checks it
-    spec = topic_model
-    if spec is None or (isinstance(spec, str) and not spec.strip()):
-        spec = os.environ.get(TOPIC_MODEL_ENV, "").strip() or None
+    spec = _spec(topic_model, TOPIC_MODEL_ENV)
     if spec is None:
         found = _load_topic_champion()
         source = TOPIC_CHAMPION_URI
