@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from corpus_fixtures import FOOTER, NAV, SENTENCES
-from textclf.errors import ConfigError, ModelError
+from textclf.errors import ConfigError, InputError, ModelError
 from textclf.features import lines_frame
 from textclf.models import (
     _BINNED_OK,
@@ -14,6 +14,7 @@ from textclf.models import (
     choose_threshold,
     content_mask,
     drops_repeats,
+    earlier_copy_max,
     later_copies,
     line_weights,
     make_estimator,
@@ -192,6 +193,64 @@ def test_choose_decision_uses_the_relative_part_when_it_helps():
     assert choose_threshold(proba, y, page, tokens, grid=[0.3, 0.5]) == 0.3
 
 
+def test_earlier_copy_max_gives_content_mask_repeats_for_any_decision():
+    rng = np.random.default_rng(3)
+    words = ["alpha", "beta", "gamma", "delta"]
+    pool = [" ".join(rng.choice(words, int(rng.integers(1, 9)))) for _ in range(12)]
+    texts = [str(rng.choice(pool)) for _ in range(400)]
+    page = np.sort(rng.integers(0, 15, 400))
+    proba = rng.random(400).round(2)  # ties with the thresholds included
+    copy_of = earlier_copy_max(proba, page, texts)
+    top = np.array([proba[page == p].max() for p in page])
+    for t in (0.0, 0.05, 0.3, 0.5, 0.91):
+        for r in (0.0, 0.3, 0.6):
+            plain = content_mask(proba, page, t, r)
+            vectorised = plain & (copy_of < np.maximum(t, r * top))
+            assert vectorised.tolist() == content_mask(proba, page, t, r, texts).tolist()
+    assert earlier_copy_max(np.zeros(0), np.zeros(0), []).tolist() == []
+
+
+def test_choose_decision_with_texts_chooses_for_the_repeats_rule():
+    # One page: its article line, a content line at 0.3 and three later copies of the article
+    # line at 0.3 (the headline repeated in teasers). Kept, the copies cost threshold 0.3 more
+    # than the content line gains; dropped as repeats, they cost nothing.
+    a, b = "The article line has seven words here", "Another content line of seven words"
+    texts = [a, b, a, a, a]
+    proba = np.array([0.9, 0.3, 0.3, 0.3, 0.3])
+    y = np.array([1, 1, 0, 0, 0])
+    page, tokens = np.zeros(5), np.full(5, 7.0)
+    grids = {"grid": [0.3, 0.5], "relative_grid": [0.0]}
+    assert choose_decision(proba, y, page, tokens, **grids) == (0.5, 0.0)
+    assert choose_decision(proba, y, page, tokens, texts=texts, **grids) == (0.3, 0.0)
+    # The same, brute force over content_mask, on random pages (some sure of their best line,
+    # some not, so that the relative part matters).
+    grid, relative_grid = [0.2, 0.4, 0.6], [0.0, 0.5, 0.8]
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        pool = [" ".join(rng.choice(["w1", "w2", "w3"], int(rng.integers(1, 9)))) for _ in range(8)]
+        texts = [str(rng.choice(pool)) for _ in range(200)]
+        page = np.sort(rng.integers(0, 10, 200))
+        proba = rng.random(200) * rng.choice([0.5, 1.0], 10)[page]
+        y = (rng.random(200) < proba).astype(int)
+        tokens = rng.integers(1, 30, 200).astype(float)
+        best, best_pair = -1.0, None
+        for r in relative_grid:
+            for t in grid:
+                keep = content_mask(proba, page, t, r, texts)
+                f1 = []
+                for p in np.unique(page):
+                    on = page == p
+                    gold, pred = (tokens * (y == 1))[on].sum(), (tokens * keep)[on].sum()
+                    tp = (tokens * keep * (y == 1))[on].sum()
+                    f1.append(2 * tp / (pred + gold) if pred + gold else 1.0)
+                if np.mean(f1) > best + 1e-12:
+                    best, best_pair = float(np.mean(f1)), (t, r)
+        chosen = choose_decision(
+            proba, y, page, tokens, grid=grid, relative_grid=relative_grid, texts=texts
+        )
+        assert chosen == best_pair, seed
+
+
 def test_relative_auto_is_learned_and_a_number_is_kept():
     X, y = _pages()
     auto = build_pipeline("logreg", stack={"stages": 1, "relative": "auto"}).fit(X, y)
@@ -203,9 +262,21 @@ def test_relative_auto_is_learned_and_a_number_is_kept():
         build_pipeline("logreg", stack={"stages": 1, "relative": 2}).fit(X, y)
 
 
+def _pages_with_teasers(n, seed):
+    """:func:`_pages`, each page ending with three copies of its first body line (boilerplate:
+    the story repeated in teasers)."""
+    X, y = _pages(n, seed)
+    pages, labels = [], []
+    for _, rows in X.groupby("page_id", sort=False):
+        lines = rows["text"].tolist()
+        pages.append([*lines, *[lines[len(NAV) + 1]] * 3])
+        labels += [*y[rows.index].tolist(), 0, 0, 0]
+    return lines_frame(pages), np.array(labels)
+
+
 def test_decision_chosen_on_held_out_lines():
     X, y = _pages(24, seed=0)
-    Xh, yh = _pages(12, seed=1)
+    Xh, yh = _pages_with_teasers(12, seed=1)
     pipe = build_pipeline(
         "logreg", stack={"stages": 1, "relative": "auto", "decide_on": "held_out"}
     )
@@ -219,6 +290,15 @@ def test_decision_chosen_on_held_out_lines():
     expected = choose_decision(model.predict_proba(rows)[:, 1], yh, page, np.expm1(rows[:, 2]))
     assert pair == expected == (model.threshold_, model.relative_threshold_)
     assert model.decided_on_ == "held_out"
+    # With drop_repeats the texts take part in the choice; without, they are ignored.
+    texts = Xh["text"].tolist()
+    proba = model.predict_proba(rows)[:, 1]
+    assert model.choose_decision_on(rows, yh, texts) == expected
+    model.set_params(drop_repeats=True)
+    with_repeats = choose_decision(proba, yh, page, np.expm1(rows[:, 2]), texts=texts)
+    assert model.choose_decision_on(rows, yh, texts) == with_repeats != expected
+    with pytest.raises(InputError, match="texts"):
+        model.choose_decision_on(rows, yh, texts[:-1])
 
 
 def test_held_out_decision_skips_the_out_of_fold_fits(monkeypatch):

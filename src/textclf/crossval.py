@@ -238,6 +238,7 @@ def cross_validate(
                 fit_df[[*MODEL_INPUT, "domain"]],
                 fit_df["label"].to_numpy(),
                 model__groups=fit_df["domain"].to_numpy(),
+                model__texts=fit_df["text"].tolist(),  # for model.decide_on=oof
             )
             metrics[f"fold{k}/fit_seconds"] = time.perf_counter() - start
             held_out = frame.loc[test, MODEL_INPUT]
@@ -258,9 +259,10 @@ def cross_validate(
         y, page = frame["label"].to_numpy(), frame["page_id"].to_numpy()
         # Tokens counted as the featurizer (and the training weights) count them.
         tokens = token_counts(frame["text"].tolist())
-        grids = _grids(threshold, relative)
-        # Later copies of content texts are dropped after the decision, as make train does.
+        # Later copies of content texts are dropped after the decision, as make train does, and
+        # the decisions are chosen for that rule.
         texts = frame["text"].to_numpy(dtype=object) if cfg.model.drop_repeats else None
+        grids = _grids(threshold, relative)
 
         def mask(p: np.ndarray, rows: Any, t: float, r: float) -> np.ndarray:
             return content_mask(p[rows], page[rows], t, r, None if texts is None else texts[rows])
@@ -271,7 +273,12 @@ def cross_validate(
             if mode != "oof":  # chosen on the other folds (a number given is the only choice)
                 other = ~test
                 decisions[k] = choose_decision(
-                    proba[other], y[other], page[other], tokens[other], **grids
+                    proba[other],
+                    y[other],
+                    page[other],
+                    tokens[other],
+                    texts=None if texts is None else texts[other],
+                    **grids,
                 )
             t, r = decisions[k]
             keep[test] = mask(proba, test, t, r)
@@ -281,7 +288,7 @@ def cross_validate(
         metrics.update({f"fold{k}/page_f1": v for k, v in enumerate(fold_f1)})
         metrics.update({f"cv/{key}": v for key, v in scorer.overall(keep).items()})
         metrics["cv/page_f1_fold_std"] = float(np.std(fold_f1, ddof=1))
-        t_best, r_best = choose_decision(proba, y, page, tokens, **grids)
+        t_best, r_best = choose_decision(proba, y, page, tokens, texts=texts, **grids)
         best_keep = mask(proba, slice(None), t_best, r_best)
         best_f1 = scorer.page_f1_by_fold(best_keep)
         metrics.update({f"fold{k}/page_f1_best_decision": v for k, v in enumerate(best_f1)})

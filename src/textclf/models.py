@@ -46,6 +46,7 @@ __all__ = [
     "choose_threshold",
     "content_mask",
     "drops_repeats",
+    "earlier_copy_max",
     "later_copies",
     "line_weights",
     "make_estimator",
@@ -219,8 +220,16 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         return X[:, PAGE_COLUMN].astype(np.int64), np.delete(X, PAGE_COLUMN, axis=1)
 
     def fit(
-        self, X: np.ndarray, y: Sequence[int], groups: Sequence[Any] | None = None
+        self,
+        X: np.ndarray,
+        y: Sequence[int],
+        groups: Sequence[Any] | None = None,
+        texts: Sequence[str] | None = None,
     ) -> StackedLineClassifier:
+        """Fit the stages on the featurizer's rows ``X`` and labels ``y`` (out-of-fold folds
+        grouped by ``groups``, default the page). ``texts``, the lines' texts, serve only a
+        decision chosen here out of fold with ``drop_repeats`` (see :meth:`choose_decision_on`).
+        """
         if self.stages < 1:
             raise ConfigError(f"stages must be >= 1, got {self.stages}")
         labels = np.asarray(y).astype(np.int64)
@@ -260,7 +269,7 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
                 )
         if decide_oof:
             assert oof is not None
-            self._decide(oof, labels, page, tokens)
+            self._decide(oof, labels, page, tokens, texts)
         else:  # fixed numbers, or "auto" left for choose_decision_on: 0.5 and no relative part
             self.threshold_ = 0.5 if self.threshold == "auto" else float(self.threshold)
             self.relative_threshold_ = 0.0 if relative == "auto" else float(relative)
@@ -269,9 +278,16 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _decide(
-        self, proba: np.ndarray, y: np.ndarray, page: np.ndarray, tokens: np.ndarray
+        self,
+        proba: np.ndarray,
+        y: np.ndarray,
+        page: np.ndarray,
+        tokens: np.ndarray,
+        texts: Sequence[str] | None,
     ) -> None:
         relative = auto_or_fraction(self.relative, "relative")
+        if texts is not None and len(texts) != len(proba):
+            raise InputError(f"{len(proba)} rows but {len(texts)} texts")
         self.threshold_, self.relative_threshold_ = choose_decision(
             proba,
             y,
@@ -279,15 +295,21 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
             tokens,
             grid=None if self.threshold == "auto" else [float(self.threshold)],
             relative_grid=None if relative == "auto" else [float(relative)],
+            texts=texts if self.drop_repeats else None,
         )
 
-    def choose_decision_on(self, X: np.ndarray, y: Sequence[int]) -> tuple[float, float]:
+    def choose_decision_on(
+        self, X: np.ndarray, y: Sequence[int], texts: Sequence[str] | None = None
+    ) -> tuple[float, float]:
         """Choose the ``auto`` parts of the decision on held-out lines (``X``: the featurizer's
         rows for them, whole pages in order; ``y``: their labels). Returns (threshold, relative).
 
         Out-of-fold predictions of the training lines come from models that saw less data, and
         through features (the text model's, the corpus tables') that are themselves out-of-fold:
         on WCXB dev they led to lower thresholds than held-out pages support.
+
+        With ``drop_repeats``, pass the lines' ``texts``: the decision is then chosen for the
+        rule as the page API applies it, later copies of content texts dropped.
         """
         if not hasattr(self, "stages_"):
             raise ModelError("choose_decision_on needs a fitted model: call fit first")
@@ -296,7 +318,7 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         labels = np.asarray(y).astype(np.int64)
         if len(labels) != len(proba):
             raise InputError(f"{len(proba)} rows but {len(labels)} labels")
-        self._decide(proba, labels, page, np.expm1(feats[:, 1]))
+        self._decide(proba, labels, page, np.expm1(feats[:, 1]), texts)
         if self.decided_on_ != "fixed":
             self.decided_on_ = "held_out"
         return self.threshold_, self.relative_threshold_
@@ -538,6 +560,42 @@ def drops_repeats(model: Any) -> bool:
     return bool(value)
 
 
+def earlier_copy_max(
+    proba: np.ndarray,
+    page: np.ndarray,
+    texts: Sequence[str],
+    min_tokens: int = REPEAT_MIN_TOKENS,
+) -> np.ndarray:
+    """For each line, the highest probability of the earlier lines of its page with the same
+    text, when that text has at least ``min_tokens`` tokens; ``-inf`` otherwise.
+
+    A line that :func:`content_mask` keeps is a later copy (:func:`later_copies`) exactly when
+    this value reaches the page's bar, ``max(threshold, relative * page best)``: an earlier
+    copy is kept when its probability reaches that bar. So a grid of decisions can drop
+    repeats with array operations.
+
+    >>> texts = ["A long enough line of text", "Menu", "A long enough line of text"]
+    >>> earlier_copy_max(np.array([0.4, 0.9, 0.7]), np.zeros(3), texts).tolist()
+    [-inf, -inf, 0.4]
+    """
+    proba = np.asarray(proba, dtype=float)
+    out = np.full(len(proba), -np.inf)
+    best: dict[tuple[Any, str], float] = {}
+    for i, key in enumerate(zip(page.tolist(), texts, strict=True)):
+        earlier = best.get(key)
+        if earlier is None:
+            best[key] = proba[i]
+        else:
+            out[i] = earlier
+            if proba[i] > earlier:
+                best[key] = proba[i]
+    rows = np.flatnonzero(out > -np.inf)
+    if min_tokens > 1 and len(rows):
+        short = token_counts([texts[i] for i in rows.tolist()]) < min_tokens
+        out[rows[short]] = -np.inf
+    return out
+
+
 def choose_decision(
     proba: np.ndarray,
     y: np.ndarray,
@@ -545,9 +603,12 @@ def choose_decision(
     tokens: np.ndarray,
     grid: Sequence[float] | None = None,
     relative_grid: Sequence[float] | None = None,
+    texts: Sequence[str] | None = None,
 ) -> tuple[float, float]:
     """The (threshold, relative) pair of :func:`content_mask` maximising the mean over pages of
-    the token-weighted F1 of the content lines."""
+    the token-weighted F1 of the content lines; with ``texts`` (the lines' texts), of the
+    content lines left once later copies of content texts are dropped, as :func:`content_mask`
+    drops them with ``texts``."""
     thresholds = np.round(np.arange(0.05, 0.96, 0.025), 4) if grid is None else np.asarray(grid)
     relatives = (
         np.array([0.0, 0.2, 0.3, 0.4, 0.5, 0.6])
@@ -557,11 +618,14 @@ def choose_decision(
     pages, inverse = np.unique(page, return_inverse=True)
     gold_tok = np.bincount(inverse, weights=tokens * (y == 1), minlength=len(pages))
     top = page_max(proba, page)
+    copy_of = None if texts is None else earlier_copy_max(proba, np.asarray(page), texts)
     best, best_pair = -1.0, (0.5, 0.0)
     for r in relatives:
         above_relative = proba >= r * top
         for t in thresholds:
             keep = (proba >= t) & above_relative
+            if copy_of is not None:
+                keep &= copy_of < np.maximum(t, r * top)
             pred_tok = np.bincount(inverse, weights=tokens * keep, minlength=len(pages))
             tp = np.bincount(inverse, weights=tokens * keep * (y == 1), minlength=len(pages))
             with np.errstate(divide="ignore", invalid="ignore"):

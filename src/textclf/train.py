@@ -173,7 +173,9 @@ def train_boilerplate(
         fit_seconds = _fit(pipe, train_df)
         if held_out is not None:
             pipe[-1].choose_decision_on(
-                pipe[0].transform(held_out[MODEL_INPUT]), held_out["label"].to_numpy()
+                pipe[0].transform(held_out[MODEL_INPUT]),
+                held_out["label"].to_numpy(),
+                held_out["text"].tolist(),
             )
         chosen_on = decide_on if pipe[-1].decided_on_ == "held_out" else pipe[-1].decided_on_
         tracking.log_params({"decision.chosen_on": chosen_on})  # a split, "oof" or "fixed"
@@ -356,6 +358,7 @@ def _fit(pipe: Any, frame: pd.DataFrame) -> float:
         frame[[*MODEL_INPUT, "domain"]],
         frame["label"].to_numpy(),
         model__groups=frame["domain"].to_numpy(),
+        model__texts=frame["text"].tolist(),  # for a decision chosen out of fold
     )
     return time.perf_counter() - start
 
