@@ -173,11 +173,13 @@ def test_every_model_config_weights_its_lines_like_the_metric():
         assert cfg.model.weighting == "page_tokens"
 
 
-def test_full_dev_training_chooses_its_decision_out_of_fold():
+def test_the_decision_is_chosen_by_cross_validation_full_dev_included():
     cfg = to_config(_compose("train", ["experiment=full_dev"]), TrainConfig)
-    assert "validation" in cfg.fit_splits
-    assert cfg.model.decide_on == "oof"
-    assert to_config(_compose("train"), TrainConfig).model.decide_on == "validation"
+    assert "validation" in cfg.fit_splits and not cfg.refit_splits
+    assert cfg.model.decide_on == "crossval"
+    for model in ("hgb", "logreg", "linear_svm", "random_forest"):
+        cfg = to_config(_compose("train", [f"model={model}"]), TrainConfig)
+        assert (cfg.model.decide_on, cfg.model.decision_folds) == ("crossval", 3)
 
 
 def test_limit_pages_samples_whole_pages():

@@ -301,6 +301,23 @@ def test_decision_chosen_on_held_out_lines():
         model.choose_decision_on(rows, yh, texts[:-1])
 
 
+def test_a_decision_chosen_elsewhere_is_set_and_recorded():
+    with pytest.raises(ModelError, match="fit first"):
+        StackedLineClassifier().set_decision(0.3, 0.4, "crossval")
+    X, y = _pages()
+    model = build_pipeline("logreg", stack={"stages": 1, "decide_on": "held_out"}).fit(X, y)[-1]
+    model.set_decision(0.3, 0.4, "crossval")
+    assert (model.threshold_, model.relative_threshold_, model.decided_on_) == (
+        0.3,
+        0.4,
+        "crossval",
+    )
+    with pytest.raises(ConfigError, match="numbers"):
+        model.set_decision("auto", 0.4, "crossval")
+    with pytest.raises(ConfigError, match=r"relative must be in \[0, 1\]"):
+        model.set_decision(0.3, 1.5, "crossval")
+
+
 def test_held_out_decision_skips_the_out_of_fold_fits(monkeypatch):
     X, y = _pages()
 

@@ -54,6 +54,7 @@ def _train_and_evaluate(tmp_path_factory):
     # A deliberately bad model: it keeps almost nothing, so it must not become the champion.
     bad_overrides = [
         *train_overrides,
+        "model.decide_on=validation",  # the relative part chosen on the validation split
         "model.threshold=0.999",
         "features=shape_only",
         "run_name=bad",
@@ -79,7 +80,14 @@ def test_training_run_is_logged(store):
     assert 0.0 <= run.data.metrics["validation/no_blank_lines/page_f1"] <= 1.0
     assert run.data.params["input_variants"] == '["no_blank_lines"]'
     assert 0 < run.data.metrics["threshold"] < 1
-    assert run.data.params["decision.chosen_on"] == "validation"
+    # The decision came from a cross-validation over the refit pages (conf/model/*.yaml).
+    assert run.data.params["decision.chosen_on"] == "crossval"
+    assert run.data.params["model.decision_folds"] == "3"
+    assert 0.0 <= run.data.metrics["decision_cv/page_f1"] <= 1.0
+    assert {f"decision_cv/fold{k}/fit_seconds" for k in range(3)} <= set(run.data.metrics)
+    bad = client.get_run(store["second"]["run_id"])
+    assert bad.data.params["decision.chosen_on"] == "validation"
+    assert "decision_cv/page_f1" not in bad.data.metrics
     assert not [k for k in run.data.params if k.startswith("topic_model.")]
     paths = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"config.yaml", "figures"} <= paths
@@ -351,3 +359,39 @@ def test_bad_extractor_settings_are_named(store, tmp_path, setting, error):
     with pytest.raises((ConfigError, CorpusError), match=error):
         evaluate(cfg)
     assert len(client.search_runs([experiment.experiment_id])) == before  # failed before a run
+
+
+def test_crossval_decision_is_chosen_on_held_out_predictions_of_every_line(store):
+    import numpy as np
+    import pandas as pd
+    from sklearn.model_selection import GroupKFold
+
+    from textclf.dataset import load_dataset
+    from textclf.features import MODEL_INPUT, token_counts
+    from textclf.models import choose_decision
+    from textclf.train import _fit, _frame, _pipeline, crossval_decision
+
+    params = MlflowClient(store["uri"]).get_run(store["first"]["run_id"]).data.params
+    overrides = [f"paths.dataset_dir={params['paths.dataset_dir']}", "model=logreg", "model.cv=2"]
+    cfg = to_config(_compose("train", overrides), TrainConfig)
+    lines, pages = load_dataset(Path(params["paths.dataset_dir"]))
+    frame = _frame(lines, ["train", "validation"])
+    page_table = pd.concat([pages[s].to_pandas() for s in ["train", "validation"]])
+    decision, metrics = crossval_decision(cfg, frame, page_table, "auto", "auto")
+    # The same by hand: every line scored by the pipeline fitted on the other domains' lines,
+    # the decision chosen on all of them with the repeats rule.
+    proba = np.full(len(frame), np.nan)
+    for fit_rows, test_rows in GroupKFold(3).split(frame, groups=frame["domain"]):
+        pipe = _pipeline(cfg, "auto", "auto", "held_out")
+        _fit(pipe, frame.iloc[fit_rows].reset_index(drop=True))
+        proba[test_rows] = pipe.predict_proba(frame.iloc[test_rows][MODEL_INPUT])[:, 1]
+    texts = frame["text"].tolist()
+    y, page = frame["label"].to_numpy(), frame["page_id"].to_numpy()
+    assert decision == choose_decision(proba, y, page, token_counts(texts), texts=texts)
+    assert 0.0 <= metrics["decision_cv/page_f1"] <= 1.0
+    # Numbers given are kept; bad fold counts are named.
+    assert crossval_decision(cfg, frame, page_table, 0.4, 0.5)[0] == (0.4, 0.5)
+    for folds, error in ((1, "2 or more"), (50, "needs at least 50 domains")):
+        cfg.model.decision_folds = folds
+        with pytest.raises(ConfigError, match=error):
+            crossval_decision(cfg, frame, page_table, "auto", "auto")

@@ -162,8 +162,12 @@ class ModelConfig:
     # probability. "auto": chosen with the threshold; 0 turns it off.
     relative: str = "auto"
     # Where the "auto" threshold and relative are chosen: a held-out split of the dataset (not one
-    # of fit_splits), or "oof" for out-of-fold predictions of the training split.
+    # of fit_splits); "crossval" for the held-out predictions of a cross-validation (folds of
+    # whole domains) over the pages the registered model is fitted on; or "oof" for out-of-fold
+    # predictions of the training split. conf/model/*.yaml set "crossval".
     decide_on: str = "validation"
+    # Folds of that cross-validation (decide_on=crossval).
+    decision_folds: int = 3
     # A line that repeats the text of a content line earlier on its page is boilerplate.
     drop_repeats: bool = True
 

@@ -323,6 +323,17 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
             self.decided_on_ = "held_out"
         return self.threshold_, self.relative_threshold_
 
+    def set_decision(self, threshold: float, relative: float, chosen_on: str) -> None:
+        """Use a decision chosen elsewhere (``make train``'s cross-validation: probabilities
+        of other models on the lines they did not see), recorded as ``decided_on_``."""
+        if not hasattr(self, "stages_"):
+            raise ModelError("set_decision needs a fitted model: call fit first")
+        pair = (auto_or_fraction(threshold, "threshold"), auto_or_fraction(relative, "relative"))
+        if "auto" in pair:
+            raise ConfigError(f"set_decision needs numbers, got {threshold!r} and {relative!r}")
+        self.threshold_, self.relative_threshold_ = float(threshold), float(relative)
+        self.decided_on_ = chosen_on
+
     def _oof(
         self,
         est: BaseEstimator,
