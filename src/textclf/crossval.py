@@ -44,7 +44,7 @@ from textclf.config import TrainConfig, exit_on_error, to_config
 from textclf.dataset import load_dataset
 from textclf.errors import ConfigError
 from textclf.features import MODEL_INPUT, token_counts
-from textclf.models import choose_decision, content_mask
+from textclf.models import choose_decision, content_mask, decision_grids
 from textclf.reporting import markdown_table
 from textclf.scoring import score_split
 from textclf.train import (
@@ -172,14 +172,6 @@ def assign_folds(domains: pd.Series, folds: int) -> np.ndarray:
     return out
 
 
-def _grids(threshold: float | str, relative: float | str) -> dict[str, Any]:
-    """``choose_decision``'s grids: a number given in the settings is the only choice."""
-    return {
-        "grid": [threshold] if isinstance(threshold, float) else None,
-        "relative_grid": [relative] if isinstance(relative, float) else None,
-    }
-
-
 class _Scorer:
     """Scores keep/drop decisions of the cross-validated lines, overall and fold by fold, with
     the lines and pages converted for :func:`score_split` once (only the columns it reads)."""
@@ -262,7 +254,7 @@ def cross_validate(
         # Later copies of content texts are dropped after the decision, as make train does, and
         # the decisions are chosen for that rule.
         texts = frame["text"].to_numpy(dtype=object) if cfg.model.drop_repeats else None
-        grids = _grids(threshold, relative)
+        grids = decision_grids(threshold, relative)
 
         def mask(p: np.ndarray, rows: Any, t: float, r: float) -> np.ndarray:
             return content_mask(p[rows], page[rows], t, r, None if texts is None else texts[rows])

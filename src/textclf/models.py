@@ -45,6 +45,7 @@ __all__ = [
     "choose_decision",
     "choose_threshold",
     "content_mask",
+    "decision_grids",
     "drops_repeats",
     "earlier_copy_max",
     "later_copies",
@@ -285,7 +286,6 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         tokens: np.ndarray,
         texts: Sequence[str] | None,
     ) -> None:
-        relative = auto_or_fraction(self.relative, "relative")
         if texts is not None and len(texts) != len(proba):
             raise InputError(f"{len(proba)} rows but {len(texts)} texts")
         self.threshold_, self.relative_threshold_ = choose_decision(
@@ -293,9 +293,8 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
             y,
             page,
             tokens,
-            grid=None if self.threshold == "auto" else [float(self.threshold)],
-            relative_grid=None if relative == "auto" else [float(relative)],
             texts=texts if self.drop_repeats else None,
+            **decision_grids(self.threshold, auto_or_fraction(self.relative, "relative")),
         )
 
     def choose_decision_on(
@@ -645,6 +644,15 @@ def choose_decision(
             if score > best + 1e-12:
                 best, best_pair = score, (float(t), float(r))
     return best_pair
+
+
+def decision_grids(threshold: float | str, relative: float | str) -> dict[str, Any]:
+    """:func:`choose_decision`'s ``grid`` and ``relative_grid`` for the settings: ``"auto"``
+    searches the default grid, a number is the only choice."""
+    return {
+        "grid": None if threshold == "auto" else [float(threshold)],
+        "relative_grid": None if relative == "auto" else [float(relative)],
+    }
 
 
 def choose_threshold(

@@ -24,7 +24,13 @@ from textclf.config import TrainConfig, exit_on_error, to_config
 from textclf.dataset import TEST_SPLITS, load_dataset
 from textclf.errors import ConfigError
 from textclf.features import MODEL_INPUT
-from textclf.models import auto_or_fraction, build_pipeline, check_weighting, content_mask
+from textclf.models import (
+    auto_or_fraction,
+    build_pipeline,
+    check_weighting,
+    content_mask,
+    decision_grids,
+)
 from textclf.scoring import score_split
 from textclf.serialization import trusted_types
 from textclf.variants import check_input_variants, variant_keeps
@@ -436,12 +442,12 @@ def crossval_decision(
         y,
         page,
         token_counts(texts),
-        grid=None if threshold == "auto" else [float(threshold)],
-        relative_grid=None if relative == "auto" else [float(relative)],
         texts=texts if cfg.model.drop_repeats else None,
+        **decision_grids(threshold, relative),
     )
     keep = content_mask(proba, page, t, r, texts if cfg.model.drop_repeats else None)
-    scores = score_split(frame.to_dict("list"), page_table.to_dict("list"), keep)
+    lines = frame[["page_id", "text", "label"]].to_dict("list")
+    scores = score_split(lines, page_table.to_dict("list"), keep)
     for key in ("page_f1", "line_f1", "shingle_f1"):
         if key in scores:
             metrics[f"decision_cv/{key}"] = scores[key]
