@@ -208,6 +208,7 @@ def test_earlier_copy_max_gives_content_mask_repeats_for_any_decision():
             vectorised = plain & (copy_of < np.maximum(t, r * top))
             assert vectorised.tolist() == content_mask(proba, page, t, r, texts).tolist()
     assert earlier_copy_max(np.zeros(0), np.zeros(0), []).tolist() == []
+    assert earlier_copy_max(proba, page.tolist(), texts).tolist() == copy_of.tolist()  # a list
 
 
 def test_choose_decision_with_texts_chooses_for_the_repeats_rule():

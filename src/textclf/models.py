@@ -591,7 +591,7 @@ def earlier_copy_max(
     proba = np.asarray(proba, dtype=float)
     out = np.full(len(proba), -np.inf)
     best: dict[tuple[Any, str], float] = {}
-    for i, key in enumerate(zip(page.tolist(), texts, strict=True)):
+    for i, key in enumerate(zip(np.asarray(page).tolist(), texts, strict=True)):
         earlier = best.get(key)
         if earlier is None:
             best[key] = proba[i]
