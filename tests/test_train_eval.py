@@ -395,3 +395,23 @@ def test_crossval_decision_is_chosen_on_held_out_predictions_of_every_line(store
         cfg.model.decision_folds = folds
         with pytest.raises(ConfigError, match=error):
             crossval_decision(cfg, frame, page_table, "auto", "auto")
+
+
+def test_the_decision_cross_validation_scores_only_the_sampled_pages(store, tmp_path):
+    params = MlflowClient(store["uri"]).get_run(store["first"]["run_id"]).data.params
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    overrides = [
+        f"paths.dataset_dir={params['paths.dataset_dir']}",
+        f"paths.reports_dir={tmp_path / 'reports'}",
+        f"mlflow.tracking_uri={uri}",
+        "model=logreg",
+        "model.cv=2",
+        "max_fit_pages=8",  # of the 16 dev pages
+        "mlflow.register=false",
+        "tasks=[boilerplate]",
+    ]
+    with unpinned_mlflow():
+        sampled = train(to_config(_compose("train", overrides), TrainConfig))["boilerplate"]
+    full = MlflowClient(store["uri"]).get_run(store["first"]["run_id"]).data.metrics
+    # The pages left out of the sample were not predicted: they do not count as empty ones.
+    assert sampled["metrics"]["decision_cv/page_f1"] > 0.8 * full["decision_cv/page_f1"]

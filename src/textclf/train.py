@@ -199,6 +199,8 @@ def train_boilerplate(
                 (refit_df, cfg.refit_splits) if refit_df is not None else (train_df, cfg.fit_splits)
             )
             cv_pages = pd.concat([pages[s].to_pandas() for s in cv_splits], ignore_index=True)
+            if cfg.max_fit_pages:  # only the sampled pages were cross-validated
+                cv_pages = cv_pages[cv_pages["page_id"].isin(set(cv_df["page_id"]))]
             decision, cv_metrics = crossval_decision(cfg, cv_df, cv_pages, threshold, relative)
             pipe[-1].set_decision(*decision, chosen_on="crossval")
             metrics.update(cv_metrics)
