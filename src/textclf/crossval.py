@@ -51,6 +51,7 @@ from textclf.train import (
     _fingerprint,
     _frame,
     _pipeline,
+    assign_folds,
     check_max_fit_pages,
     decision_settings,
     limit_pages,
@@ -153,23 +154,6 @@ def line_folds(frame: pd.DataFrame, page_table: pd.DataFrame, folds: int) -> tup
             f"fold(s) {empty} of {folds} hold no labeled line: use fewer crossval.folds"
         )
     return page_fold, line_fold
-
-
-def assign_folds(domains: pd.Series, folds: int) -> np.ndarray:
-    """The fold of each row: whole domains per fold, folds about equal in rows (sklearn's
-    ``GroupKFold``, deterministic)."""
-    from sklearn.model_selection import GroupKFold
-
-    n_domains = domains.nunique()
-    if n_domains < folds:
-        raise ConfigError(
-            f"crossval.folds={folds} needs at least {folds} domains; the lines have {n_domains}"
-        )
-    out = np.full(len(domains), -1, dtype=np.int64)
-    dummy = np.zeros(len(domains))
-    for k, (_, test) in enumerate(GroupKFold(n_splits=folds).split(dummy, groups=domains)):
-        out[test] = k
-    return out
 
 
 class _Scorer:

@@ -546,16 +546,13 @@ def later_copies(
     """
     keep = np.asarray(keep, dtype=bool)
     out = np.zeros(len(keep), dtype=bool)
-    seen: set[tuple[Any, str]] = set()
-    for i in np.flatnonzero(keep).tolist():
-        key = (page[i], texts[i])
-        if key in seen:
-            out[i] = True
-        else:
-            seen.add(key)
-    if min_tokens > 1 and out.any():
-        rows = np.flatnonzero(out)
-        out[rows] = token_counts([texts[i] for i in rows.tolist()]) >= min_tokens
+    rows = np.flatnonzero(keep)
+    if len(rows):  # among the marked lines alone, any earlier copy is a marked one
+        kept_texts = [texts[i] for i in rows.tolist()]
+        earlier = earlier_copy_max(
+            np.ones(len(rows)), np.asarray(page)[rows], kept_texts, min_tokens
+        )
+        out[rows] = earlier > -np.inf
     return out
 
 
