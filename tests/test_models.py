@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 
@@ -19,6 +21,7 @@ from textclf.models import (
     line_weights,
     make_estimator,
     positive_proba,
+    relative_power_of,
 )
 
 
@@ -141,6 +144,67 @@ def test_content_mask_is_threshold_and_share_of_the_page_best():
     assert content_mask(proba, page, 0.3).tolist() == [True, True, False, True]
 
 
+def test_content_mask_takes_the_share_of_the_page_best_to_the_relative_power():
+    # Page 0 is sure of its best line (0.99 ** 12 = 0.886), page 1 is not (0.8 ** 12 = 0.069).
+    proba = np.array([0.99, 0.5, 0.45, 0.8, 0.3, 0.1])
+    page = np.array([0, 0, 0, 1, 1, 1])
+    # cuts: page 0 max(0.2, 0.6 * 0.886 = 0.53); page 1 max(0.2, 0.6 * 0.069 = 0.04)
+    keep = content_mask(proba, page, 0.2, 0.6, relative_power=12)
+    assert keep.tolist() == [True, False, False, True, True, False]
+    # the plain share asks 0.594 of page 0 and 0.48 of page 1
+    assert content_mask(proba, page, 0.2, 0.6).tolist() == [True, False, False, True, False, False]
+    assert content_mask(proba, page, 0.2, 0.6, relative_power=1).tolist() == (
+        content_mask(proba, page, 0.2, 0.6).tolist()
+    )
+    # without a relative part the power changes nothing
+    assert content_mask(proba, page, 0.2, 0.0, relative_power=12).tolist() == (
+        content_mask(proba, page, 0.2).tolist()
+    )
+
+
+def test_relative_power_is_checked_and_old_models_take_the_plain_share():
+    X, y = _pages()
+    for bad in (0.5, 0, True, "12", float("inf"), float("nan")):
+        with pytest.raises(ConfigError, match=r"model\.relative_power must be a number >= 1"):
+            build_pipeline("logreg", stack={"stages": 1, "relative_power": bad})
+        with pytest.raises(ConfigError, match="relative_power must be a number >= 1"):
+            StackedLineClassifier(make_estimator("logreg"), relative_power=bad).fit(
+                build_pipeline("logreg")[0].fit_transform(X, y), y
+            )
+    pipe = build_pipeline("logreg", stack={"stages": 1, "relative_power": 12})
+    assert relative_power_of(pipe) == relative_power_of(pipe[-1]) == 12.0
+    assert relative_power_of(build_pipeline("logreg")) == 1.0
+    assert relative_power_of(object()) == 1.0
+    # A classifier saved before the setting existed has no such attribute: the plain share.
+    state = StackedLineClassifier().__getstate__()
+    del state["relative_power"]
+    old = StackedLineClassifier.__new__(StackedLineClassifier)
+    old.__setstate__(state)
+    assert old.relative_power == 1.0 and relative_power_of(old) == 1.0
+    old.relative_power = "twelve"
+    with pytest.raises(ModelError, match="relative_power must be a number >= 1"):
+        relative_power_of(old)
+
+
+def test_predict_and_the_chosen_decision_use_the_relative_power(monkeypatch):
+    X, y = _pages()
+    stack = {"stages": 1, "threshold": 0.05, "relative": 0.9, "relative_power": 4}
+    pipe = build_pipeline("logreg", stack=stack).fit(X, y)
+    model, rows = pipe[-1], pipe[0].transform(X)
+    page, tokens = rows[:, 0].astype(int), np.expm1(rows[:, 2])
+    # middling probabilities (the fixture's pages are too easy), so that the power matters
+    u = np.random.default_rng(0).random(len(rows))
+    proba = np.where(y == 1, 0.3 + 0.7 * u, 0.8 * u)
+    monkeypatch.setattr(model, "predict_proba", lambda X: np.column_stack([1 - proba, proba]))
+    want = content_mask(proba, page, 0.05, 0.9, relative_power=4)
+    assert model.predict(rows).tolist() == want.astype(int).tolist()
+    assert want.tolist() != content_mask(proba, page, 0.05, 0.9).tolist()
+    model.set_params(threshold="auto", relative="auto")
+    chosen = model.choose_decision_on(rows, y)
+    assert chosen == choose_decision(proba, y, page, tokens, relative_power=4)
+    assert chosen != choose_decision(proba, y, page, tokens)
+
+
 def test_content_mask_drops_later_copies_of_content_texts():
     proba = np.array([0.2, 0.9, 0.8, 0.9, 0.7, 0.9, 0.9])
     page = np.array(["a", "a", "a", "a", "a", "b", "b"])
@@ -202,11 +266,10 @@ def test_earlier_copy_max_gives_content_mask_repeats_for_any_decision():
     proba = rng.random(400).round(2)  # ties with the thresholds included
     copy_of = earlier_copy_max(proba, page, texts)
     top = np.array([proba[page == p].max() for p in page])
-    for t in (0.0, 0.05, 0.3, 0.5, 0.91):
-        for r in (0.0, 0.3, 0.6):
-            plain = content_mask(proba, page, t, r)
-            vectorised = plain & (copy_of < np.maximum(t, r * top))
-            assert vectorised.tolist() == content_mask(proba, page, t, r, texts).tolist()
+    for t, r, power in itertools.product((0.0, 0.05, 0.3, 0.5, 0.91), (0.0, 0.3, 0.6), (1, 12)):
+        plain = content_mask(proba, page, t, r, relative_power=power)
+        vectorised = plain & (copy_of < np.maximum(t, r * top**power))
+        assert vectorised.tolist() == content_mask(proba, page, t, r, texts, power).tolist()
     assert earlier_copy_max(np.zeros(0), np.zeros(0), []).tolist() == []
     assert earlier_copy_max(proba, page.tolist(), texts).tolist() == copy_of.tolist()  # a list
 
@@ -227,6 +290,7 @@ def test_choose_decision_with_texts_chooses_for_the_repeats_rule():
     # some not, so that the relative part matters).
     grid, relative_grid = [0.2, 0.4, 0.6], [0.0, 0.5, 0.8]
     for seed in range(20):
+        power = (1, 6)[seed % 2]  # the relative share of the page's best to a power, or not
         rng = np.random.default_rng(seed)
         pool = [" ".join(rng.choice(["w1", "w2", "w3"], int(rng.integers(1, 9)))) for _ in range(8)]
         texts = [str(rng.choice(pool)) for _ in range(200)]
@@ -237,7 +301,7 @@ def test_choose_decision_with_texts_chooses_for_the_repeats_rule():
         best, best_pair = -1.0, None
         for r in relative_grid:
             for t in grid:
-                keep = content_mask(proba, page, t, r, texts)
+                keep = content_mask(proba, page, t, r, texts, power)
                 f1 = []
                 for p in np.unique(page):
                     on = page == p
@@ -247,7 +311,14 @@ def test_choose_decision_with_texts_chooses_for_the_repeats_rule():
                 if np.mean(f1) > best + 1e-12:
                     best, best_pair = float(np.mean(f1)), (t, r)
         chosen = choose_decision(
-            proba, y, page, tokens, grid=grid, relative_grid=relative_grid, texts=texts
+            proba,
+            y,
+            page,
+            tokens,
+            grid=grid,
+            relative_grid=relative_grid,
+            texts=texts,
+            relative_power=power,
         )
         assert chosen == best_pair, seed
 

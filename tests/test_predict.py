@@ -257,7 +257,9 @@ def test_results_are_frozen_and_serializable(tiny_classifier: Classifier) -> Non
     with pytest.raises(dataclasses.FrozenInstanceError):
         page.threshold = 0.1  # type: ignore[misc]
     data = json.loads(json.dumps(page.to_dict()))
-    assert set(data) == {"lines", "content", "threshold", "relative_threshold", "drop_repeats"}
+    assert set(data) == {
+        "lines", "content", "threshold", "relative_threshold", "drop_repeats", "relative_power",
+    }  # fmt: skip
     assert data["lines"][1] == {
         "text": "The story.",
         "label": page.lines[1].label,
@@ -575,6 +577,39 @@ def test_relative_threshold_keeps_only_lines_near_the_pages_best(tiny_pipeline: 
     assert [x.is_content for x in page] == [x.probability >= best for x in page]
     assert sum(x.is_content for x in page) < len(page)  # threshold 0 alone would keep them all
     assert page.relative_threshold == 1.0 and page.to_dict()["relative_threshold"] == 1.0
+
+
+def test_the_relative_share_follows_the_models_relative_power(tiny_pipeline: Any) -> None:
+    import copy
+
+    import numpy as np
+
+    from textclf.models import content_mask
+
+    text = (
+        "Home | News | Sport\n\nThe river rose overnight and flooded the lower town.\n\n"
+        "Rescue teams worked through the night to reach the families on the hill."
+    )
+    plain = Classifier(tiny_pipeline, source="plain")
+    assert plain.relative_power == 1.0
+    pipeline = copy.deepcopy(tiny_pipeline)
+    pipeline[-1].relative_power = 30.0
+    sharp = Classifier(pipeline, source="sharp copy")
+    assert sharp.relative_power == 30.0 and "relative_power=30" in repr(sharp)
+    page = sharp.predict_page(text, threshold=0.0, relative=0.9)
+    proba = np.array([x.probability for x in page])
+    want = content_mask(proba, np.zeros(len(proba)), 0.0, 0.9, relative_power=30.0)
+    assert [x.is_content for x in page] == want.tolist()
+    assert page.relative_power == 30.0 and page.to_dict()["relative_power"] == 30.0
+    same = plain.predict_page(text, threshold=0.0, relative=0.9)
+    assert [x.probability for x in same] == proba.tolist()
+    assert [x.is_content for x in same] == content_mask(
+        proba, np.zeros(len(proba)), 0.0, 0.9
+    ).tolist()
+    assert same.relative_power == 1.0
+    pipeline[-1].relative_power = 0.5
+    with pytest.raises(ModelError, match="relative_power must be a number >= 1"):
+        Classifier(pipeline, source="bad copy")
 
 
 @pytest.mark.parametrize("bad", [1.5, -0.1, "0.4", True])

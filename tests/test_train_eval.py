@@ -389,6 +389,12 @@ def test_crossval_decision_is_chosen_on_held_out_predictions_of_every_line(store
     y, page = frame["label"].to_numpy(), frame["page_id"].to_numpy()
     assert decision == choose_decision(proba, y, page, token_counts(texts), texts=texts)
     assert 0.0 <= metrics["decision_cv/page_f1"] <= 1.0
+    # ... for the model's relative power (the same folds and fits: the same probabilities)
+    cfg.model.relative_power = 12
+    sharp, _ = crossval_decision(cfg, frame, page_table, "auto", "auto")
+    want = choose_decision(proba, y, page, token_counts(texts), texts=texts, relative_power=12)
+    assert sharp == want
+    cfg.model.relative_power = 1
     # Numbers given are kept; bad fold counts are named.
     assert crossval_decision(cfg, frame, page_table, 0.4, 0.5)[0] == (0.4, 0.5)
     for folds, error in ((1, "2 or more"), (50, "needs at least 50 domains")):

@@ -121,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="R",
         help="a content line also needs this share in [0, 1] of its page's highest probability "
+        "(raised to the model's relative power) "
         "(default: the model's trained one; 0 turns it off)",
     )
     common.add_argument(

@@ -170,6 +170,9 @@ class ModelConfig:
     decision_folds: int = 3
     # A line that repeats the text of a content line earlier on its page is boilerplate.
     drop_repeats: bool = True
+    # The page's highest probability is raised to this power before `relative` takes its share:
+    # 1 is the plain share; higher asks more of the pages whose best line the model is sure of.
+    relative_power: float = 1.0
 
 
 @dataclass

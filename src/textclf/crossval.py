@@ -239,9 +239,11 @@ def cross_validate(
         # the decisions are chosen for that rule.
         texts = frame["text"].to_numpy(dtype=object) if cfg.model.drop_repeats else None
         grids = decision_grids(threshold, relative)
+        power = cfg.model.relative_power
 
         def mask(p: np.ndarray, rows: Any, t: float, r: float) -> np.ndarray:
-            return content_mask(p[rows], page[rows], t, r, None if texts is None else texts[rows])
+            repeats = None if texts is None else texts[rows]
+            return content_mask(p[rows], page[rows], t, r, repeats, power)
 
         scorer = _Scorer(frame, page_table, fold, page_fold)
         keep = np.zeros(len(frame), dtype=np.int8)
@@ -254,6 +256,7 @@ def cross_validate(
                     page[other],
                     tokens[other],
                     texts=None if texts is None else texts[other],
+                    relative_power=power,
                     **grids,
                 )
             t, r = decisions[k]
@@ -264,7 +267,9 @@ def cross_validate(
         metrics.update({f"fold{k}/page_f1": v for k, v in enumerate(fold_f1)})
         metrics.update({f"cv/{key}": v for key, v in scorer.overall(keep).items()})
         metrics["cv/page_f1_fold_std"] = float(np.std(fold_f1, ddof=1))
-        t_best, r_best = choose_decision(proba, y, page, tokens, texts=texts, **grids)
+        t_best, r_best = choose_decision(
+            proba, y, page, tokens, texts=texts, relative_power=power, **grids
+        )
         best_keep = mask(proba, slice(None), t_best, r_best)
         best_f1 = scorer.page_f1_by_fold(best_keep)
         metrics.update({f"fold{k}/page_f1_best_decision": v for k, v in enumerate(best_f1)})

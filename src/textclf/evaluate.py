@@ -32,7 +32,7 @@ from textclf.dataset import load_dataset, read_fingerprint
 from textclf.errors import ConfigError, ModelNotFoundError
 from textclf.extractors import check_extractors, extract_pages
 from textclf.features import MODEL_INPUT
-from textclf.models import content_mask, drops_repeats
+from textclf.models import content_mask, drops_repeats, relative_power_of
 from textclf.predict import Classifier
 from textclf.reporting import markdown_table
 from textclf.scoring import page_predictions, score_difference, score_pages, score_split
@@ -126,6 +126,7 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
     threshold = float(pipe[-1].threshold_)
     relative = float(getattr(pipe[-1], "relative_threshold_", 0.0))
     repeats = drops_repeats(pipe)
+    power = relative_power_of(pipe)
     rows: list[dict[str, Any]] = []
     metrics: dict[str, float] = {}
     wrong_seed_lines: list[str] = []
@@ -167,14 +168,19 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
             columns = df.to_dict("list")  # once per split: the model and every baseline use it
             texts = columns["text"]
             keep = content_mask(
-                proba, df["page_id"].to_numpy(), threshold, relative, texts if repeats else None
+                proba,
+                df["page_id"].to_numpy(),
+                threshold,
+                relative,
+                texts if repeats else None,
+                power,
             ).astype(np.int8)
             scores = score_split(columns, pg, keep, intervals=True)
             scores["lines_per_second"] = len(df) / max(seconds, 1e-9)
             metrics.update({f"{split}/{k}": v for k, v in scores.items()})
             rows.append({"system": "textclf", "split": split, **scores, **_intervals(scores)})
             variants = variant_keeps(
-                pipe, df[MODEL_INPUT], cfg.input_variants, threshold, relative, repeats
+                pipe, df[MODEL_INPUT], cfg.input_variants, threshold, relative, repeats, power
             )
             for variant, v_keep in variants.items():
                 v_scores = score_split(columns, pg, v_keep, intervals=True)

@@ -9,6 +9,7 @@ to trust them), and the decision threshold is chosen on out-of-fold predictions.
 from __future__ import annotations
 
 import logging
+import numbers
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -172,8 +173,8 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         Decision threshold on the content probability; "auto" picks the one that maximises the mean
         per-page token F1 (with ``relative``, see :func:`choose_decision`).
     relative : float or "auto"
-        A content line must also reach this share of its page's highest probability
-        (:func:`content_mask`); 0 turns it off.
+        A content line must also reach this share of its page's highest probability raised to
+        ``relative_power`` (:func:`content_mask`); 0 turns it off.
     decide_on : "oof" or "held_out"
         Where the ``auto`` parts of the decision are chosen. ``oof``: on out-of-fold predictions of
         the training lines, at ``fit``. ``held_out``: ``fit`` skips those (with one stage it then
@@ -184,6 +185,12 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         boilerplate (:func:`later_copies`). Features carry no text, so :meth:`predict` cannot
         apply it: the page API (:mod:`textclf.predict`) and the scoring of ``make train``,
         ``make cv`` and ``make eval`` do (:func:`drops_repeats`).
+    relative_power : float
+        The page's highest probability is raised to this power (>= 1) before ``relative``
+        takes its share (:func:`content_mask`): with 12, a page whose best line the model is
+        sure of (0.99) asks ``relative`` x 0.89 of its lines, a page whose best line is
+        middling (0.85) ``relative`` x 0.14, so the threshold decides there. 1 is the plain
+        share.
     """
 
     def __init__(
@@ -199,6 +206,7 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         relative: float | str = 0.0,
         decide_on: str = "oof",
         drop_repeats: bool = False,
+        relative_power: float = 1.0,
     ) -> None:
         self.estimator = estimator
         self.stages = stages
@@ -211,10 +219,12 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         self.relative = relative
         self.decide_on = decide_on
         self.drop_repeats = drop_repeats
+        self.relative_power = relative_power
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        # Models saved before drop_repeats existed kept every copy.
-        super().__setstate__({"drop_repeats": False, **state})
+        # Models saved before drop_repeats (relative_power) existed kept every copy (took the
+        # plain share of the page's best probability).
+        super().__setstate__({"drop_repeats": False, "relative_power": 1.0, **state})
 
     def _split(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         X = np.asarray(X)
@@ -247,6 +257,7 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
             }
         )
         relative = auto_or_fraction(self.relative, "relative")
+        check_relative_power(self.relative_power)
         if self.decide_on not in DECIDE_ON:
             raise ConfigError(f"decide_on must be one of {DECIDE_ON}, got {self.decide_on!r}")
         auto = self.threshold == "auto" or relative == "auto"
@@ -294,6 +305,7 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
             page,
             tokens,
             texts=texts if self.drop_repeats else None,
+            relative_power=self.relative_power,
             **decision_grids(self.threshold, auto_or_fraction(self.relative, "relative")),
         )
 
@@ -369,7 +381,9 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         page, _ = self._split(X)
         proba = self.predict_proba(X)[:, 1]
         relative = getattr(self, "relative_threshold_", 0.0)
-        return content_mask(proba, page, t, relative).astype(np.int64)
+        return content_mask(proba, page, t, relative, relative_power=self.relative_power).astype(
+            np.int64
+        )
 
 
 # Whether each fitted gradient boosting model predicts the same through its bins (checked once).
@@ -484,6 +498,28 @@ def auto_or_fraction(value: float | str, name: str) -> float | str:
     return number
 
 
+def check_relative_power(value: Any, name: str = "relative_power") -> float:
+    """``relative_power`` checked: a finite number >= 1 (not a bool)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not 1 <= float(value) < float("inf")
+    ):
+        raise ConfigError(f"{name} must be a number >= 1, got {value!r}")
+    return float(value)
+
+
+def relative_power_of(model: Any) -> float:
+    """The ``relative_power`` of a fitted pipeline (or of its final classifier); 1 for models
+    that have no such setting. A value that is not a number >= 1 raises
+    :class:`~textclf.errors.ModelError`."""
+    final = model.steps[-1][1] if isinstance(model, Pipeline) else model
+    try:
+        return check_relative_power(getattr(final, "relative_power", 1.0))
+    except ConfigError as exc:
+        raise ModelError(f"the model's {exc}") from None
+
+
 def page_max(proba: np.ndarray, page: np.ndarray) -> np.ndarray:
     """Each line's page's highest probability."""
     proba = np.asarray(proba, dtype=float)
@@ -501,18 +537,25 @@ def content_mask(
     threshold: float,
     relative: float = 0.0,
     texts: Sequence[str] | None = None,
+    relative_power: float = 1.0,
 ) -> np.ndarray:
     """The decision: a line is content when its probability is >= ``threshold`` and >=
-    ``relative`` times the highest probability on its page.
+    ``relative`` times the highest probability on its page raised to ``relative_power``.
 
     The relative part drops the middling lines of a page whose main text the model is sure of
-    (teasers under an article) and leaves pages where no line stands out alone. With ``texts``
+    (teasers under an article) and leaves pages where no line stands out alone. The power
+    makes it follow how sure the model is of the page's best line: a news article (best line
+    0.99) keeps only its confident lines, a listing whose best line is 0.85 is left to the
+    threshold. With ``texts``
     (the lines' texts), a line is not content either when a content line earlier on its page
     has the same text, of :data:`REPEAT_MIN_TOKENS` tokens or more (:func:`later_copies`): the
     page's content holds each sentence once.
 
     >>> content_mask(np.array([0.95, 0.35, 0.2, 0.35]), np.array([0, 0, 0, 1]), 0.3, 0.4)
     array([ True, False, False,  True])
+    >>> page = np.array([0, 0, 1, 1])
+    >>> content_mask(np.array([0.99, 0.5, 0.8, 0.3]), page, 0.2, 0.6, relative_power=12)
+    array([ True, False,  True,  True])
     >>> story = "The river rose overnight and flooded the town."
     >>> texts = [story, "Yes", story, "Yes"]
     >>> content_mask(np.full(4, 0.9), np.zeros(4), 0.5, texts=texts)
@@ -521,7 +564,7 @@ def content_mask(
     proba = np.asarray(proba, dtype=float)
     keep = proba >= threshold
     if relative > 0:
-        keep &= proba >= relative * page_max(proba, page)
+        keep &= proba >= relative * page_max(proba, page) ** relative_power
     if texts is not None:
         keep &= ~later_copies(keep, page, texts)
     return keep
@@ -577,7 +620,7 @@ def earlier_copy_max(
     text, when that text has at least ``min_tokens`` tokens; ``-inf`` otherwise.
 
     A line that :func:`content_mask` keeps is a later copy (:func:`later_copies`) exactly when
-    this value reaches the page's bar, ``max(threshold, relative * page best)``: an earlier
+    this value reaches the page's bar, ``max(threshold, relative * page best ** power)``: an earlier
     copy is kept when its probability reaches that bar. So a grid of decisions can drop
     repeats with array operations.
 
@@ -611,20 +654,21 @@ def choose_decision(
     grid: Sequence[float] | None = None,
     relative_grid: Sequence[float] | None = None,
     texts: Sequence[str] | None = None,
+    relative_power: float = 1.0,
 ) -> tuple[float, float]:
-    """The (threshold, relative) pair of :func:`content_mask` maximising the mean over pages of
-    the token-weighted F1 of the content lines; with ``texts`` (the lines' texts), of the
-    content lines left once later copies of content texts are dropped, as :func:`content_mask`
-    drops them with ``texts``."""
+    """The (threshold, relative) pair of :func:`content_mask` (with ``relative_power``)
+    maximising the mean over pages of the token-weighted F1 of the content lines; with
+    ``texts`` (the lines' texts), of the content lines left once later copies of content texts
+    are dropped, as :func:`content_mask` drops them with ``texts``."""
     thresholds = np.round(np.arange(0.05, 0.96, 0.025), 4) if grid is None else np.asarray(grid)
     relatives = (
-        np.array([0.0, 0.2, 0.3, 0.4, 0.5, 0.6])
+        np.array([0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
         if relative_grid is None
         else np.asarray(relative_grid)
     )
     pages, inverse = np.unique(page, return_inverse=True)
     gold_tok = np.bincount(inverse, weights=tokens * (y == 1), minlength=len(pages))
-    top = page_max(proba, page)
+    top = page_max(proba, page) ** relative_power
     copy_of = None if texts is None else earlier_copy_max(proba, np.asarray(page), texts)
     best, best_pair = -1.0, (0.5, 0.0)
     for r in relatives:
@@ -688,6 +732,8 @@ def build_pipeline(
         raise ConfigError(f"model.stages must be an int >= 1, got {stack['stages']!r}")
     if "decide_on" in stack and stack["decide_on"] not in DECIDE_ON:
         raise ConfigError(f"decide_on must be one of {DECIDE_ON}, got {stack['decide_on']!r}")
+    if "relative_power" in stack:
+        check_relative_power(stack["relative_power"], "model.relative_power")
     return Pipeline(
         [
             ("features", featurizer),

@@ -202,6 +202,8 @@ class PagePrediction:
     relative_threshold: float = 0.0
     #: Whether a line repeating the text of an earlier content line of the page was boilerplate.
     drop_repeats: bool = False
+    #: The relative share was taken of the page's highest probability raised to this power.
+    relative_power: float = 1.0
 
     @property
     def content(self) -> str:
@@ -220,14 +222,15 @@ class PagePrediction:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: ``lines`` (see :meth:`LinePrediction.to_dict`), ``content``,
-        ``threshold``, ``relative_threshold``, ``drop_repeats``, and ``topics`` (a list) when the
-        page has topics (a topic model)."""
+        ``threshold``, ``relative_threshold``, ``drop_repeats``, ``relative_power``, and ``topics``
+        (a list) when the page has topics (a topic model)."""
         out: dict[str, Any] = {
             "lines": [line.to_dict() for line in self.lines],
             "content": self.content,
             "threshold": self.threshold,
             "relative_threshold": self.relative_threshold,
             "drop_repeats": self.drop_repeats,
+            "relative_power": self.relative_power,
         }
         if self.topics is not None:
             out["topics"] = list(self.topics)
@@ -314,6 +317,7 @@ class Classifier:
         "_n_threads",
         "_pipeline",
         "_relative",
+        "_relative_power",
         "_source",
         "_threadpools",
         "_threshold",
@@ -344,7 +348,7 @@ class Classifier:
                 f"the topic model ({type(topic_model).__name__}) has no predict_topics method"
             )
         self._source = str(source)
-        self._threshold, self._relative, self._drop_repeats = _check_pipeline(
+        self._threshold, self._relative, self._drop_repeats, self._relative_power = _check_pipeline(
             pipeline, self._source
         )
         self._pipeline = pipeline
@@ -364,15 +368,27 @@ class Classifier:
     @property
     def threshold(self) -> float:
         """The trained decision threshold: a line is content when its probability is >= it (and
-        >= :attr:`relative_threshold` times the page's highest probability)."""
+        >= :attr:`relative_threshold` times the page's highest probability to the power
+        :attr:`relative_power`)."""
         return self._threshold
 
     @property
     def relative_threshold(self) -> float:
         """The trained page-relative part of the decision: a content line's probability is also
-        >= this share of the highest probability on its page (0: no such rule). It drops the
-        middling lines (teasers, captions) of a page whose main text the model is sure of."""
+        >= this share of the highest probability on its page, raised to :attr:`relative_power`
+        (0: no such rule). It drops the middling lines (teasers, captions) of a page whose main
+        text the model is sure of."""
         return self._relative
+
+    @property
+    def relative_power(self) -> float:
+        """The model's power of the page's highest probability in the relative part (1: the
+        plain share). With 12, a page whose best line is at 0.99 asks its lines for
+        :attr:`relative_threshold` x 0.89, one whose best line is at 0.85 for
+        :attr:`relative_threshold` x 0.14: the more the model is sure of a page's main text,
+        the more it asks of the page's other lines. It belongs to the model: a ``relative``
+        given per call is a share of the same reference."""
+        return self._relative_power
 
     @property
     def drop_repeats(self) -> bool:
@@ -415,7 +431,8 @@ class Classifier:
         topics = ", topics" if self._topic_model is not None else ""
         return (
             f"Classifier({source}, threshold={self._threshold:g}, "
-            f"relative={self._relative:g}, drop_repeats={self._drop_repeats}{topics})"
+            f"relative={self._relative:g}, relative_power={self._relative_power:g}, "
+            f"drop_repeats={self._drop_repeats}{topics})"
         )
 
     # ------------------------------------------------------------------ one page
@@ -688,7 +705,10 @@ class Classifier:
         if not any(pages):
             empty_topics = self._page_topics([])  # () with a topic model, else None
             return [
-                PagePrediction((), threshold, empty_topics, relative, drop_repeats) for _ in pages
+                PagePrediction(
+                    (), threshold, empty_topics, relative, drop_repeats, self._relative_power
+                )
+                for _ in pages
             ]
         frame = self._frame(pages)
         if self._threadpools is None:
@@ -709,7 +729,9 @@ class Classifier:
             topics = [None] * len(probabilities)
         page_of_line = np.repeat(np.arange(len(pages)), [len(page) for page in pages])
         texts = [line.text for page in pages for line in page] if drop_repeats else None
-        content = content_mask(proba, page_of_line, threshold, relative, texts).tolist()
+        content = content_mask(
+            proba, page_of_line, threshold, relative, texts, self._relative_power
+        ).tolist()
         out: list[PagePrediction] = []
         i = 0
         for page in pages:
@@ -722,7 +744,12 @@ class Classifier:
                 i += 1
             out.append(
                 PagePrediction(
-                    tuple(preds), threshold, self._page_topics(preds), relative, drop_repeats
+                    tuple(preds),
+                    threshold,
+                    self._page_topics(preds),
+                    relative,
+                    drop_repeats,
+                    self._relative_power,
                 )
             )
         return out
@@ -853,11 +880,12 @@ def _utf8_size(text: str, limit: int) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def _check_pipeline(model: Any, source: str) -> tuple[float, float, bool]:
+def _check_pipeline(model: Any, source: str) -> tuple[float, float, bool, float]:
     """Check ``model`` is a fitted content/boilerplate pipeline; return its threshold, its
-    relative threshold (0 for models trained without one) and whether it drops repeats."""
+    relative threshold (0 for models trained without one), whether it drops repeats and its
+    relative power (1 for models trained without one)."""
     from textclf.features import LineFeaturizer
-    from textclf.models import drops_repeats
+    from textclf.models import drops_repeats, relative_power_of
 
     where = f" {source}" if source else ""
     steps = getattr(model, "steps", None)
@@ -883,10 +911,10 @@ def _check_pipeline(model: Any, source: str) -> tuple[float, float, bool]:
         ):
             raise ModelError(f"model{where} has {name} {value!r}, not a number in [0, 1]")
     try:
-        repeats = drops_repeats(model)
+        repeats, power = drops_repeats(model), relative_power_of(model)
     except ModelError as exc:
         raise ModelError(f"model{where}: {exc}") from None
-    return float(threshold), float(relative), repeats
+    return float(threshold), float(relative), repeats, power
 
 
 def _smoke_test(clf: Classifier) -> None:

@@ -233,7 +233,12 @@ def train_boilerplate(
             proba = pipe.predict_proba(df[MODEL_INPUT])[:, 1]
             seconds = time.perf_counter() - start
             keep = content_mask(
-                proba, df["page_id"].to_numpy(), threshold, relative_threshold, texts
+                proba,
+                df["page_id"].to_numpy(),
+                threshold,
+                relative_threshold,
+                texts,
+                cfg.model.relative_power,
             ).astype(np.int8)
             scores = score_split(columns, split_pages, keep)
             scores["lines_per_second"] = len(df) / max(seconds, 1e-9)
@@ -245,6 +250,7 @@ def train_boilerplate(
                 threshold,
                 relative_threshold,
                 cfg.model.drop_repeats,
+                cfg.model.relative_power,
             )
             for variant, v_keep in variants.items():  # the same lines written another way
                 v_scores = score_split(columns, split_pages, v_keep)
@@ -377,6 +383,7 @@ def _pipeline(
             "relative": relative,
             "decide_on": "oof" if decide_on == "oof" else "held_out",
             "drop_repeats": cfg.model.drop_repeats,
+            "relative_power": cfg.model.relative_power,
         },
     )
 
@@ -453,10 +460,17 @@ def crossval_decision(
     texts = frame["text"].tolist()
     repeats = texts if cfg.model.drop_repeats else None  # the texts the repeats rule reads
     y, page = frame["label"].to_numpy(), frame["page_id"].to_numpy()
+    power = cfg.model.relative_power
     t, r = choose_decision(
-        proba, y, page, token_counts(texts), texts=repeats, **decision_grids(threshold, relative)
+        proba,
+        y,
+        page,
+        token_counts(texts),
+        texts=repeats,
+        relative_power=power,
+        **decision_grids(threshold, relative),
     )
-    keep = content_mask(proba, page, t, r, repeats)
+    keep = content_mask(proba, page, t, r, repeats, power)
     lines = frame[["page_id", "text", "label"]].to_dict("list")
     scores = score_split(lines, page_table.to_dict("list"), keep)
     for key in ("page_f1", "line_f1", "shingle_f1"):

@@ -88,14 +88,16 @@ def variant_keeps(
     threshold: float,
     relative: float,
     drop_repeats: bool,
+    relative_power: float = 1.0,
 ) -> dict[str, np.ndarray]:
     """The 0/1 content decisions (``int8``) the fitted pipeline makes on ``lines`` written as each
-    variant of ``names``, with the decision (``threshold``, ``relative``, ``drop_repeats``: see
+    variant of ``names``, with the decision (``threshold``, ``relative``, ``drop_repeats``,
+    ``relative_power``: see
     :func:`textclf.models.content_mask`) made for the lines as they come: ``{name: keep}``. Only
     the blank-line flags change, so ``lines``' page ids and texts hold."""
     page = lines["page_id"].to_numpy()
     texts = lines["text"].tolist() if drop_repeats else None
     return {
-        name: content_mask(proba, page, threshold, relative, texts).astype(np.int8)
+        name: content_mask(proba, page, threshold, relative, texts, relative_power).astype(np.int8)
         for name, proba in variant_probabilities(pipe, lines, names).items()
     }
