@@ -546,10 +546,9 @@ def content_mask(
     (teasers under an article) and leaves pages where no line stands out alone. The power
     makes it follow how sure the model is of the page's best line: a news article (best line
     0.99) keeps only its confident lines, a listing whose best line is 0.85 is left to the
-    threshold. With ``texts``
-    (the lines' texts), a line is not content either when a content line earlier on its page
-    has the same text, of :data:`REPEAT_MIN_TOKENS` tokens or more (:func:`later_copies`): the
-    page's content holds each sentence once.
+    threshold. With ``texts`` (the lines' texts), a line is not content either when a content
+    line earlier on its page has the same text, of :data:`REPEAT_MIN_TOKENS` tokens or more
+    (:func:`later_copies`): the page's content holds each sentence once.
 
     >>> content_mask(np.array([0.95, 0.35, 0.2, 0.35]), np.array([0, 0, 0, 1]), 0.3, 0.4)
     array([ True, False, False,  True])
@@ -620,8 +619,8 @@ def earlier_copy_max(
     text, when that text has at least ``min_tokens`` tokens; ``-inf`` otherwise.
 
     A line that :func:`content_mask` keeps is a later copy (:func:`later_copies`) exactly when
-    this value reaches the page's bar, ``max(threshold, relative * page best ** power)``: an earlier
-    copy is kept when its probability reaches that bar. So a grid of decisions can drop
+    this value reaches the page's bar, ``max(threshold, relative * page best ** power)``: an
+    earlier copy is kept when its probability reaches that bar. So a grid of decisions can drop
     repeats with array operations.
 
     >>> texts = ["A long enough line of text", "Menu", "A long enough line of text"]
