@@ -32,7 +32,7 @@ from textclf.dataset import load_dataset, read_fingerprint
 from textclf.errors import ConfigError, ModelNotFoundError
 from textclf.extractors import check_extractors, extract_pages
 from textclf.features import MODEL_INPUT
-from textclf.models import content_mask, drops_repeats, relative_power_of
+from textclf.models import content_mask, decision_of
 from textclf.predict import Classifier
 from textclf.reporting import markdown_table
 from textclf.scoring import page_predictions, score_difference, score_pages, score_split
@@ -123,10 +123,8 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
     rendered = {s: {n: t for n, t in out.items() if n in renderers} for s, out in from_html.items()}
     # The page API, as users call it, reads the rendered variants (its decision is the model's).
     classifier = Classifier(pipe, source=model_uri) if renderers else None
-    threshold = float(pipe[-1].threshold_)
-    relative = float(getattr(pipe[-1], "relative_threshold_", 0.0))
-    repeats = drops_repeats(pipe)
-    power = relative_power_of(pipe)
+    threshold, relative, repeats, power = decision_of(pipe)
+    threshold, relative = float(threshold), float(relative)
     rows: list[dict[str, Any]] = []
     metrics: dict[str, float] = {}
     wrong_seed_lines: list[str] = []

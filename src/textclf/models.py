@@ -498,6 +498,11 @@ def auto_or_fraction(value: float | str, name: str) -> float | str:
     return number
 
 
+def _final_step(model: Any) -> Any:
+    """A pipeline's final step (the classifier), or ``model`` itself."""
+    return model.steps[-1][1] if isinstance(model, Pipeline) else model
+
+
 def check_relative_power(value: Any, name: str = "relative_power") -> float:
     """``relative_power`` checked: a finite number >= 1 (not a bool)."""
     if (
@@ -513,11 +518,28 @@ def relative_power_of(model: Any) -> float:
     """The ``relative_power`` of a fitted pipeline (or of its final classifier); 1 for models
     that have no such setting. A value that is not a number >= 1 raises
     :class:`~textclf.errors.ModelError`."""
-    final = model.steps[-1][1] if isinstance(model, Pipeline) else model
+    final = _final_step(model)
     try:
         return check_relative_power(getattr(final, "relative_power", 1.0))
     except ConfigError as exc:
         raise ModelError(f"the model's {exc}") from None
+
+
+def decision_of(model: Any) -> tuple[Any, Any, bool, float]:
+    """The decision a fitted pipeline (or its final classifier) makes, as
+    :func:`content_mask` takes it: ``(threshold_, relative_threshold_, drop_repeats,
+    relative_power)``. The threshold is ``None`` when the model has none (not a fitted
+    content model), the relative part 0 for models trained without one; the threshold and the
+    relative part are returned as stored (:mod:`textclf.predict` checks their range).
+    :func:`drops_repeats` and :func:`relative_power_of` raise
+    :class:`~textclf.errors.ModelError` for bad values."""
+    final = _final_step(model)
+    return (
+        getattr(final, "threshold_", None),
+        getattr(final, "relative_threshold_", 0.0),
+        drops_repeats(final),
+        relative_power_of(final),
+    )
 
 
 def page_max(proba: np.ndarray, page: np.ndarray) -> np.ndarray:
@@ -602,7 +624,7 @@ def drops_repeats(model: Any) -> bool:
     """Whether a fitted pipeline (or its final classifier) drops later copies of content texts
     (``drop_repeats``; False for models that have no such setting). A value that is not a bool
     raises :class:`~textclf.errors.ModelError`."""
-    final = model.steps[-1][1] if isinstance(model, Pipeline) else model
+    final = _final_step(model)
     value = getattr(final, "drop_repeats", False)
     if not isinstance(value, bool | np.bool_):
         raise ModelError(f"the model's drop_repeats is {value!r}, not True or False")

@@ -885,24 +885,26 @@ def _check_pipeline(model: Any, source: str) -> tuple[float, float, bool, float]
     relative threshold (0 for models trained without one), whether it drops repeats and its
     relative power (1 for models trained without one)."""
     from textclf.features import LineFeaturizer
-    from textclf.models import drops_repeats, relative_power_of
+    from textclf.models import decision_of
 
     where = f" {source}" if source else ""
     steps = getattr(model, "steps", None)
     last = steps[-1][1] if isinstance(steps, list) and steps else None
-    threshold = getattr(last, "threshold_", None)
     if (
         not steps
         or not hasattr(model, "predict_proba")
         or not isinstance(steps[0][1], LineFeaturizer)
-        or threshold is None
+        or getattr(last, "threshold_", None) is None
     ):
         raise ModelError(
             f"model{where} is a model of the wrong task ({type(model).__name__}): expected a "
             "content/boilerplate pipeline (LineFeaturizer first, a classifier with predict_proba "
             "and a trained threshold_ last), as `make train` registers"
         )
-    relative = getattr(last, "relative_threshold_", 0.0)
+    try:
+        threshold, relative, repeats, power = decision_of(last)
+    except ModelError as exc:
+        raise ModelError(f"model{where}: {exc}") from None
     for name, value in (("threshold_", threshold), ("relative_threshold_", relative)):
         if (
             isinstance(value, bool)
@@ -910,10 +912,6 @@ def _check_pipeline(model: Any, source: str) -> tuple[float, float, bool, float]
             or not 0.0 <= float(value) <= 1.0
         ):
             raise ModelError(f"model{where} has {name} {value!r}, not a number in [0, 1]")
-    try:
-        repeats, power = drops_repeats(model), relative_power_of(model)
-    except ModelError as exc:
-        raise ModelError(f"model{where}: {exc}") from None
     return float(threshold), float(relative), repeats, power
 
 

@@ -30,6 +30,7 @@ from textclf.models import (
     check_weighting,
     content_mask,
     decision_grids,
+    decision_of,
 )
 from textclf.scoring import score_split
 from textclf.serialization import trusted_types
@@ -208,8 +209,8 @@ def train_boilerplate(
         chosen_on = decide_on if pipe[-1].decided_on_ == "held_out" else pipe[-1].decided_on_
         # a split, "crossval", "oof" or "fixed"
         tracking.log_params({"decision.chosen_on": chosen_on})
-        threshold = float(pipe[-1].threshold_)
-        relative_threshold = float(pipe[-1].relative_threshold_)
+        threshold, relative_threshold, repeats, power = decision_of(pipe)
+        threshold, relative_threshold = float(threshold), float(relative_threshold)
         metrics.update(
             {
                 "threshold": threshold,
@@ -228,7 +229,7 @@ def train_boilerplate(
         )
         for split, df in evaluated.items():
             columns, split_pages = df.to_dict("list"), pages[split].to_dict()
-            texts = columns["text"] if cfg.model.drop_repeats else None
+            texts = columns["text"] if repeats else None
             start = time.perf_counter()
             proba = pipe.predict_proba(df[MODEL_INPUT])[:, 1]
             seconds = time.perf_counter() - start
@@ -238,7 +239,7 @@ def train_boilerplate(
                 threshold,
                 relative_threshold,
                 texts,
-                cfg.model.relative_power,
+                power,
             ).astype(np.int8)
             scores = score_split(columns, split_pages, keep)
             scores["lines_per_second"] = len(df) / max(seconds, 1e-9)
@@ -249,8 +250,8 @@ def train_boilerplate(
                 cfg.input_variants,
                 threshold,
                 relative_threshold,
-                cfg.model.drop_repeats,
-                cfg.model.relative_power,
+                repeats,
+                power,
             )
             for variant, v_keep in variants.items():  # the same lines written another way
                 v_scores = score_split(columns, split_pages, v_keep)
