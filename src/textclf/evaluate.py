@@ -32,7 +32,7 @@ from textclf.dataset import load_dataset, read_fingerprint
 from textclf.errors import ConfigError, ModelNotFoundError
 from textclf.extractors import check_extractors, extract_pages
 from textclf.features import MODEL_INPUT
-from textclf.models import content_mask, decision_of
+from textclf.models import decision_of
 from textclf.predict import Classifier
 from textclf.reporting import markdown_table
 from textclf.scoring import page_predictions, score_difference, score_pages, score_split
@@ -123,8 +123,8 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
     rendered = {s: {n: t for n, t in out.items() if n in renderers} for s, out in from_html.items()}
     # The page API, as users call it, reads the rendered variants (its decision is the model's).
     classifier = Classifier(pipe, source=model_uri) if renderers else None
-    threshold, relative, repeats, power = decision_of(pipe)
-    threshold, relative = float(threshold), float(relative)
+    decision = decision_of(pipe)
+    threshold, relative = float(decision.threshold), float(decision.relative)
     rows: list[dict[str, Any]] = []
     metrics: dict[str, float] = {}
     wrong_seed_lines: list[str] = []
@@ -143,7 +143,7 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
                 "model_version": version or "",
                 "threshold": threshold,
                 "relative_threshold": relative,
-                "drop_repeats": repeats,
+                "drop_repeats": decision.drop_repeats,
                 **{f"extractor/{name}": v for name, (v, _) in extractors.items()},
             }
         )
@@ -165,21 +165,12 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
             seconds = time.perf_counter() - start
             columns = df.to_dict("list")  # once per split: the model and every baseline use it
             texts = columns["text"]
-            keep = content_mask(
-                proba,
-                df["page_id"].to_numpy(),
-                threshold,
-                relative,
-                texts if repeats else None,
-                power,
-            ).astype(np.int8)
+            keep = decision.mask(proba, df["page_id"].to_numpy(), texts).astype(np.int8)
             scores = score_split(columns, pg, keep, intervals=True)
             scores["lines_per_second"] = len(df) / max(seconds, 1e-9)
             metrics.update({f"{split}/{k}": v for k, v in scores.items()})
             rows.append({"system": "textclf", "split": split, **scores, **_intervals(scores)})
-            variants = variant_keeps(
-                pipe, df[MODEL_INPUT], cfg.input_variants, threshold, relative, repeats, power
-            )
+            variants = variant_keeps(pipe, df[MODEL_INPUT], cfg.input_variants, decision)
             for variant, v_keep in variants.items():
                 v_scores = score_split(columns, pg, v_keep, intervals=True)
                 metrics.update({f"{split}/{variant}/{k}": v for k, v in v_scores.items()})
@@ -212,7 +203,7 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
         per_type = _per_type_table(rows)
         summary = (
             f"# Evaluation of {model_uri} (version {version or '-'}, threshold {threshold:.3f}, "
-            f"relative {relative:.2f}{', repeats dropped' if repeats else ''})\n\n"
+            f"relative {relative:.2f}{', repeats dropped' if decision.drop_repeats else ''})\n\n"
             + table
             + "\n95ci: 95% bootstrap interval over the split's pages (how far the score could "
             "move on another sample of such pages). (HTML): an extractor run on the pages' "

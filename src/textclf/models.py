@@ -12,7 +12,7 @@ import logging
 import numbers
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
@@ -39,6 +39,7 @@ __all__ = [
     "ESTIMATORS",
     "REPEAT_MIN_TOKENS",
     "WEIGHTINGS",
+    "Decision",
     "StackedLineClassifier",
     "auto_or_fraction",
     "build_pipeline",
@@ -47,6 +48,7 @@ __all__ = [
     "choose_threshold",
     "content_mask",
     "decision_grids",
+    "decision_of",
     "drops_repeats",
     "earlier_copy_max",
     "later_copies",
@@ -525,7 +527,29 @@ def relative_power_of(model: Any) -> float:
         raise ModelError(f"the model's {exc}") from None
 
 
-def decision_of(model: Any) -> tuple[Any, Any, bool, float]:
+class Decision(NamedTuple):
+    """A content model's decision: the arguments :func:`content_mask` takes besides the lines.
+
+    >>> story = ["The river rose overnight and flooded the town."] * 2
+    >>> Decision(0.5, 0.0, True, 1.0).mask(np.full(2, 0.9), np.zeros(2), story)
+    array([ True, False])
+    """
+
+    threshold: Any
+    relative: Any
+    drop_repeats: bool
+    relative_power: float
+
+    def mask(self, proba: np.ndarray, page: Any, texts: Sequence[str]) -> np.ndarray:
+        """:func:`content_mask` of the lines with this decision; ``texts`` (the lines' texts)
+        are read only when it drops repeats."""
+        repeats = texts if self.drop_repeats else None
+        return content_mask(
+            proba, page, self.threshold, self.relative, repeats, self.relative_power
+        )
+
+
+def decision_of(model: Any) -> Decision:
     """The decision a fitted pipeline (or its final classifier) makes, as
     :func:`content_mask` takes it: ``(threshold_, relative_threshold_, drop_repeats,
     relative_power)``. The threshold is ``None`` when the model has none (not a fitted
@@ -534,7 +558,7 @@ def decision_of(model: Any) -> tuple[Any, Any, bool, float]:
     :func:`drops_repeats` and :func:`relative_power_of` raise
     :class:`~textclf.errors.ModelError` for bad values."""
     final = _final_step(model)
-    return (
+    return Decision(
         getattr(final, "threshold_", None),
         getattr(final, "relative_threshold_", 0.0),
         drops_repeats(final),

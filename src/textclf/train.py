@@ -23,11 +23,12 @@ from textclf import tracking
 from textclf.config import TrainConfig, exit_on_error, to_config
 from textclf.dataset import TEST_SPLITS, load_dataset
 from textclf.errors import ConfigError
-from textclf.features import MODEL_INPUT
+from textclf.features import MODEL_INPUT, token_counts
 from textclf.models import (
     auto_or_fraction,
     build_pipeline,
     check_weighting,
+    choose_decision,
     content_mask,
     decision_grids,
     decision_of,
@@ -203,14 +204,14 @@ def train_boilerplate(
             cv_pages = pd.concat([pages[s].to_pandas() for s in cv_splits], ignore_index=True)
             if cfg.max_fit_pages:  # only the sampled pages were cross-validated
                 cv_pages = cv_pages[cv_pages["page_id"].isin(set(cv_df["page_id"]))]
-            decision, cv_metrics = crossval_decision(cfg, cv_df, cv_pages, threshold, relative)
-            pipe[-1].set_decision(*decision, chosen_on="crossval")
+            chosen, cv_metrics = crossval_decision(cfg, cv_df, cv_pages, threshold, relative)
+            pipe[-1].set_decision(*chosen, chosen_on="crossval")
             metrics.update(cv_metrics)
         chosen_on = decide_on if pipe[-1].decided_on_ == "held_out" else pipe[-1].decided_on_
         # a split, "crossval", "oof" or "fixed"
         tracking.log_params({"decision.chosen_on": chosen_on})
-        threshold, relative_threshold, repeats, power = decision_of(pipe)
-        threshold, relative_threshold = float(threshold), float(relative_threshold)
+        decision = decision_of(pipe)
+        threshold, relative_threshold = float(decision.threshold), float(decision.relative)
         metrics.update(
             {
                 "threshold": threshold,
@@ -229,30 +230,14 @@ def train_boilerplate(
         )
         for split, df in evaluated.items():
             columns, split_pages = df.to_dict("list"), pages[split].to_dict()
-            texts = columns["text"] if repeats else None
             start = time.perf_counter()
             proba = pipe.predict_proba(df[MODEL_INPUT])[:, 1]
             seconds = time.perf_counter() - start
-            keep = content_mask(
-                proba,
-                df["page_id"].to_numpy(),
-                threshold,
-                relative_threshold,
-                texts,
-                power,
-            ).astype(np.int8)
+            keep = decision.mask(proba, df["page_id"].to_numpy(), columns["text"]).astype(np.int8)
             scores = score_split(columns, split_pages, keep)
             scores["lines_per_second"] = len(df) / max(seconds, 1e-9)
             metrics.update({f"{split}/{k}": v for k, v in scores.items()})
-            variants = variant_keeps(
-                pipe,
-                df[MODEL_INPUT],
-                cfg.input_variants,
-                threshold,
-                relative_threshold,
-                repeats,
-                power,
-            )
+            variants = variant_keeps(pipe, df[MODEL_INPUT], cfg.input_variants, decision)
             for variant, v_keep in variants.items():  # the same lines written another way
                 v_scores = score_split(columns, split_pages, v_keep)
                 metrics.update({f"{split}/{variant}/{k}": v for k, v in v_scores.items()})
@@ -435,9 +420,6 @@ def crossval_decision(
     moves from draw to draw over a flat surface. In ``make cv``'s out-of-fold predictions (three
     seeds), decisions chosen on the 900 pages of two folds scored 0.002 higher on the third
     than decisions chosen on validation-sized draws from them, in 8 of 9 comparisons."""
-    from textclf.features import token_counts
-    from textclf.models import choose_decision
-
     folds = cfg.model.decision_folds
     if folds < 2:
         raise ConfigError(f"model.decision_folds must be 2 or more, got {folds}")

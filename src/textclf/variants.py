@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from textclf.errors import ConfigError
-from textclf.models import content_mask
+from textclf.models import Decision
 from textclf.render import html_to_text_nodes
 
 __all__ = [
@@ -85,19 +85,15 @@ def variant_keeps(
     pipe: Any,
     lines: pd.DataFrame,
     names: Sequence[str],
-    threshold: float,
-    relative: float,
-    drop_repeats: bool,
-    relative_power: float = 1.0,
+    decision: Decision,
 ) -> dict[str, np.ndarray]:
     """The 0/1 content decisions (``int8``) the fitted pipeline makes on ``lines`` written as each
-    variant of ``names``, with the decision (``threshold``, ``relative``, ``drop_repeats``,
-    ``relative_power``: see
-    :func:`textclf.models.content_mask`) made for the lines as they come: ``{name: keep}``. Only
-    the blank-line flags change, so ``lines``' page ids and texts hold."""
+    variant of ``names``, with the ``decision`` (:class:`textclf.models.Decision`) made for the
+    lines as they come: ``{name: keep}``. Only the blank-line flags change, so ``lines``' page
+    ids and texts hold."""
     page = lines["page_id"].to_numpy()
-    texts = lines["text"].tolist() if drop_repeats else None
+    texts = lines["text"].tolist() if decision.drop_repeats else []
     return {
-        name: content_mask(proba, page, threshold, relative, texts, relative_power).astype(np.int8)
+        name: decision.mask(proba, page, texts).astype(np.int8)
         for name, proba in variant_probabilities(pipe, lines, names).items()
     }
