@@ -206,7 +206,7 @@ class TopicModelConfig:
     # Label smoothing: a content line of >= smooth_min_words words gets topic t when >=
     # smooth_min_lines and >= smooth_min_share of its page's content lines have t by the rules.
     # These defaults serve a config built in code (the tests); conf/topic_model/default.yaml
-    # sets the build's recipe (share 0.1, 4 words, keyword_masking 1.0; docs/experiments.md).
+    # sets the build's recipe.
     smooth_min_share: float = 0.3
     smooth_min_lines: int = 2
     smooth_min_words: int = 8

@@ -91,8 +91,7 @@ def variant_keeps(
     variant of ``names``, with the ``decision`` (:class:`textclf.models.Decision`) made for the
     lines as they come: ``{name: keep}``. Only the blank-line flags change, so ``lines``' page
     ids and texts hold."""
-    page = lines["page_id"].to_numpy()
-    texts = lines["text"].tolist() if decision.drop_repeats else []
+    page, texts = lines["page_id"].to_numpy(), lines["text"].to_numpy()
     return {
         name: decision.mask(proba, page, texts).astype(np.int8)
         for name, proba in variant_probabilities(pipe, lines, names).items()
