@@ -100,8 +100,9 @@ def make_tiny_corpora(
     return root
 
 
-def build_tiny_dataset(root: Path, seeds_dir: Path) -> Path:
-    """Build the datasets of the tiny corpora (and the given seeds) under ``root/dataset``."""
+def build_tiny_dataset(root: Path, seeds_dir: Path, train_pages_dir: Path | None = None) -> Path:
+    """Build the datasets of the tiny corpora (and the given seeds, and training pages) under
+    ``root/dataset``."""
     from textclf.dataset import build_dataset
     from textclf.topics import TopicRules, load_topics_config
 
@@ -110,6 +111,7 @@ def build_tiny_dataset(root: Path, seeds_dir: Path) -> Path:
     result = build_dataset(
         out_dir=root / "dataset",
         seeds_dir=seeds_dir,
+        train_pages_dir=train_pages_dir,
         corpora_dir=corpora,
         sources=["seeds", "wcxb", "scrapinghub"],
         rules=TopicRules.from_config(load_topics_config(conf)),

@@ -231,3 +231,24 @@ def test_the_annotation_command_writes_a_template_and_checks_a_folder(
     ann.write_text(ann.read_text().replace("\t\tThe river", "\tnot_a_topic\tThe river"))
     assert main(["check", str(tmp_path)]) == 2
     assert "not_a_topic" in capsys.readouterr().err
+
+
+def test_the_check_command_checks_the_training_pages_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from textclf.annotation import main
+
+    for folder in (tmp_path / "seeds", tmp_path / "seeds" / "train"):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "p.txt").write_text("Menu\n\nThe river rose.\n", encoding="utf-8")
+        assert main(["template", str(folder / "p.txt")]) == 0
+    monkeypatch.setenv("TEXTCLF_ROOT", str(tmp_path))
+    capsys.readouterr()
+    assert main(["--topics", str(TAXONOMY), "check"]) == 0
+    out = capsys.readouterr().out
+    assert f"{tmp_path / 'seeds'}: 1 pages" in out
+    assert f"{tmp_path / 'seeds' / 'train'}: 1 pages" in out
+    bad = tmp_path / "seeds" / "train" / "p.annotation.tsv"
+    bad.write_text(bad.read_text().replace("The river rose.", "The river fell."))
+    assert main(["--topics", str(TAXONOMY), "check"]) == 2
+    assert "p.annotation.tsv" in capsys.readouterr().err

@@ -281,3 +281,99 @@ def test_the_fingerprint_follows_the_seed_pages_not_other_files(tmp_path):
     assert fp() == before
     (seeds / "001_new.txt").write_text("A new page.\n")
     assert fp() != before
+
+
+def _write_page(folder: Path, name: str, lines: list[tuple[int, str]], url: str = "") -> Path:
+    from textclf.annotation import LineAnnotation, write_annotation
+
+    folder.mkdir(parents=True, exist_ok=True)
+    page = folder / f"{name}.txt"
+    page.write_text("\n\n".join(text for _, text in lines) + "\n", encoding="utf-8")
+    if lines and lines[0][0] >= 0:  # a label of -1 on the first line: no annotation
+        write_annotation(
+            folder / f"{name}.annotation.tsv",
+            [LineAnnotation(label, (), text) for label, text in lines],
+            url=url,
+        )
+    return page
+
+
+TRAIN_PAGE = [
+    (0, "Home | News | Sport"),
+    (1, "Harbour town opens a new ferry terminal"),
+    (1, "The terminal, built over three years, will serve four ferry lines from Monday."),
+    (0, "Read more: Council approves the budget"),
+]
+
+
+def test_annotated_pages_in_seeds_train_join_the_training_data(tmp_path, rules, caplog):
+    seeds = tmp_path / "seeds"
+    _write_page(seeds, "held_out", [(1, "A held-out page of its own")], url="https://b.example/x")
+    _write_page(seeds / "train", "mine", TRAIN_PAGE, url="https://www.a.example/story")
+    kwargs = dict(
+        out_dir=tmp_path / "dataset",
+        seeds_dir=seeds,
+        train_pages_dir=seeds / "train",
+        corpora_dir=tmp_path / "no-corpora",
+        sources=["seeds"],
+        rules=rules,
+        n_jobs=1,
+        progress=False,
+    )
+    first = build_dataset(**kwargs)
+    lines, pages = load_dataset(first.path)
+    dev = [s for s in ("train", "validation") if s in pages]
+    assert len(dev) == 1  # one site: one of the two
+    assert assign_split("seeds", "dev", "a.example", 0.2, 13) == dev[0]
+    page = pages[dev[0]][0]
+    assert (page["page_id"], page["domain"], page["split"]) == ("mine", "a.example", "dev")
+    assert lines[dev[0]]["label"] == [0, 1, 1, 0]  # the hand labels, not "unknown"
+    assert set(lines[dev[0]]["label_source"]) == {"gold"}
+    assert pages["seeds"]["page_id"] == ["held_out"]  # the held-out page stays held out
+    assert pages["seeds"]["domain"] == ["b.example"]
+    assert "hold 1 annotated page(s) of your own" in (first.path / "card.md").read_text()
+
+    # Another training page rebuilds; the same one on the held-out page's site is warned about.
+    _write_page(seeds / "train", "same_site", TRAIN_PAGE, url="https://b.example/y")
+    with caplog.at_level("WARNING", logger="textclf.dataset"):
+        second = build_dataset(**kwargs)
+    assert second.rebuilt and second.fingerprint != first.fingerprint
+    assert "b.example" in caplog.text and "share their site" in caplog.text
+
+
+def test_a_training_page_without_annotation_is_a_clear_error(tmp_path, rules):
+    from textclf.errors import AnnotationError
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    page = _write_page(seeds / "train", "unlabeled", [(-1, "Some page text")])
+    with pytest.raises(AnnotationError, match=f"{page}.*no annotation.*template"):
+        build_dataset(
+            out_dir=tmp_path / "dataset",
+            seeds_dir=seeds,
+            train_pages_dir=seeds / "train",
+            corpora_dir=tmp_path / "no-corpora",
+            sources=["seeds"],
+            rules=rules,
+            n_jobs=1,
+            progress=False,
+        )
+    assert not (tmp_path / "dataset").exists()
+
+
+def test_a_training_page_named_like_another_page_is_refused(tmp_path, rules):
+    seeds = tmp_path / "seeds"
+    _write_page(seeds, "same", [(1, "A held-out page")])
+    _write_page(seeds / "train", "same", TRAIN_PAGE)
+    with pytest.raises(CorpusError, match=r"\['same'\].*rename it"):
+        build_dataset(
+            out_dir=tmp_path / "dataset",
+            seeds_dir=seeds,
+            train_pages_dir=seeds / "train",
+            corpora_dir=tmp_path / "no-corpora",
+            sources=["seeds"],
+            rules=rules,
+            n_jobs=1,
+            progress=False,
+        )
+    assert not (tmp_path / "dataset").exists()

@@ -421,3 +421,52 @@ def test_the_decision_cross_validation_scores_only_the_sampled_pages(store, tmp_
     full = MlflowClient(store["uri"]).get_run(store["first"]["run_id"]).data.metrics
     # The pages left out of the sample were not predicted: they do not count as empty ones.
     assert sampled["metrics"]["decision_cv/page_f1"] > 0.8 * full["decision_cv/page_f1"]
+
+
+def test_annotated_pages_of_ones_own_are_trained_on(tmp_path):
+    """`seeds/train/` pages (paths.train_pages_dir) reach both models' training data."""
+    from textclf.annotation import LineAnnotation, write_annotation
+    from textclf.dataset import assign_split, load_dataset
+
+    # A site the build puts in train (the tiny build holds 30% of the dev sites out).
+    site = next(
+        f"site{i}.example"
+        for i in range(100)
+        if assign_split("seeds", "dev", f"site{i}.example", 0.3, 13) == "train"
+    )
+    folder = tmp_path / "train_pages"
+    folder.mkdir()
+    page = [
+        (0, "Home | World | Business"),
+        (1, "Harbour town opens a new ferry terminal"),
+        (1, "The terminal, built over three years, will serve four ferry lines, the council said."),
+        (0, "Read more: Council approves the budget"),
+    ]
+    (folder / "ferry.txt").write_text("\n\n".join(t for _, t in page) + "\n", encoding="utf-8")
+    write_annotation(
+        folder / "ferry.annotation.tsv",
+        [LineAnnotation(y, ("economy_business",) if y else (), t) for y, t in page],
+        url=f"https://{site}/ferry",
+    )
+    dataset = build_tiny_dataset(tmp_path, ROOT / "seeds", folder)
+    lines, _ = load_dataset(dataset)
+    train_df = lines["train"].to_pandas()
+    mine = train_df[train_df["page_id"] == "ferry"]
+    assert mine["label"].tolist() == [0, 1, 1, 0]
+    assert mine["topics"].map(list).tolist() == [[], ["economy_business"], ["economy_business"], []]
+    assert set(mine["topic_source"]) == {"gold"}
+    overrides = [
+        f"paths.dataset_dir={dataset}",
+        f"paths.reports_dir={tmp_path / 'reports'}",
+        f"mlflow.tracking_uri=sqlite:///{tmp_path / 'mlflow.db'}",
+        "model=logreg",
+        "model.cv=2",
+        "mlflow.register=false",
+        "topic_model.register=false",
+        "topic_model.params.n_word_features=4096",
+        "topic_model.params.n_char_features=4096",
+    ]
+    with unpinned_mlflow():
+        result = train(to_config(_compose("train", overrides), TrainConfig))
+    assert result["boilerplate"]["metrics"]["train_lines"] == len(train_df)
+    assert result["topics"]["metrics"]["train_lines"] == len(train_df)

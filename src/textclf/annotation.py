@@ -353,14 +353,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     template.add_argument("page", type=Path, help="a plain-text page, e.g. seeds/new.txt")
     template.add_argument("--url", default="", help="the page's address, kept as a comment")
     template.add_argument("--force", action="store_true", help="overwrite an annotation")
-    check = sub.add_parser("check", help="check every annotation in FOLDER against its page")
-    check.add_argument("folder", type=Path, nargs="?", default=root / "seeds")
+    check = sub.add_parser(
+        "check",
+        help="check every annotation in FOLDER against its page (default: seeds/ and, when it "
+        "exists, seeds/train/)",
+    )
+    check.add_argument("folder", type=Path, nargs="?")
     check.add_argument("--topics", type=Path, default=argparse.SUPPRESS, help="as above")
     args = parser.parse_args(argv)
     try:
         if args.command == "template":
             return _template(args.page, args.url, args.force)
-        return _check(args.folder, args.topics)
+        folders = [args.folder] if args.folder is not None else [root / "seeds"]
+        if args.folder is None and (root / "seeds" / "train").is_dir():
+            folders.append(root / "seeds" / "train")
+        for folder in folders:
+            _check(folder, args.topics)
+        return 0
     except (TextclfError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -380,7 +389,7 @@ def _template(page: Path, url: str, force: bool) -> int:
     return 0
 
 
-def _check(folder: Path, topics: Path) -> int:
+def _check(folder: Path, topics: Path) -> None:
     from textclf.pages import read_seed_pages
     from textclf.topics import load_topics_config
 
@@ -392,7 +401,6 @@ def _check(folder: Path, topics: Path) -> int:
         f"{folder}: {len(pages)} pages, {len(annotated)} annotated, all match their pages "
         f"and the taxonomy ({content} content lines)"
     )
-    return 0
 
 
 if __name__ == "__main__":

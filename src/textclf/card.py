@@ -44,6 +44,7 @@ def dataset_card(
             "domains": len(set(pg["domain"])),
             "content_share": round(float(labels[known].mean()), 4) if known.any() else None,
             "page_types": dict(sorted(Counter(pg["page_type"]).items())),
+            "sources": dict(sorted(Counter(pg["source"]).items())),
             "label_sources": dict(Counter(ln["label_source"])),
             "topic_sources": dict(Counter(ln["topic_source"])),
             "topic_lines": {name: topic_counts.get(name, 0) for name in topic_names},
@@ -105,6 +106,15 @@ def render_card_markdown(card: dict[str, Any]) -> str:
             f"{_fmt(info['content_share'])} | {_fmt(oracle.get('page_f1'))} | "
             f"{_fmt(oracle.get('shingle_f1'))} |"
         )
+    own = sum(
+        splits[s].get("sources", {}).get("seeds", 0) for s in ("train", "validation") if s in splits
+    )
+    if own:
+        out += [
+            "",
+            f"Train and validation hold {own} annotated page(s) of your own (`seeds/train/`, "
+            "labeled by hand) besides WCXB dev's; the oracle below counts them.",
+        ]
     if "oracle_wcxb_dev" in card:
         dev = card["oracle_wcxb_dev"]
         out += [

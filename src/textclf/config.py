@@ -76,6 +76,7 @@ class PathsConfig:
 
     root: str = "${textclf_root:}"
     seeds_dir: str = "${paths.root}/seeds"
+    train_pages_dir: str = "${paths.seeds_dir}/train"
     data_dir: str = "${paths.root}/data"
     raw_dir: str = "${paths.data_dir}/raw"
     interim_dir: str = "${paths.data_dir}/interim"

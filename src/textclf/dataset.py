@@ -15,7 +15,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -103,14 +103,15 @@ class BuildResult:
 def assign_split(
     source: str, native_split: str, domain: str, validation_fraction: float, seed: int
 ) -> str:
-    """The dataset split of a page. WCXB dev goes to train or validation by a hash of its domain."""
-    if source == "seeds":
+    """The dataset split of a page. WCXB dev, and the training pages of ``seeds/train/``, go to
+    train or validation by a hash of their domain; the other seed pages are the seeds split."""
+    if source == "seeds" and native_split != "dev":
         return "seeds"
     if source == "scrapinghub":
         return "scrapinghub"
-    if source == "wcxb":
-        if native_split == "test":
-            return "wcxb_test"
+    if source == "wcxb" and native_split == "test":
+        return "wcxb_test"
+    if source in ("wcxb", "seeds"):
         digest = hashlib.blake2b(f"{seed}:{domain}".encode(), digest_size=8).digest()
         share = int.from_bytes(digest, "big") / 2**64
         return "validation" if share < validation_fraction else "train"
@@ -179,6 +180,44 @@ def _seed_rows(page: Page, rules: TopicRules) -> dict:
     )
 
 
+def _read_train_pages(folder: Path, rules: TopicRules, held_out: Sequence[Page]) -> list[Page]:
+    """The annotated pages of ``folder``, to train on; every page needs its annotation."""
+    from textclf.annotation import annotation_path
+    from textclf.errors import AnnotationError
+
+    pages = read_seed_pages(folder, known_topics=rules.names, split="dev")
+    for page in pages:
+        if page.labels is None:
+            path = folder / f"{page.page_id}.txt"
+            raise AnnotationError(
+                f"{path} has no annotation ({annotation_path(path).name}): a training page "
+                "needs its labels. Write one with `python -m textclf.annotation template "
+                f"{path}` and mark its content lines, or move the page out of {folder}"
+            )
+    shared = sorted({p.domain for p in pages} & {p.domain for p in held_out})
+    if shared:
+        log.warning(
+            "training pages in %s share their site with held-out seed pages (%s): the seeds "
+            "split no longer measures the model on sites it has not seen",
+            folder,
+            ", ".join(shared[:5]),
+        )
+    log.info("%d training page(s) from %s", len(pages), folder)
+    return pages
+
+
+def _check_unique_ids(page_ids: Sequence[str]) -> None:
+    """Every page id once: a page's lines are told apart from its neighbours' by its id."""
+    counts = Counter(page_ids)
+    repeated = sorted(i for i, n in counts.items() if n > 1)
+    if repeated:
+        raise CorpusError(
+            f"page id(s) {repeated[:5]} belong to more than one page: a page of seeds/ or "
+            "seeds/train/ (its id is its file name without .txt) is named like another page; "
+            "rename it"
+        )
+
+
 def _hash_files(paths: Iterable[Path], root: Path) -> str:
     digest = hashlib.blake2b(digest_size=16)
     for path in sorted(paths):
@@ -190,7 +229,11 @@ def _hash_files(paths: Iterable[Path], root: Path) -> str:
 
 
 def fingerprint(
-    seeds_dir: Path, corpora_dir: Path, sources: Sequence[str], settings: dict[str, Any]
+    seeds_dir: Path,
+    corpora_dir: Path,
+    sources: Sequence[str],
+    settings: dict[str, Any],
+    train_pages_dir: Path | None = None,
 ) -> str:
     """A hash of the inputs, the code that reads them, and the settings."""
     code_dir = Path(__file__).parent
@@ -200,14 +243,16 @@ def fingerprint(
         "settings": settings,
         "sources": list(sources),
     }
-    if "seeds" in sources and seeds_dir.is_dir():
+    if "seeds" in sources:
         # What a build reads: the pages and their annotations (not an editor's swap files).
-        seed_files = [
-            p
-            for p in seeds_dir.iterdir()
-            if p.is_file() and (p.suffix == ".txt" or p.name.endswith(".annotation.tsv"))
-        ]
-        parts["seeds"] = _hash_files(seed_files, seeds_dir)
+        for name, folder in (("seeds", seeds_dir), ("train_pages", train_pages_dir)):
+            if folder is not None and folder.is_dir():
+                files = [
+                    p
+                    for p in folder.iterdir()
+                    if p.is_file() and (p.suffix == ".txt" or p.name.endswith(".annotation.tsv"))
+                ]
+                parts[name] = _hash_files(files, folder)
     for name in CORPORA:
         if name in sources and (corpora_dir / name).is_dir():
             files = [p for p in (corpora_dir / name).rglob("*") if p.is_file()]
@@ -230,6 +275,7 @@ def build_dataset(
     corpora_dir: Path,
     sources: Sequence[str],
     rules: TopicRules,
+    train_pages_dir: Path | None = None,
     topics_settings: dict[str, Any] | None = None,
     render: RenderOptions | None = None,
     align: AlignConfig | None = None,
@@ -243,9 +289,12 @@ def build_dataset(
 ) -> BuildResult:
     """Build the datasets into ``out_dir`` unless an identical build is already there.
 
-    ``topics_settings`` (the taxonomy as a dict) goes into the fingerprint, so editing a topic's
-    rules rebuilds. ``download`` is a callable ``(corpora_dir) -> None`` that fetches missing
-    corpora, or None to fail with a clear message when they are missing.
+    With ``seeds`` among the sources, the pages of ``seeds_dir`` are the held-out seeds split and
+    those of ``train_pages_dir`` (when it exists; each needs its hand annotation) join WCXB dev,
+    in train or validation by their domain. ``topics_settings`` (the taxonomy as a dict) goes
+    into the fingerprint, so editing a topic's rules rebuilds. ``download`` is a callable
+    ``(corpora_dir) -> None`` that fetches missing corpora, or None to fail with a clear message
+    when they are missing.
     """
     start = time.perf_counter()
     render = render or RenderOptions()
@@ -274,7 +323,8 @@ def build_dataset(
         "limit": limit,
         "topics": topics_settings if topics_settings is not None else rules.names,
     }
-    fp = fingerprint(seeds_dir, corpora_dir, sources, settings)
+    train_pages_dir = Path(train_pages_dir) if train_pages_dir is not None else None
+    fp = fingerprint(seeds_dir, corpora_dir, sources, settings, train_pages_dir)
     if not force and read_fingerprint(out_dir) == fp:
         card = json.loads((out_dir / "card.json").read_text())
         return BuildResult(out_dir, fp, False, time.perf_counter() - start, card)
@@ -285,6 +335,9 @@ def build_dataset(
         if not seed_pages:
             log.warning("no seed pages (*.txt) in %s: the dataset has no seeds split", seeds_dir)
         results.extend(_seed_rows(page, rules) for page in seed_pages)
+        if train_pages_dir is not None and train_pages_dir.is_dir():
+            train_pages = _read_train_pages(train_pages_dir, rules, seed_pages)
+            results.extend(_seed_rows(page, rules) for page in train_pages)
     from textclf.corpora import iter_records
 
     records = []
@@ -298,6 +351,7 @@ def build_dataset(
                     records.append(rec)
         else:
             records.extend(recs)
+    _check_unique_ids([r["page"]["page_id"] for r in results] + [r.page_id for r in records])
     results.extend(_run_parallel(records, render, align, rules, n_jobs, progress))
 
     lines: dict[str, dict[str, list]] = {s: defaultdict(list) for s in SPLITS}

@@ -130,10 +130,18 @@ def read_text_file(path: Path) -> str:
         raise InputError(f"{path}: not valid UTF-8 (byte {exc.start}); re-encode it") from exc
 
 
-def read_seed_pages(seeds_dir: Path, known_topics: Collection[str] | None = None) -> list[Page]:
-    """Read every ``*.txt`` page in ``seeds_dir``, with its hand annotation when there is one
-    (its topics must be among ``known_topics`` when given)."""
+def read_seed_pages(
+    seeds_dir: Path, known_topics: Collection[str] | None = None, *, split: str = "test"
+) -> list[Page]:
+    """Read every ``*.txt`` page in ``seeds_dir`` (not its subfolders), with its hand annotation
+    when there is one (its topics must be among ``known_topics`` when given).
+
+    ``split`` is the pages' native split: ``test`` for the held-out seed pages, ``dev`` for
+    training pages (``seeds/train/``). A page's domain is its annotation's ``# url:`` host, else
+    ``seeds:<page id>`` (a site of its own, for the features that leave a line's own site out).
+    """
     from textclf.annotation import annotation_path, read_annotation
+    from textclf.corpora import domain_of
 
     seeds_dir = Path(seeds_dir)
     if not seeds_dir.is_dir():
@@ -141,7 +149,7 @@ def read_seed_pages(seeds_dir: Path, known_topics: Collection[str] | None = None
     pages: list[Page] = []
     for path in sorted(seeds_dir.glob("*.txt")):
         lines = lines_from_text(read_text_file(path))
-        page = Page(page_id=path.stem, source="seeds", lines=lines, split="test")
+        page = Page(page_id=path.stem, source="seeds", lines=lines, split=split)
         ann_path = annotation_path(path)
         if ann_path.exists():
             ann = read_annotation(
@@ -149,7 +157,8 @@ def read_seed_pages(seeds_dir: Path, known_topics: Collection[str] | None = None
             )
             page.labels = [a.label for a in ann]
             page.topics = [list(a.topics) for a in ann]
-            page.url = (ann_path and _first_url(ann_path)) or ""
+            page.url = _first_url(ann_path)
+        page.domain = domain_of(page.url) or f"seeds:{page.page_id}"
         pages.append(page)
     return pages
 

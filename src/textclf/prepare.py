@@ -40,6 +40,7 @@ def prepare(cfg: PrepareConfig, *, progress: bool = True) -> BuildResult:
     return build_dataset(
         out_dir=Path(cfg.paths.dataset_dir),
         seeds_dir=Path(cfg.paths.seeds_dir),
+        train_pages_dir=Path(cfg.paths.train_pages_dir),
         corpora_dir=Path(cfg.paths.corpora_dir),
         sources=cfg.data.sources,
         rules=TopicRules.from_config(cfg.topics),
