@@ -306,21 +306,25 @@ TRAIN_PAGE = [
 ]
 
 
-def test_annotated_pages_in_seeds_train_join_the_training_data(tmp_path, rules, caplog):
-    seeds = tmp_path / "seeds"
-    _write_page(seeds, "held_out", [(1, "A held-out page of its own")], url="https://b.example/x")
-    _write_page(seeds / "train", "mine", TRAIN_PAGE, url="https://www.a.example/story")
-    kwargs = dict(
+def _build_seeds_only(tmp_path: Path, rules):
+    """A build of ``tmp_path/seeds`` (held out) and ``tmp_path/seeds/train`` (to train on)."""
+    return build_dataset(
         out_dir=tmp_path / "dataset",
-        seeds_dir=seeds,
-        train_pages_dir=seeds / "train",
+        seeds_dir=tmp_path / "seeds",
+        train_pages_dir=tmp_path / "seeds" / "train",
         corpora_dir=tmp_path / "no-corpora",
         sources=["seeds"],
         rules=rules,
         n_jobs=1,
         progress=False,
     )
-    first = build_dataset(**kwargs)
+
+
+def test_annotated_pages_in_seeds_train_join_the_training_data(tmp_path, rules, caplog):
+    seeds = tmp_path / "seeds"
+    _write_page(seeds, "held_out", [(1, "A held-out page of its own")], url="https://b.example/x")
+    _write_page(seeds / "train", "mine", TRAIN_PAGE, url="https://www.a.example/story")
+    first = _build_seeds_only(tmp_path, rules)
     lines, pages = load_dataset(first.path)
     dev = [s for s in ("train", "validation") if s in pages]
     assert len(dev) == 1  # one site: one of the two
@@ -336,7 +340,7 @@ def test_annotated_pages_in_seeds_train_join_the_training_data(tmp_path, rules, 
     # Another training page rebuilds; the same one on the held-out page's site is warned about.
     _write_page(seeds / "train", "same_site", TRAIN_PAGE, url="https://b.example/y")
     with caplog.at_level("WARNING", logger="textclf.dataset"):
-        second = build_dataset(**kwargs)
+        second = _build_seeds_only(tmp_path, rules)
     assert second.rebuilt and second.fingerprint != first.fingerprint
     assert "b.example" in caplog.text and "share their site" in caplog.text
 
@@ -348,16 +352,7 @@ def test_a_training_page_without_annotation_is_a_clear_error(tmp_path, rules):
     seeds.mkdir()
     page = _write_page(seeds / "train", "unlabeled", [(-1, "Some page text")])
     with pytest.raises(AnnotationError, match=f"{page}.*no annotation.*template"):
-        build_dataset(
-            out_dir=tmp_path / "dataset",
-            seeds_dir=seeds,
-            train_pages_dir=seeds / "train",
-            corpora_dir=tmp_path / "no-corpora",
-            sources=["seeds"],
-            rules=rules,
-            n_jobs=1,
-            progress=False,
-        )
+        _build_seeds_only(tmp_path, rules)
     assert not (tmp_path / "dataset").exists()
 
 
@@ -366,14 +361,5 @@ def test_a_training_page_named_like_another_page_is_refused(tmp_path, rules):
     _write_page(seeds, "same", [(1, "A held-out page")])
     _write_page(seeds / "train", "same", TRAIN_PAGE)
     with pytest.raises(CorpusError, match=r"\['same'\].*rename it"):
-        build_dataset(
-            out_dir=tmp_path / "dataset",
-            seeds_dir=seeds,
-            train_pages_dir=seeds / "train",
-            corpora_dir=tmp_path / "no-corpora",
-            sources=["seeds"],
-            rules=rules,
-            n_jobs=1,
-            progress=False,
-        )
+        _build_seeds_only(tmp_path, rules)
     assert not (tmp_path / "dataset").exists()
