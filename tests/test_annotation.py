@@ -252,3 +252,31 @@ def test_the_check_command_checks_the_training_pages_too(
     bad.write_text(bad.read_text().replace("The river rose.", "The river fell."))
     assert main(["--topics", str(TAXONOMY), "check"]) == 2
     assert "p.annotation.tsv" in capsys.readouterr().err
+
+
+def test_a_template_can_be_prefilled_by_a_model(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tiny_model_path: Path,
+) -> None:
+    import textclf
+    from textclf.annotation import main
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/none.db")  # no topic model
+    monkeypatch.delenv("TEXTCLF_TOPIC_MODEL_URI", raising=False)
+    text = SEED_PAGE.read_text(encoding="utf-8")
+    page = tmp_path / "page.txt"
+    page.write_text(text, encoding="utf-8")
+    assert main(["template", str(page), "--model", str(tiny_model_path)]) == 0
+    assert "marked content by" in capsys.readouterr().out
+    lines = [line.text for line in lines_from_text(text)]
+    rows = read_annotation(tmp_path / "page.annotation.tsv", lines)
+    expected = [int(p.is_content) for p in textclf.load(tiny_model_path).predict_page(text).lines]
+    assert [r.label for r in rows] == expected and 0 < sum(expected) < len(expected)
+    # No model where it is looked for: a clear error, and nothing written.
+    other = tmp_path / "other.txt"
+    other.write_text("Menu\n", encoding="utf-8")
+    assert main(["template", str(other), "--model"]) == 2
+    assert "make train" in capsys.readouterr().err
+    assert not (tmp_path / "other.annotation.tsv").exists()

@@ -26,6 +26,7 @@ A backslash followed by any other character is read as it stands, so hand-typed 
 From the shell::
 
     python -m textclf.annotation template seeds/new_page.txt   # a starter annotation to edit
+    python -m textclf.annotation template seeds/train/p.txt --model   # pre-filled by the champion
     python -m textclf.annotation check                         # every seed annotation
 """
 
@@ -35,6 +36,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
+from typing import Any
 
 from textclf.errors import AnnotationError
 from textclf.files import write_atomically
@@ -353,6 +355,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     template.add_argument("page", type=Path, help="a plain-text page, e.g. seeds/new.txt")
     template.add_argument("--url", default="", help="the page's address, kept as a comment")
     template.add_argument("--force", action="store_true", help="overwrite an annotation")
+    template.add_argument(
+        "--model",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="URI",
+        help="pre-fill the labels (and topics) with a model's predictions, to correct by hand: "
+        "the champion, or a model path or URI as textclf.load() takes it",
+    )
     check = sub.add_parser(
         "check",
         help="check every annotation in FOLDER against its page (default: seeds/ and, when it "
@@ -363,7 +374,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "template":
-            return _template(args.page, args.url, args.force)
+            return _template(args.page, args.url, args.force, args.model)
         folders = [args.folder] if args.folder is not None else [root / "seeds"]
         if args.folder is None and (root / "seeds" / "train").is_dir():
             folders.append(root / "seeds" / "train")
@@ -375,18 +386,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def _template(page: Path, url: str, force: bool) -> int:
+def _template(page: Path, url: str, force: bool, model: str | None = None) -> int:
     from textclf.pages import lines_from_text, read_text_file
 
     out = annotation_path(page)
     if out.exists() and not force:
         raise AnnotationError(f"{out} exists; pass --force to overwrite it")
-    lines = lines_from_text(read_text_file(page))
+    text = read_text_file(page)
+    lines = lines_from_text(text)
     if not lines:
         raise AnnotationError(f"{page} has no non-empty line to annotate")
-    write_annotation(out, [LineAnnotation(0, (), line.text) for line in lines], url=url)
-    print(f"wrote {out}: {len(lines)} lines, all boilerplate; mark the content lines and topics")
+    if model is None:
+        rows = [LineAnnotation(0, (), line.text) for line in lines]
+        how = "all boilerplate; mark the content lines and topics"
+    else:
+        rows, source = _predicted_rows(text, lines, model)
+        content = sum(r.label for r in rows)
+        how = f"{content} marked content by {source}; check every line and its topics"
+    write_annotation(out, rows, url=url)
+    print(f"wrote {out}: {len(lines)} lines, {how}")
     return 0
+
+
+def _predicted_rows(
+    text: str, lines: Sequence[Any], model: str
+) -> tuple[list[LineAnnotation], str]:
+    """One annotation row per line of ``lines`` (the page ``text`` split), labeled and tagged
+    as the model predicts them; the model's source."""
+    import textclf
+
+    clf = textclf.load(model or None)
+    predicted = {p.line_index: p for p in clf.predict_page(text).lines}
+    rows = []
+    for line in lines:
+        p = predicted.get(line.index)
+        label = int(p is not None and p.is_content)
+        topics = tuple(p.topics or ()) if p is not None else ()
+        rows.append(LineAnnotation(label, topics, line.text))
+    return rows, clf.source
 
 
 def _check(folder: Path, topics: Path) -> None:
