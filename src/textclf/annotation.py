@@ -36,10 +36,13 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textclf.errors import AnnotationError
 from textclf.files import write_atomically
+
+if TYPE_CHECKING:
+    from textclf.pages import Line
 
 __all__ = [
     "HEADER",
@@ -409,7 +412,7 @@ def _template(page: Path, url: str, force: bool, model: str | None = None) -> in
 
 
 def _predicted_rows(
-    text: str, lines: Sequence[Any], model: str
+    text: str, lines: Sequence[Line], model: str
 ) -> tuple[list[LineAnnotation], str]:
     """One annotation row per line of ``lines`` (the page ``text`` split), labeled and tagged
     as the model predicts them; the model's source."""
