@@ -378,9 +378,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "template":
             return _template(args.page, args.url, args.force, args.model)
-        folders = [args.folder] if args.folder is not None else [root / "seeds"]
-        if args.folder is None and (root / "seeds" / "train").is_dir():
-            folders.append(root / "seeds" / "train")
+        if args.folder is not None:
+            folders = [args.folder]
+        else:
+            train = root / "seeds" / "train"
+            folders = [root / "seeds", *([train] if train.is_dir() else [])]
         for folder in folders:
             _check(folder, args.topics)
         return 0
@@ -423,9 +425,11 @@ def _predicted_rows(
     rows = []
     for line in lines:
         p = predicted.get(line.index)
-        label = int(p is not None and p.is_content)
-        topics = tuple(p.topics or ()) if p is not None else ()
-        rows.append(LineAnnotation(label, topics, line.text))
+        rows.append(
+            LineAnnotation(int(p.is_content), tuple(p.topics or ()), line.text)
+            if p is not None
+            else LineAnnotation(0, (), line.text)
+        )
     return rows, clf.source
 
 

@@ -106,9 +106,7 @@ def render_card_markdown(card: dict[str, Any]) -> str:
             f"{_fmt(info['content_share'])} | {_fmt(oracle.get('page_f1'))} | "
             f"{_fmt(oracle.get('shingle_f1'))} |"
         )
-    own = sum(
-        splits[s].get("sources", {}).get("seeds", 0) for s in ("train", "validation") if s in splits
-    )
+    own = sum(splits[s]["sources"].get("seeds", 0) for s in ("train", "validation") if s in splits)
     if own:
         out += [
             "",
