@@ -431,3 +431,28 @@ def test_keep_repeats_option(tiny_pipeline: Any, tmp_path: Path, capsys: Any) ->
     code, out, _ = run([*argv, "--keep-repeats"], capsys)
     assert code == 0
     assert [row.split("\t")[0] for row in out.splitlines()] == ["content"] * 3
+
+
+def test_favor_option(tiny_pipeline: Any, tmp_path: Path, capsys: Any) -> None:
+    import copy
+
+    from textclf.serialization import dump_model
+
+    pipe = copy.deepcopy(tiny_pipeline)
+    pipe[-1].presets_ = {"precision": (0.95, 0.9), "recall": (0.0, 0.0)}
+    model = str(dump_model(pipe, tmp_path / "model.skops"))
+    page = tmp_path / "page.txt"
+    page.write_text("Home | News\n\nThe river rose overnight and flooded the lower town.\n")
+    base = ["predict", "--no-topics", "--model", model, str(page)]
+    code, out, _ = run([*base, "--favor", "recall"], capsys)
+    assert code == 0
+    assert {row.split("\t")[0] for row in out.splitlines()} == {"content"}
+    code, favored, _ = run([*base, "--favor", "precision"], capsys)
+    code_t, explicit, _ = run([*base, "--threshold", "0.95", "--relative", "0.9"], capsys)
+    assert code == code_t == 0 and favored == explicit
+    for extra, error in (
+        (["--favor", "strict"], "no such preset"),
+        (["--favor", "precision", "--threshold", "0.5"], "not both"),
+    ):
+        code, out, err = run([*base, *extra], capsys)
+        assert (code, out) == (2, "") and error in err

@@ -70,6 +70,8 @@ def test_unknown_key_is_a_config_error():
         ("model.params.max_iter=-1", "bad parameters for estimator 'hgb'.*max_iter"),
         ("model.stages=0", "model.stages must be an int >= 1"),
         ("model.relative_power=0.5", r"model\.relative_power must be a number >= 1"),
+        ("model.presets.recall=0", r"model\.presets\.recall must be a number > 0"),
+        ("+model.presets.Strict=0.3", "preset names are lower-case identifiers"),
         ("model=random_forest model.params.n_estimators=0", "n_estimators"),
         ("model=linear_svm model.params.C=-1", "'C'"),
         ("features.blank_dropout=1.5", "features.blank_dropout must be a number from 0 to 1"),
@@ -191,6 +193,18 @@ def test_the_default_model_takes_the_relative_share_of_its_sharpened_page_best()
     for model in ("logreg", "linear_svm", "random_forest"):
         cfg = to_config(_compose("train", [f"model={model}"]), TrainConfig)
         assert cfg.model.relative_power == 1
+
+
+def test_every_model_config_chooses_the_two_presets_and_one_can_be_left_out():
+    from textclf.models import check_presets
+
+    for model in ("hgb", "logreg", "linear_svm", "random_forest"):
+        cfg = to_config(_compose("train", [f"model={model}"]), TrainConfig)
+        assert cfg.model.presets == {"precision": 0.5, "recall": 2.0}
+    cfg = to_config(_compose("train", ["model.presets.recall=null"]), TrainConfig)
+    assert check_presets(cfg.model.presets) == {"precision": 0.5}
+    cfg = to_config(_compose("train", ["+model.presets.strict=0.25"]), TrainConfig)
+    assert check_presets(cfg.model.presets)["strict"] == 0.25
 
 
 def test_limit_pages_samples_whole_pages():

@@ -8,19 +8,26 @@ from textclf.errors import ConfigError, InputError, ModelError
 from textclf.features import lines_frame
 from textclf.models import (
     _BINNED_OK,
+    DEFAULT_PRESETS,
     ESTIMATORS,
     REPEAT_MIN_TOKENS,
+    Decision,
     StackedLineClassifier,
     build_pipeline,
+    check_presets,
     choose_decision,
+    choose_presets,
     choose_threshold,
     content_mask,
+    decision_of,
     drops_repeats,
     earlier_copy_max,
     later_copies,
     line_weights,
     make_estimator,
     positive_proba,
+    preset_keeps,
+    presets_of,
     relative_power_of,
 )
 
@@ -388,6 +395,103 @@ def test_a_decision_chosen_elsewhere_is_set_and_recorded():
         model.set_decision("auto", 0.4, "crossval")
     with pytest.raises(ConfigError, match=r"relative must be in \[0, 1\]"):
         model.set_decision(0.3, 1.5, "crossval")
+
+
+def _page_f_beta(keep, y, page, tokens, beta):
+    """The mean over pages of the token-weighted F-beta of ``keep``, computed plainly."""
+    scores = []
+    for p in np.unique(page):
+        rows = page == p
+        tp = tokens[rows & keep & (y == 1)].sum()
+        pred, gold = tokens[rows & keep].sum(), tokens[rows & (y == 1)].sum()
+        b2 = beta * beta
+        scores.append(1.0 if pred + gold == 0 else (1 + b2) * tp / (pred + b2 * gold))
+    return float(np.mean(scores))
+
+
+def test_choose_decision_maximises_the_f_beta_it_is_given():
+    rng = np.random.default_rng(3)
+    page = np.repeat(np.arange(40), 15)
+    y = (rng.random(len(page)) < 0.5).astype(int)
+    proba = np.where(y == 1, rng.beta(4, 2, len(page)), rng.beta(2, 4, len(page)))
+    tokens = rng.integers(1, 40, len(page)).astype(float)
+    chosen = {}
+    for beta in (0.5, 1.0, 2.0):
+        t, r = choose_decision(proba, y, page, tokens, beta=beta, relative_power=4)
+        keep = content_mask(proba, page, t, r, relative_power=4)
+        chosen[beta] = tokens[keep].sum()
+        best = _page_f_beta(keep, y, page, tokens, beta)
+        for other_t in np.round(np.arange(0.05, 0.96, 0.025), 4):  # no threshold does better
+            for other_r in (0.0, 0.5, 0.9):
+                keep = content_mask(proba, page, other_t, other_r, relative_power=4)
+                assert _page_f_beta(keep, y, page, tokens, beta) <= best + 1e-9
+    # Precision keeps less text than F1, recall more.
+    assert chosen[0.5] < chosen[1.0] < chosen[2.0]
+    assert choose_decision(proba, y, page, tokens) == choose_decision(
+        proba, y, page, tokens, beta=1.0
+    )
+    for bad in (0, -1, True, "2", float("inf"), float("nan")):
+        with pytest.raises(ConfigError, match="beta must be a number > 0"):
+            choose_decision(proba, y, page, tokens, beta=bad)
+
+
+def test_presets_are_chosen_with_the_decision_and_kept_by_the_model():
+    X, y = _pages_with_teasers(16, seed=2)
+    pipe = build_pipeline("logreg", stack={"stages": 1, "relative": "auto", "cv": 2}).fit(X, y)
+    model = pipe[-1]
+    assert model.presets is None and set(model.presets_) == set(DEFAULT_PRESETS)
+    assert presets_of(pipe) == presets_of(model) == model.presets_
+    # Chosen on the same out-of-fold probabilities as the default decision.
+    rows = pipe[0].transform(X)
+    proba = model._oof(
+        model.stages_[0], np.delete(rows, 0, axis=1), y, rows[:, 0].astype(int), None
+    )
+    page, tokens = rows[:, 0].astype(int), np.expm1(rows[:, 2])
+    assert model.presets_ == choose_presets(proba, y, page, tokens, DEFAULT_PRESETS)
+    for t, r in model.presets_.values():
+        assert 0 <= t <= 1 and 0 <= r <= 1
+    # Named presets, none, or a fixed decision (nothing chosen: no presets).
+    own = build_pipeline("logreg", stack={"stages": 1, "cv": 2, "presets": {"strict": 0.25}})
+    assert set(own.fit(X, y)[-1].presets_) == {"strict"}
+    none = build_pipeline("logreg", stack={"stages": 1, "cv": 2, "presets": {}}).fit(X, y)
+    assert none[-1].presets_ == {} and presets_of(none) == {}
+    fixed = build_pipeline("logreg", stack={"stages": 1, "threshold": 0.4, "relative": 0.5})
+    assert fixed.fit(X, y)[-1].presets_ == {}
+    # Chosen on held-out lines with the decision, or set with a decision chosen elsewhere.
+    held = build_pipeline("logreg", stack={"stages": 1, "decide_on": "held_out"}).fit(X, y)
+    assert held[-1].presets_ == {}
+    held[-1].choose_decision_on(rows, y)
+    assert set(held[-1].presets_) == set(DEFAULT_PRESETS)
+    held[-1].set_decision(0.3, 0.4, "crossval", {"precision": (0.5, 0.8)})
+    assert presets_of(held) == {"precision": (0.5, 0.8)}
+    with pytest.raises(ConfigError, match=r"relative must be in \[0, 1\]"):
+        held[-1].set_decision(0.3, 0.4, "crossval", {"precision": (0.5, 1.8)})
+    # Each preset's mask is the decision with the preset's numbers.
+    decision = decision_of(held)
+    masks = preset_keeps(proba, X, decision, presets_of(held))
+    want = Decision(0.5, 0.8, decision.drop_repeats, decision.relative_power)
+    assert (masks["precision"] == want.mask(proba, X["page_id"], X["text"].tolist())).all()
+
+
+def test_bad_presets_are_named_and_old_models_have_none():
+    assert check_presets(None) == DEFAULT_PRESETS
+    assert check_presets({"precision": 0.5, "recall": None}) == {"precision": 0.5}  # left out
+    for bad, error in (
+        ({"Precision": 0.5}, "lower-case identifiers"),
+        ({"precision": 0}, r"model\.presets\.precision must be a number > 0"),
+        ({"precision": "high"}, r"model\.presets\.precision must be a number > 0"),
+        (["precision"], "must map preset names to betas"),
+    ):
+        with pytest.raises(ConfigError, match=error):
+            build_pipeline("logreg", stack={"stages": 1, "presets": bad})
+    state = StackedLineClassifier().__getstate__()
+    del state["presets"]
+    old = StackedLineClassifier.__new__(StackedLineClassifier)
+    old.__setstate__(state)
+    assert old.presets == {} and presets_of(old) == {}
+    old.presets_ = {"precision": (0.5, "high")}
+    with pytest.raises(ModelError, match="preset 'precision'"):
+        presets_of(old)
 
 
 def test_held_out_decision_skips_the_out_of_fold_fits(monkeypatch):

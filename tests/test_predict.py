@@ -914,3 +914,56 @@ def test_a_model_with_a_bad_drop_repeats_is_refused(tiny_pipeline: Any) -> None:
     pipe[-1].drop_repeats = "False"  # truthy: must not be read as True
     with pytest.raises(ModelError, match="drop_repeats is 'False'"):
         Classifier(pipe, source="bad model")
+
+
+# ---------------------------------------------------------------------- decision presets
+def test_a_preset_is_the_decision_for_a_call(tiny_pipeline: Any) -> None:
+    import copy
+
+    pipe = copy.deepcopy(tiny_pipeline)
+    pipe[-1].presets_ = {"precision": (0.9, 0.8), "recall": (0.05, 0.0)}
+    clf = Classifier(pipe)
+    assert clf.presets == {"precision": (0.9, 0.8), "recall": (0.05, 0.0)}
+    clf.presets["precision"] = (0.0, 0.0)  # a copy: the model's presets stay
+    assert clf.presets["precision"] == (0.9, 0.8)
+    text = (PREDICT_FIXTURES / "garden.labeled.txt").read_text(encoding="utf-8")
+    for name, (t, r) in clf.presets.items():
+        page = clf.predict_page(text, favor=name)
+        assert (page.threshold, page.relative_threshold) == (t, r)
+        assert page == clf.predict_page(text, threshold=t, relative=r)
+        assert clf.extract(text, favor=name) == page.content
+        assert clf.predict_lines(text.split("\n"), favor=name) == page
+        assert list(clf.pipe([text, text], favor=name)) == [page, page]
+        html = clf.predict_html("<p>The river rose overnight.</p>", favor=name)
+        assert html.threshold == t
+    precise, everything = clf.predict_page(text, favor="precision"), clf.predict_page(text)
+    assert len(precise.content_lines) <= len(everything.content_lines)
+
+
+def test_bad_presets_are_refused_before_any_page(tiny_pipeline: Any) -> None:
+    import copy
+
+    pipe = copy.deepcopy(tiny_pipeline)
+    pipe[-1].presets_ = {"precision": (0.9, 0.8)}
+    clf = Classifier(pipe)
+    with pytest.raises(InputError, match=r"favor='recall': no such preset; .*\['precision'\]"):
+        clf.predict_page("x", favor="recall")
+    with pytest.raises(InputError, match="not both"):
+        clf.pipe(["x"], favor="precision", threshold=0.5)
+    with pytest.raises(InputError, match="not both"):
+        clf.extract("x", favor="precision", relative=0)
+    with pytest.raises(InputError, match="favor must be a preset name or None"):
+        clf.predict_page("x", favor=1)  # type: ignore[arg-type]
+    pipe[-1].presets_ = {}  # a model trained before presets, or without them
+    with pytest.raises(InputError, match=r"has no decision presets.*make train"):
+        Classifier(pipe).predict_page("x", favor="precision")
+    pipe[-1].presets_ = {"precision": (0.9, 1.5)}
+    with pytest.raises(ModelError, match="preset 'precision'"):
+        Classifier(pipe)
+
+
+def test_presets_travel_with_the_saved_model(tiny_classifier: Classifier, tiny_model_path) -> None:
+    from textclf.predict import load
+
+    assert set(tiny_classifier.presets) == {"precision", "recall"}
+    assert load(str(tiny_model_path), topic_model=False).presets == tiny_classifier.presets

@@ -85,6 +85,15 @@ def test_training_run_is_logged(store):
     assert run.data.params["model.decision_folds"] == "3"
     assert 0.0 <= run.data.metrics["decision_cv/page_f1"] <= 1.0
     assert {f"decision_cv/fold{k}/fit_seconds" for k in range(3)} <= set(run.data.metrics)
+    # The decision presets, chosen on the same predictions, and scored on validation.
+    for name in ("precision", "recall"):
+        assert 0.0 <= float(run.data.params[f"decision.favor_{name}.threshold"]) <= 1.0
+        assert 0.0 <= float(run.data.params[f"decision.favor_{name}.relative"]) <= 1.0
+        assert 0.0 <= run.data.metrics[f"decision_cv/favor_{name}/page_f1"] <= 1.0
+        assert 0.0 <= run.data.metrics[f"validation/favor_{name}/page_f1"] <= 1.0
+    m = run.data.metrics
+    assert m["decision_cv/favor_precision/page_precision"] >= m["decision_cv/page_precision"]
+    assert m["decision_cv/favor_recall/page_recall"] >= m["decision_cv/page_recall"]
     bad = client.get_run(store["second"]["run_id"])
     assert bad.data.params["decision.chosen_on"] == "validation"
     assert "decision_cv/page_f1" not in bad.data.metrics
@@ -123,6 +132,15 @@ def test_the_registered_model_is_refitted_on_all_dev_with_the_chosen_decision(st
     assert pipe[-1].relative_threshold_ == pytest.approx(metrics["relative_threshold"])
     # The repeats rule (model.drop_repeats, on by default) travels with the model.
     assert run.data.params["model.drop_repeats"] == "True" and pipe[-1].drop_repeats is True
+    # So do the presets chosen with the decision.
+    params = run.data.params
+    assert pipe[-1].presets_ == {
+        name: (
+            float(params[f"decision.favor_{name}.threshold"]),
+            float(params[f"decision.favor_{name}.relative"]),
+        )
+        for name in ("precision", "recall")
+    }
 
 
 def test_model_is_registered_and_champion_moves_only_on_improvement(store):
@@ -193,6 +211,12 @@ def test_evaluation_names_the_model_version_and_scores_baselines(store):
         row = f"| textclf (one text node per line, from HTML) | {split} |"
         assert row in store["eval"]["summary"]
     assert not any(k.startswith("seeds/text_nodes/") for k in m)
+    # The model's decision presets, on the same probabilities.
+    for split in ("wcxb_test", "scrapinghub", "seeds"):
+        for name in ("precision", "recall"):
+            assert 0.0 <= m[f"{split}/favor_{name}/page_f1"] <= 1.0
+            assert f"| textclf (favor {name}) | {split} |" in store["eval"]["summary"]
+    assert float(run.data.params["favor_precision.threshold"]) >= 0.0
     assert (store["root"] / "reports" / "eval_boilerplate.md").is_file()
 
 
@@ -377,7 +401,7 @@ def test_crossval_decision_is_chosen_on_held_out_predictions_of_every_line(store
     lines, pages = load_dataset(Path(params["paths.dataset_dir"]))
     frame = _frame(lines, ["train", "validation"])
     page_table = pd.concat([pages[s].to_pandas() for s in ["train", "validation"]])
-    decision, metrics = crossval_decision(cfg, frame, page_table, "auto", "auto")
+    decision, presets, metrics = crossval_decision(cfg, frame, page_table, "auto", "auto")
     # The same by hand: every line scored by the pipeline fitted on the other domains' lines,
     # the decision chosen on all of them with the repeats rule.
     proba = np.full(len(frame), np.nan)
@@ -389,9 +413,15 @@ def test_crossval_decision_is_chosen_on_held_out_predictions_of_every_line(store
     y, page = frame["label"].to_numpy(), frame["page_id"].to_numpy()
     assert decision == choose_decision(proba, y, page, token_counts(texts), texts=texts)
     assert 0.0 <= metrics["decision_cv/page_f1"] <= 1.0
+    # The presets, on the same predictions.
+    assert presets == {
+        name: choose_decision(proba, y, page, token_counts(texts), texts=texts, beta=beta)
+        for name, beta in (("precision", 0.5), ("recall", 2.0))
+    }
+    assert 0.0 <= metrics["decision_cv/favor_recall/page_f1"] <= 1.0
     # ... for the model's relative power (the same folds and fits: the same probabilities)
     cfg.model.relative_power = 12
-    sharp, _ = crossval_decision(cfg, frame, page_table, "auto", "auto")
+    sharp, _, _ = crossval_decision(cfg, frame, page_table, "auto", "auto")
     want = choose_decision(proba, y, page, token_counts(texts), texts=texts, relative_power=12)
     assert sharp == want
     cfg.model.relative_power = 1

@@ -125,6 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the model's trained one; 0 turns it off)",
     )
     common.add_argument(
+        "--favor",
+        default=None,
+        metavar="PRESET",
+        help="use one of the model's decision presets instead of its trained decision: "
+        "precision (less, cleaner text) or recall (less text lost); not with --threshold or "
+        "--relative",
+    )
+    common.add_argument(
         "--keep-repeats",
         action="store_true",
         help="keep a line as content even when a content line earlier on its page has the same "
@@ -211,6 +219,7 @@ def _run(args: argparse.Namespace) -> int:
     inputs = list(_expand(args.inputs or [STDIN], html=args.html))
     try:
         clf = load(args.model, topic_model=False if args.no_topics else None)
+        clf.predict_page("", **_decision(args))  # bad decision options fail once, up front
     except (TextclfError, TypeError) as exc:
         missing = isinstance(exc, ModelNotFoundError) and not args.model
         hint = " (on the command line: --model PATH_OR_URI)" if missing else ""
@@ -393,6 +402,7 @@ def _decision(args: argparse.Namespace) -> dict[str, Any]:
         "threshold": args.threshold,
         "relative": args.relative,
         "drop_repeats": False if args.keep_repeats else None,
+        "favor": args.favor,
     }
 
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Optional, ParamSpec, TypeVar
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -174,6 +174,12 @@ class ModelConfig:
     # The page's highest probability is raised to this power before `relative` takes its share:
     # 1 is the plain share; higher asks more of the pages whose best line the model is sure of.
     relative_power: float = 1.0
+    # Decisions chosen beside the default one, where and when it is chosen, each maximising an
+    # F-beta (name: beta); `favor="<name>"` in textclf.predict uses one. A preset set to null
+    # is not chosen (`model.presets.recall=null`); `+model.presets.strict=0.25` adds one.
+    presets: dict[str, Optional[float]] = field(  # noqa: UP045 (OmegaConf reads Optional)
+        default_factory=lambda: {"precision": 0.5, "recall": 2.0}
+    )
 
 
 @dataclass

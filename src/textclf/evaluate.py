@@ -7,8 +7,9 @@ Baselines (keep every line; a C4-style line filter) are scored on the same lines
 and HTML extractors (trafilatura, readability, jusText) on the same pages' HTML (``extractors``; see
 :mod:`textclf.extractors`). The model is also scored on the same lines written another way
 (``input_variants``, :mod:`textclf.variants`): without blank lines, as many HTML-to-text tools
-write pages, or with a blank line between every two lines. The summary table is printed and
-saved as a run artifact and under reports/.
+write pages, or with a blank line between every two lines; and with each of its decision
+presets (``favor``, :attr:`textclf.predict.Classifier.presets`) on the same probabilities. The
+summary table is printed and saved as a run artifact and under reports/.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from textclf.dataset import load_dataset, read_fingerprint
 from textclf.errors import ConfigError, ModelNotFoundError
 from textclf.extractors import check_extractors, extract_pages
 from textclf.features import MODEL_INPUT
-from textclf.models import decision_of
+from textclf.models import decision_of, preset_keeps, presets_of
 from textclf.predict import Classifier
 from textclf.reporting import markdown_table
 from textclf.scoring import page_predictions, score_difference, score_pages, score_split
@@ -125,6 +126,7 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
     classifier = Classifier(pipe, source=model_uri) if renderers else None
     decision = decision_of(pipe)
     threshold, relative = float(decision.threshold), float(decision.relative)
+    presets = presets_of(pipe)
     rows: list[dict[str, Any]] = []
     metrics: dict[str, float] = {}
     wrong_seed_lines: list[str] = []
@@ -144,6 +146,11 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
                 "threshold": threshold,
                 "relative_threshold": relative,
                 "drop_repeats": decision.drop_repeats,
+                **{
+                    f"favor_{name}.{part}": value
+                    for name, pair in presets.items()
+                    for part, value in zip(("threshold", "relative"), pair, strict=True)
+                },
                 **{f"extractor/{name}": v for name, (v, _) in extractors.items()},
             }
         )
@@ -170,6 +177,11 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
             scores["lines_per_second"] = len(df) / max(seconds, 1e-9)
             metrics.update({f"{split}/{k}": v for k, v in scores.items()})
             rows.append({"system": "textclf", "split": split, **scores, **_intervals(scores)})
+            for preset, p_keep in preset_keeps(proba, df, decision, presets).items():
+                p_scores = score_split(columns, pg, p_keep, intervals=True)
+                metrics.update({f"{split}/favor_{preset}/{k}": v for k, v in p_scores.items()})
+                system = f"textclf (favor {preset})"
+                rows.append({"system": system, "split": split, **p_scores, **_intervals(p_scores)})
             variants = variant_keeps(pipe, df[MODEL_INPUT], cfg.input_variants, decision)
             for variant, v_keep in variants.items():
                 v_scores = score_split(columns, pg, v_keep, intervals=True)

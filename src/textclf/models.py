@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import numbers
+import re
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -36,6 +37,7 @@ from textclf.features import (
 
 __all__ = [
     "DECIDE_ON",
+    "DEFAULT_PRESETS",
     "ESTIMATORS",
     "REPEAT_MIN_TOKENS",
     "WEIGHTINGS",
@@ -43,8 +45,11 @@ __all__ = [
     "StackedLineClassifier",
     "auto_or_fraction",
     "build_pipeline",
+    "check_beta",
+    "check_presets",
     "check_weighting",
     "choose_decision",
+    "choose_presets",
     "choose_threshold",
     "content_mask",
     "decision_grids",
@@ -56,6 +61,8 @@ __all__ = [
     "make_estimator",
     "page_max",
     "positive_proba",
+    "preset_keeps",
+    "presets_of",
 ]
 
 log = logging.getLogger(__name__)
@@ -66,6 +73,12 @@ WEIGHTINGS = ("none", "page_tokens")
 DECIDE_ON = ("oof", "held_out")
 #: Repeats of texts shorter than this many tokens stay content (see :func:`later_copies`).
 REPEAT_MIN_TOKENS = 6
+#: The shares of the page's best probability :func:`choose_decision` tries by default.
+RELATIVE_GRID = np.array([0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
+#: Decision presets chosen beside the default decision (name: the beta of the F-beta they
+#: maximise, as :func:`choose_decision` takes it): ``favor="precision"`` in :mod:`textclf.predict`
+#: keeps less and cleaner text, ``favor="recall"`` loses less of it.
+DEFAULT_PRESETS = {"precision": 0.5, "recall": 2.0}
 
 
 def _logreg(**params: Any) -> BaseEstimator:
@@ -193,6 +206,11 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         sure of (0.99) asks ``relative`` x 0.89 of its lines, a page whose best line is
         middling (0.85) ``relative`` x 0.14, so the threshold decides there. 1 is the plain
         share.
+    presets : mapping of str to float, or None
+        Decisions chosen beside the default one, each maximising an F-beta (name: beta) where
+        and when the default is chosen; ``None``: :data:`DEFAULT_PRESETS`, ``{}``: none. The
+        fitted ``presets_`` maps each name to its (threshold, relative), empty when the
+        decision was not chosen (fixed numbers, or not yet chosen on held-out lines).
     """
 
     def __init__(
@@ -209,6 +227,7 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         decide_on: str = "oof",
         drop_repeats: bool = False,
         relative_power: float = 1.0,
+        presets: Mapping[str, float] | None = None,
     ) -> None:
         self.estimator = estimator
         self.stages = stages
@@ -222,11 +241,13 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         self.decide_on = decide_on
         self.drop_repeats = drop_repeats
         self.relative_power = relative_power
+        self.presets = presets
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        # Models saved before drop_repeats (relative_power) existed kept every copy (took the
-        # plain share of the page's best probability).
-        super().__setstate__({"drop_repeats": False, "relative_power": 1.0, **state})
+        # Models saved before drop_repeats (relative_power, presets) existed kept every copy
+        # (took the plain share of the page's best probability; had no presets).
+        defaults = {"drop_repeats": False, "relative_power": 1.0, "presets": {}, "presets_": {}}
+        super().__setstate__({**defaults, **state})
 
     def _split(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         X = np.asarray(X)
@@ -260,6 +281,7 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         )
         relative = auto_or_fraction(self.relative, "relative")
         check_relative_power(self.relative_power)
+        check_presets(self.presets)
         if self.decide_on not in DECIDE_ON:
             raise ConfigError(f"decide_on must be one of {DECIDE_ON}, got {self.decide_on!r}")
         auto = self.threshold == "auto" or relative == "auto"
@@ -287,6 +309,7 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
         else:  # fixed numbers, or "auto" left for choose_decision_on: 0.5 and no relative part
             self.threshold_ = 0.5 if self.threshold == "auto" else float(self.threshold)
             self.relative_threshold_ = 0.0 if relative == "auto" else float(relative)
+            self.presets_: dict[str, tuple[float, float]] = {}
         self.decided_on_ = "oof" if decide_oof else ("pending" if auto else "fixed")
         self.n_features_in_ = np.asarray(X).shape[1]
         return self
@@ -301,14 +324,16 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
     ) -> None:
         if texts is not None and len(texts) != len(proba):
             raise InputError(f"{len(proba)} rows but {len(texts)} texts")
-        self.threshold_, self.relative_threshold_ = choose_decision(
-            proba,
-            y,
-            page,
-            tokens,
-            texts=texts if self.drop_repeats else None,
-            relative_power=self.relative_power,
+        decision = {
+            "texts": texts if self.drop_repeats else None,
+            "relative_power": self.relative_power,
             **decision_grids(self.threshold, auto_or_fraction(self.relative, "relative")),
+        }
+        self.threshold_, self.relative_threshold_ = choose_decision(
+            proba, y, page, tokens, **decision
+        )
+        self.presets_ = choose_presets(
+            proba, y, page, tokens, check_presets(self.presets), **decision
         )
 
     def choose_decision_on(
@@ -336,15 +361,25 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
             self.decided_on_ = "held_out"
         return self.threshold_, self.relative_threshold_
 
-    def set_decision(self, threshold: float, relative: float, chosen_on: str) -> None:
+    def set_decision(
+        self,
+        threshold: float,
+        relative: float,
+        chosen_on: str,
+        presets: Mapping[str, tuple[float, float]] | None = None,
+    ) -> None:
         """Use a decision chosen elsewhere (``make train``'s cross-validation: probabilities
-        of other models on the lines they did not see), recorded as ``decided_on_``."""
+        of other models on the lines they did not see), recorded as ``decided_on_``, with the
+        presets chosen there (name -> (threshold, relative); default none)."""
         if not hasattr(self, "stages_"):
             raise ModelError("set_decision needs a fitted model: call fit first")
-        pair = (auto_or_fraction(threshold, "threshold"), auto_or_fraction(relative, "relative"))
-        if "auto" in pair:
-            raise ConfigError(f"set_decision needs numbers, got {threshold!r} and {relative!r}")
+        pairs = [(threshold, relative), *(presets or {}).values()]
+        for t, r in pairs:
+            pair = (auto_or_fraction(t, "threshold"), auto_or_fraction(r, "relative"))
+            if "auto" in pair:
+                raise ConfigError(f"set_decision needs numbers, got {t!r} and {r!r}")
         self.threshold_, self.relative_threshold_ = float(threshold), float(relative)
+        self.presets_ = {str(k): (float(t), float(r)) for k, (t, r) in (presets or {}).items()}
         self.decided_on_ = chosen_on
 
     def _oof(
@@ -700,17 +735,25 @@ def choose_decision(
     relative_grid: Sequence[float] | None = None,
     texts: Sequence[str] | None = None,
     relative_power: float = 1.0,
+    beta: float = 1.0,
 ) -> tuple[float, float]:
     """The (threshold, relative) pair of :func:`content_mask` (with ``relative_power``)
     maximising the mean over pages of the token-weighted F1 of the content lines; with
     ``texts`` (the lines' texts), of the content lines left once later copies of content texts
-    are dropped, as :func:`content_mask` drops them with ``texts``."""
+    are dropped, as :func:`content_mask` drops them with ``texts``.
+
+    ``beta`` weighs recall against precision (F-beta: 0.5 counts precision twice as much as
+    recall, 2 the reverse; :data:`DEFAULT_PRESETS`).
+
+    >>> proba, y, tokens = np.array([0.9, 0.4, 0.3]), np.array([1, 0, 1]), np.full(3, 10)
+    >>> [choose_decision(proba, y, np.zeros(3), tokens, relative_grid=[0], beta=b)[0]
+    ...  for b in (1, 0.25)]
+    [0.05, 0.425]
+    """
+    check_beta(beta)
     thresholds = np.round(np.arange(0.05, 0.96, 0.025), 4) if grid is None else np.asarray(grid)
-    relatives = (
-        np.array([0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
-        if relative_grid is None
-        else np.asarray(relative_grid)
-    )
+    relatives = RELATIVE_GRID if relative_grid is None else np.asarray(relative_grid)
+    b2 = float(beta) ** 2
     pages, inverse = np.unique(page, return_inverse=True)
     gold_tok = np.bincount(inverse, weights=tokens * (y == 1), minlength=len(pages))
     top = page_max(proba, page) ** relative_power
@@ -725,8 +768,10 @@ def choose_decision(
             pred_tok = np.bincount(inverse, weights=tokens * keep, minlength=len(pages))
             tp = np.bincount(inverse, weights=tokens * keep * (y == 1), minlength=len(pages))
             with np.errstate(divide="ignore", invalid="ignore"):
-                f1 = np.where(pred_tok + gold_tok > 0, 2 * tp / (pred_tok + gold_tok), 1.0)
-            score = float(f1.mean())
+                f = np.where(
+                    pred_tok + gold_tok > 0, (1 + b2) * tp / (pred_tok + b2 * gold_tok), 1.0
+                )
+            score = float(f.mean())
             if score > best + 1e-12:
                 best, best_pair = score, (float(t), float(r))
     return best_pair
@@ -738,6 +783,84 @@ def decision_grids(threshold: float | str, relative: float | str) -> dict[str, A
     return {
         "grid": None if threshold == "auto" else [float(threshold)],
         "relative_grid": None if relative == "auto" else [float(relative)],
+    }
+
+
+def check_beta(beta: Any, name: str = "beta") -> float:
+    """An F-beta's ``beta`` checked: a finite number > 0 (not a bool)."""
+    if (
+        isinstance(beta, bool)
+        or not isinstance(beta, numbers.Real)
+        or not 0 < float(beta) < float("inf")
+    ):
+        raise ConfigError(f"{name} must be a number > 0, got {beta!r}")
+    return float(beta)
+
+
+def check_presets(presets: Any, name: str = "presets") -> dict[str, float]:
+    """Decision presets checked: a mapping of names (lower case, ``^[a-z][a-z0-9_]*$``) to the
+    beta of the F-beta each maximises; a name mapped to ``None`` is left out (how a config
+    turns a preset off). ``None``: :data:`DEFAULT_PRESETS`."""
+    if presets is None:
+        return dict(DEFAULT_PRESETS)
+    if not isinstance(presets, Mapping):
+        raise ConfigError(f"{name} must map preset names to betas, got {presets!r}")
+    out = {}
+    for key, beta in presets.items():
+        if not isinstance(key, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", key):
+            raise ConfigError(f"{name}: preset names are lower-case identifiers, got {key!r}")
+        if beta is not None:
+            out[key] = check_beta(beta, f"{name}.{key}")
+    return out
+
+
+def choose_presets(
+    proba: np.ndarray,
+    y: np.ndarray,
+    page: np.ndarray,
+    tokens: np.ndarray,
+    presets: Mapping[str, float],
+    **decision: Any,
+) -> dict[str, tuple[float, float]]:
+    """Each preset's (threshold, relative): :func:`choose_decision` with its beta, on the same
+    lines and with the same ``decision`` arguments (grids, texts, relative power) as the
+    default decision."""
+    return {
+        name: choose_decision(proba, y, page, tokens, beta=beta, **decision)
+        for name, beta in presets.items()
+    }
+
+
+def presets_of(model: Any) -> dict[str, tuple[float, float]]:
+    """The decision presets of a fitted pipeline (or of its final classifier): name ->
+    (threshold, relative); empty for models trained without them. A value that is not a pair
+    of numbers in [0, 1] raises :class:`~textclf.errors.ModelError`."""
+    found = getattr(_final_step(model), "presets_", None) or {}
+    out = {}
+    for name, pair in dict(found).items():
+        values = tuple(pair) if isinstance(pair, tuple | list) else ()
+        if len(values) != 2 or not all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool) and 0 <= float(v) <= 1
+            for v in values
+        ):
+            raise ModelError(f"the model's preset {name!r} is {pair!r}, not two numbers in [0, 1]")
+        out[str(name)] = (float(values[0]), float(values[1]))
+    return out
+
+
+def preset_keeps(
+    proba: np.ndarray,
+    lines: Any,
+    decision: Decision,
+    presets: Mapping[str, tuple[float, float]],
+) -> dict[str, np.ndarray]:
+    """Each preset's content mask (``int8``) of ``lines`` (a table with ``page_id`` and
+    ``text``, whole pages in order) from their probabilities: ``decision`` with the preset's
+    threshold and relative part."""
+    page, texts = np.asarray(lines["page_id"]), list(lines["text"])
+    return {
+        name: decision._replace(threshold=t, relative=r).mask(proba, page, texts).astype(np.int8)
+        for name, (t, r) in presets.items()
     }
 
 
@@ -779,6 +902,8 @@ def build_pipeline(
         raise ConfigError(f"decide_on must be one of {DECIDE_ON}, got {stack['decide_on']!r}")
     if "relative_power" in stack:
         check_relative_power(stack["relative_power"], "model.relative_power")
+    if "presets" in stack:
+        stack["presets"] = check_presets(stack["presets"], "model.presets")
     return Pipeline(
         [
             ("features", featurizer),

@@ -39,7 +39,10 @@ Input rules (the same for every method):
 * The decision: a line is content when its probability is at least ``threshold`` and at least
   ``relative`` times the highest probability on its page, and (``drop_repeats``) no content line
   earlier on its page has the same text. All three default to the trained values and can be
-  given per call (``threshold=0, relative=0, drop_repeats=False`` keeps every line).
+  given per call (``threshold=0, relative=0, drop_repeats=False`` keeps every line), or
+  ``favor="precision"`` / ``favor="recall"``: decision presets chosen with the trained decision,
+  maximising F0.5 (less, cleaner text) and F2 (less text lost) instead of F1
+  (:attr:`Classifier.presets`).
 * Lines longer than ``max_line_chars`` (default 10,000) are truncated *for computing features
   only*: the prediction keeps the whole line's text.
 
@@ -316,6 +319,7 @@ class Classifier:
         "_max_page_lines",
         "_n_threads",
         "_pipeline",
+        "_presets",
         "_relative",
         "_relative_power",
         "_source",
@@ -351,6 +355,7 @@ class Classifier:
         self._threshold, self._relative, self._drop_repeats, self._relative_power = _check_pipeline(
             pipeline, self._source
         )
+        self._presets = _check_presets(pipeline, self._source)
         self._pipeline = pipeline
         self._topic_model = topic_model
         self._max_page_bytes = max_page_bytes
@@ -389,6 +394,14 @@ class Classifier:
         the more it asks of the page's other lines. It belongs to the model: a ``relative``
         given per call is a share of the same reference."""
         return self._relative_power
+
+    @property
+    def presets(self) -> dict[str, tuple[float, float]]:
+        """The model's decision presets: name -> (threshold, relative), chosen when the model
+        was trained, where its decision was, each maximising an F-beta of the content:
+        ``"precision"`` (F0.5) keeps less and cleaner text, ``"recall"`` (F2) loses less of
+        it. ``favor="precision"`` uses one for a call. Empty for models trained without."""
+        return dict(self._presets)
 
     @property
     def drop_repeats(self) -> bool:
@@ -443,16 +456,20 @@ class Classifier:
         threshold: float | None = None,
         relative: float | None = None,
         drop_repeats: bool | None = None,
+        favor: str | None = None,
     ) -> PagePrediction:
         """Classify every non-empty line of a page of plain text (``str``, or UTF-8 ``bytes``).
 
         ``threshold``, ``relative`` and ``drop_repeats`` override the trained decision for this
-        call (see :attr:`threshold`, :attr:`relative_threshold` and :attr:`drop_repeats`).
+        call (see :attr:`threshold`, :attr:`relative_threshold` and :attr:`drop_repeats`);
+        ``favor`` takes one of the model's :attr:`presets` instead (``"precision"``: less and
+        cleaner text; ``"recall"``: less text lost), and excludes ``threshold`` and
+        ``relative``. The other methods take the same arguments.
 
         >>> [line.text for line in clf.predict_page(b"  Title \\r\\n\\r\\nBody\\x00 text.").lines]
         ['Title', 'Body text.']
         """
-        decision = self._decision(threshold, relative, drop_repeats)
+        decision = self._decision(threshold, relative, drop_repeats, favor)
         return self._predict_batch([self._page_lines(text)], *decision)[0]
 
     def predict_lines(
@@ -462,6 +479,7 @@ class Classifier:
         threshold: float | None = None,
         relative: float | None = None,
         drop_repeats: bool | None = None,
+        favor: str | None = None,
     ) -> PagePrediction:
         """Classify a page given as its lines; empty entries count as blank lines between blocks.
 
@@ -473,7 +491,7 @@ class Classifier:
         >>> [line.text for line in clf.predict_lines(["Menu", "", "  Story. "]).lines]
         ['Menu', 'Story.']
         """
-        decision = self._decision(threshold, relative, drop_repeats)
+        decision = self._decision(threshold, relative, drop_repeats, favor)
         # One entry a line of a page text: the same checks and cleaning as predict_page.
         return self._predict_batch([self._page_lines(join_lines(lines))], *decision)[0]
 
@@ -484,6 +502,7 @@ class Classifier:
         threshold: float | None = None,
         relative: float | None = None,
         drop_repeats: bool | None = None,
+        favor: str | None = None,
     ) -> str:
         """The content of a page of plain text: its content lines joined by newlines.
 
@@ -491,7 +510,7 @@ class Classifier:
         True
         """
         return self.predict_page(
-            text, threshold=threshold, relative=relative, drop_repeats=drop_repeats
+            text, threshold=threshold, relative=relative, drop_repeats=drop_repeats, favor=favor
         ).content
 
     def predict_html(
@@ -501,6 +520,7 @@ class Classifier:
         threshold: float | None = None,
         relative: float | None = None,
         drop_repeats: bool | None = None,
+        favor: str | None = None,
     ) -> PagePrediction:
         """Render an HTML page to its visible text (:func:`textclf.render.html_to_text`), then
         classify its lines.
@@ -508,7 +528,7 @@ class Classifier:
         >>> [line.text for line in clf.predict_html("<h1>Title</h1><p>Body <b>text</b>.</p>")]
         ['Title', 'Body text.']
         """
-        decision = self._decision(threshold, relative, drop_repeats)
+        decision = self._decision(threshold, relative, drop_repeats, favor)
         return self._predict_batch([self._page_lines(html, html=True)], *decision)[0]
 
     # ------------------------------------------------------------------ many pages
@@ -520,6 +540,7 @@ class Classifier:
         threshold: float | None = None,
         relative: float | None = None,
         drop_repeats: bool | None = None,
+        favor: str | None = None,
         html: bool = False,
         n_process: int = 1,
     ) -> Iterator[PagePrediction]:
@@ -549,7 +570,7 @@ class Classifier:
             raise InputError(f"pipe() takes an iterable of pages, got {pages!r}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive int, got {batch_size!r}")
-        decision = self._decision(threshold, relative, drop_repeats)
+        decision = self._decision(threshold, relative, drop_repeats, favor)
         processes = check_n_process(n_process)
         if processes == 1:
             return self._pipe(iter(pages), batch_size, decision, html)
@@ -638,18 +659,47 @@ class Classifier:
 
     # ------------------------------------------------------------------ internals
     def _decision(
-        self, threshold: float | None, relative: float | None, drop_repeats: bool | None
+        self,
+        threshold: float | None,
+        relative: float | None,
+        drop_repeats: bool | None,
+        favor: str | None = None,
     ) -> tuple[float, float, bool]:
-        """The (threshold, relative, drop_repeats) of a call: the trained ones unless given."""
+        """The (threshold, relative, drop_repeats) of a call: the trained ones (or those of the
+        preset ``favor`` names) unless given."""
         if drop_repeats is None:
             drop_repeats = self._drop_repeats
         elif not isinstance(drop_repeats, bool):
             raise InputError(f"drop_repeats must be True, False or None, got {drop_repeats!r}")
+        trained = (self._threshold, self._relative)
+        if favor is not None:
+            if threshold is not None or relative is not None:
+                raise InputError(
+                    "give favor= or threshold=/relative=, not both: a preset is a threshold "
+                    "and a relative part"
+                )
+            trained = self._preset(favor)
         return (
-            _fraction(threshold, "threshold", self._threshold),
-            _fraction(relative, "relative", self._relative),
+            _fraction(threshold, "threshold", trained[0]),
+            _fraction(relative, "relative", trained[1]),
             drop_repeats,
         )
+
+    def _preset(self, favor: object) -> tuple[float, float]:
+        """The (threshold, relative) of the preset named ``favor``."""
+        if not isinstance(favor, str):
+            raise InputError(f"favor must be a preset name or None, got {favor!r}")
+        if favor not in self._presets:
+            if not self._presets:
+                raise InputError(
+                    f"favor={favor!r}: the model ({self._source}) has no decision presets "
+                    "(it was trained before they existed, or with model.presets={}); retrain "
+                    "it with `make train`, or pass threshold= and relative="
+                )
+            raise InputError(
+                f"favor={favor!r}: no such preset; the model has {sorted(self._presets)}"
+            )
+        return self._presets[favor]
 
     def _check_size(self, size: int) -> None:
         if size > self._max_page_bytes:
@@ -913,6 +963,17 @@ def _check_pipeline(model: Any, source: str) -> tuple[float, float, bool, float]
         ):
             raise ModelError(f"model{where} has {name} {value!r}, not a number in [0, 1]")
     return float(threshold), float(relative), repeats, power
+
+
+def _check_presets(model: Any, source: str) -> dict[str, tuple[float, float]]:
+    """The decision presets of a content pipeline (:func:`textclf.models.presets_of`)."""
+    from textclf.models import presets_of
+
+    try:
+        return presets_of(model)
+    except ModelError as exc:
+        where = f" {source}" if source else ""
+        raise ModelError(f"model{where}: {exc}") from None
 
 
 def _smoke_test(clf: Classifier) -> None:

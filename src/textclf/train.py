@@ -27,11 +27,15 @@ from textclf.features import MODEL_INPUT, token_counts
 from textclf.models import (
     auto_or_fraction,
     build_pipeline,
+    check_presets,
     check_weighting,
     choose_decision,
+    choose_presets,
     content_mask,
     decision_grids,
     decision_of,
+    preset_keeps,
+    presets_of,
 )
 from textclf.scoring import score_split
 from textclf.serialization import trusted_types
@@ -204,14 +208,26 @@ def train_boilerplate(
             cv_pages = pd.concat([pages[s].to_pandas() for s in cv_splits], ignore_index=True)
             if cfg.max_fit_pages:  # only the sampled pages were cross-validated
                 cv_pages = cv_pages[cv_pages["page_id"].isin(set(cv_df["page_id"]))]
-            chosen, cv_metrics = crossval_decision(cfg, cv_df, cv_pages, threshold, relative)
-            pipe[-1].set_decision(*chosen, chosen_on="crossval")
+            chosen, presets, cv_metrics = crossval_decision(
+                cfg, cv_df, cv_pages, threshold, relative
+            )
+            pipe[-1].set_decision(*chosen, chosen_on="crossval", presets=presets)
             metrics.update(cv_metrics)
         chosen_on = decide_on if pipe[-1].decided_on_ == "held_out" else pipe[-1].decided_on_
         # a split, "crossval", "oof" or "fixed"
-        tracking.log_params({"decision.chosen_on": chosen_on})
         decision = decision_of(pipe)
         threshold, relative_threshold = float(decision.threshold), float(decision.relative)
+        presets = presets_of(pipe)
+        tracking.log_params(
+            {
+                "decision.chosen_on": chosen_on,
+                **{
+                    f"decision.favor_{name}.{part}": value
+                    for name, pair in presets.items()
+                    for part, value in zip(("threshold", "relative"), pair, strict=True)
+                },
+            }
+        )
         metrics.update(
             {
                 "threshold": threshold,
@@ -241,6 +257,9 @@ def train_boilerplate(
             for variant, v_keep in variants.items():  # the same lines written another way
                 v_scores = score_split(columns, split_pages, v_keep)
                 metrics.update({f"{split}/{variant}/{k}": v for k, v in v_scores.items()})
+            for preset, p_keep in preset_keeps(proba, df, decision, presets).items():
+                p_scores = score_split(columns, split_pages, p_keep)
+                metrics.update({f"{split}/favor_{preset}/{k}": v for k, v in p_scores.items()})
             _log_split_figures(split, df, proba, keep, threshold, scores)
             _log_wrong_lines(split, df, proba, keep, cfg.mlflow.wrong_lines_sample, cfg.seed)
             log.info(
@@ -256,7 +275,7 @@ def train_boilerplate(
         # with the same settings and decision: more sites to learn from, nothing chosen anew.
         fitted_on = cfg.fit_splits
         if refit_df is not None:
-            pipe, refit_metrics = _refit(cfg, refit_df, threshold, relative_threshold)
+            pipe, refit_metrics = _refit(cfg, refit_df, threshold, relative_threshold, presets)
             metrics.update(refit_metrics)
             fitted_on = cfg.refit_splits
         tracking.log_params({"model.fitted_on": "+".join(fitted_on)})
@@ -370,6 +389,7 @@ def _pipeline(
             "decide_on": "oof" if decide_on == "oof" else "held_out",
             "drop_repeats": cfg.model.drop_repeats,
             "relative_power": cfg.model.relative_power,
+            "presets": cfg.model.presets,
         },
     )
 
@@ -410,11 +430,13 @@ def crossval_decision(
     page_table: pd.DataFrame,
     threshold: float | str,
     relative: float | str,
-) -> tuple[tuple[float, float], dict[str, float]]:
+) -> tuple[tuple[float, float], dict[str, tuple[float, float]], dict[str, float]]:
     """The decision (threshold, relative) chosen on held-out predictions of all of ``frame``'s
     lines: ``cfg.model.decision_folds`` folds of whole domains, each scored by the pipeline
-    fitted on the others. Returns it with metrics: each fold's fitting time, and the scores of
-    the decision over those predictions (``decision_cv/*``, optimistic: chosen on them).
+    fitted on the others; and the presets (``cfg.model.presets``) chosen on the same
+    predictions. Returns them with metrics: each fold's fitting time, and the scores of the
+    decision and of each preset over those predictions (``decision_cv/*``,
+    ``decision_cv/favor_<preset>/*``; optimistic: chosen on them).
 
     The validation split is one draw of about 250 pages, and the best decision on so few pages
     moves from draw to draw over a flat surface. In ``make cv``'s out-of-fold predictions (three
@@ -444,29 +466,36 @@ def crossval_decision(
     repeats = texts if cfg.model.drop_repeats else None  # the texts the repeats rule reads
     y, page = frame["label"].to_numpy(), frame["page_id"].to_numpy()
     power = cfg.model.relative_power
-    t, r = choose_decision(
-        proba,
-        y,
-        page,
-        token_counts(texts),
-        texts=repeats,
-        relative_power=power,
+    tokens = token_counts(texts)
+    decision = {
+        "texts": repeats,
+        "relative_power": power,
         **decision_grids(threshold, relative),
+    }
+    t, r = choose_decision(proba, y, page, tokens, **decision)
+    presets = choose_presets(
+        proba, y, page, tokens, check_presets(cfg.model.presets, "model.presets"), **decision
     )
-    keep = content_mask(proba, page, t, r, repeats, power)
     lines = frame[["page_id", "text", "label"]].to_dict("list")
-    scores = score_split(lines, page_table.to_dict("list"), keep)
-    for key in ("page_f1", "line_f1", "shingle_f1"):
-        if key in scores:
-            metrics[f"decision_cv/{key}"] = scores[key]
+    page_columns = page_table.to_dict("list")
+    for prefix, (pt, pr) in [("decision_cv", (t, r))] + [
+        (f"decision_cv/favor_{name}", pair) for name, pair in presets.items()
+    ]:
+        scores = score_split(lines, page_columns, content_mask(proba, page, pt, pr, repeats, power))
+        for key in ("page_f1", "page_precision", "page_recall", "line_f1", "shingle_f1"):
+            if key in scores:
+                metrics[f"{prefix}/{key}"] = scores[key]
     log.info(
-        "decision cross-validation: threshold %.3f, relative %.2f (page_f1 %.4f over %d pages)",
+        "decision cross-validation: threshold %.3f, relative %.2f (page_f1 %.4f over %d pages)%s",
         t,
         r,
         metrics.get("decision_cv/page_f1", float("nan")),
         frame["page_id"].nunique(),
+        "".join(
+            f"; {name}: threshold {pt:.3f}, relative {pr:.2f}" for name, (pt, pr) in presets.items()
+        ),
     )
-    return (t, r), metrics
+    return (t, r), presets, metrics
 
 
 def needs_refit(cfg: TrainConfig) -> bool:
@@ -481,12 +510,17 @@ def needs_refit(cfg: TrainConfig) -> bool:
 
 
 def _refit(
-    cfg: TrainConfig, frame: pd.DataFrame, threshold: float, relative: float
+    cfg: TrainConfig,
+    frame: pd.DataFrame,
+    threshold: float,
+    relative: float,
+    presets: dict[str, tuple[float, float]],
 ) -> tuple[Any, dict[str, float]]:
     """The same pipeline fitted again on ``frame`` (the lines of ``cfg.refit_splits``), with the
-    decision already chosen."""
+    decision and the presets already chosen."""
     pipe = _pipeline(cfg, threshold, relative, "held_out")
     seconds = _fit(pipe, frame)
+    pipe[-1].set_decision(threshold, relative, pipe[-1].decided_on_, presets)
     log.info(
         "refitted on %s: %d lines in %.1f s (threshold %.3f, relative %.2f kept)",
         "+".join(cfg.refit_splits),
