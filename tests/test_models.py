@@ -16,7 +16,7 @@ from textclf.models import (
     build_pipeline,
     check_presets,
     choose_decision,
-    choose_presets,
+    choose_decisions,
     choose_threshold,
     content_mask,
     decision_of,
@@ -447,7 +447,9 @@ def test_presets_are_chosen_with_the_decision_and_kept_by_the_model():
         model.stages_[0], np.delete(rows, 0, axis=1), y, rows[:, 0].astype(int), None
     )
     page, tokens = rows[:, 0].astype(int), np.expm1(rows[:, 2])
-    assert model.presets_ == choose_presets(proba, y, page, tokens, DEFAULT_PRESETS)
+    assert model.presets_ == choose_decisions(proba, y, page, tokens, DEFAULT_PRESETS)
+    for name, beta in DEFAULT_PRESETS.items():  # the same as one beta at a time
+        assert model.presets_[name] == choose_decision(proba, y, page, tokens, beta=beta)
     for t, r in model.presets_.values():
         assert 0 <= t <= 1 and 0 <= r <= 1
     # Named presets, none, or a fixed decision (nothing chosen: no presets).

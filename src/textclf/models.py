@@ -49,7 +49,7 @@ __all__ = [
     "check_presets",
     "check_weighting",
     "choose_decision",
-    "choose_presets",
+    "choose_decisions",
     "choose_threshold",
     "content_mask",
     "decision_grids",
@@ -329,12 +329,11 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
             "relative_power": self.relative_power,
             **decision_grids(self.threshold, auto_or_fraction(self.relative, "relative")),
         }
-        self.threshold_, self.relative_threshold_ = choose_decision(
-            proba, y, page, tokens, **decision
-        )
-        self.presets_ = choose_presets(
-            proba, y, page, tokens, check_presets(self.presets), **decision
-        )
+        # "" (no preset's name) is the default decision: F1.
+        betas = {"": 1.0, **check_presets(self.presets)}
+        chosen = choose_decisions(proba, y, page, tokens, betas, **decision)
+        self.threshold_, self.relative_threshold_ = chosen.pop("")
+        self.presets_ = chosen
 
     def choose_decision_on(
         self, X: np.ndarray, y: Sequence[int], texts: Sequence[str] | None = None
@@ -738,27 +737,43 @@ def choose_decision(
     beta: float = 1.0,
 ) -> tuple[float, float]:
     """The (threshold, relative) pair of :func:`content_mask` (with ``relative_power``)
-    maximising the mean over pages of the token-weighted F1 of the content lines; with
+    maximising the mean over pages of the token-weighted F-beta of the content lines (F1 by
+    default; ``beta`` 0.5 counts precision twice as much as recall, 2 the reverse); with
     ``texts`` (the lines' texts), of the content lines left once later copies of content texts
     are dropped, as :func:`content_mask` drops them with ``texts``.
-
-    ``beta`` weighs recall against precision (F-beta: 0.5 counts precision twice as much as
-    recall, 2 the reverse; :data:`DEFAULT_PRESETS`).
 
     >>> proba, y, tokens = np.array([0.9, 0.4, 0.3]), np.array([1, 0, 1]), np.full(3, 10)
     >>> [choose_decision(proba, y, np.zeros(3), tokens, relative_grid=[0], beta=b)[0]
     ...  for b in (1, 0.25)]
     [0.05, 0.425]
     """
-    check_beta(beta)
+    return choose_decisions(
+        proba, y, page, tokens, {"": beta}, grid, relative_grid, texts, relative_power
+    )[""]
+
+
+def choose_decisions(
+    proba: np.ndarray,
+    y: np.ndarray,
+    page: np.ndarray,
+    tokens: np.ndarray,
+    betas: Mapping[str, float],
+    grid: Sequence[float] | None = None,
+    relative_grid: Sequence[float] | None = None,
+    texts: Sequence[str] | None = None,
+    relative_power: float = 1.0,
+) -> dict[str, tuple[float, float]]:
+    """:func:`choose_decision` for each beta of ``betas`` (name: beta), in one pass over the
+    grid: each (threshold, relative) is applied once and scored for every beta."""
+    b2 = {name: check_beta(beta) ** 2 for name, beta in betas.items()}
     thresholds = np.round(np.arange(0.05, 0.96, 0.025), 4) if grid is None else np.asarray(grid)
     relatives = RELATIVE_GRID if relative_grid is None else np.asarray(relative_grid)
-    b2 = float(beta) ** 2
     pages, inverse = np.unique(page, return_inverse=True)
     gold_tok = np.bincount(inverse, weights=tokens * (y == 1), minlength=len(pages))
     top = page_max(proba, page) ** relative_power
     copy_of = None if texts is None else earlier_copy_max(proba, np.asarray(page), texts)
-    best, best_pair = -1.0, (0.5, 0.0)
+    best = dict.fromkeys(b2, -1.0)
+    chosen = dict.fromkeys(b2, (0.5, 0.0))
     for r in relatives:
         above_relative = proba >= r * top
         for t in thresholds:
@@ -767,14 +782,15 @@ def choose_decision(
                 keep &= copy_of < np.maximum(t, r * top)
             pred_tok = np.bincount(inverse, weights=tokens * keep, minlength=len(pages))
             tp = np.bincount(inverse, weights=tokens * keep * (y == 1), minlength=len(pages))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                f = np.where(
-                    pred_tok + gold_tok > 0, (1 + b2) * tp / (pred_tok + b2 * gold_tok), 1.0
-                )
-            score = float(f.mean())
-            if score > best + 1e-12:
-                best, best_pair = score, (float(t), float(r))
-    return best_pair
+            for name, w in b2.items():
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    f = np.where(
+                        pred_tok + gold_tok > 0, (1 + w) * tp / (pred_tok + w * gold_tok), 1.0
+                    )
+                score = float(f.mean())
+                if score > best[name] + 1e-12:
+                    best[name], chosen[name] = score, (float(t), float(r))
+    return chosen
 
 
 def decision_grids(threshold: float | str, relative: float | str) -> dict[str, Any]:
@@ -812,23 +828,6 @@ def check_presets(presets: Any, name: str = "presets") -> dict[str, float]:
         if beta is not None:
             out[key] = check_beta(beta, f"{name}.{key}")
     return out
-
-
-def choose_presets(
-    proba: np.ndarray,
-    y: np.ndarray,
-    page: np.ndarray,
-    tokens: np.ndarray,
-    presets: Mapping[str, float],
-    **decision: Any,
-) -> dict[str, tuple[float, float]]:
-    """Each preset's (threshold, relative): :func:`choose_decision` with its beta, on the same
-    lines and with the same ``decision`` arguments (grids, texts, relative power) as the
-    default decision."""
-    return {
-        name: choose_decision(proba, y, page, tokens, beta=beta, **decision)
-        for name, beta in presets.items()
-    }
 
 
 def presets_of(model: Any) -> dict[str, tuple[float, float]]:

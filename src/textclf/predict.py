@@ -693,7 +693,7 @@ class Classifier:
             if not self._presets:
                 raise InputError(
                     f"favor={favor!r}: the model ({self._source}) has no decision presets "
-                    "(it was trained before they existed, or with model.presets={}); retrain "
+                    "(it was trained before they existed, or without them); retrain "
                     "it with `make train`, or pass threshold= and relative="
                 )
             raise InputError(
