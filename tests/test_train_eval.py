@@ -217,6 +217,8 @@ def test_evaluation_names_the_model_version_and_scores_baselines(store):
             assert 0.0 <= m[f"{split}/favor_{name}/page_f1"] <= 1.0
             assert f"| textclf (favor {name}) | {split} |" in store["eval"]["summary"]
     assert float(run.data.params["favor_precision.threshold"]) >= 0.0
+    per_type = store["eval"]["summary"].split("per page type")[1]
+    assert "| wcxb_test | textclf (favor precision) |" in per_type
     assert (store["root"] / "reports" / "eval_boilerplate.md").is_file()
 
 

@@ -222,7 +222,7 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
             "HTML, for reference; textclf and the baselines see only the rendered text. "
             "textclf (...): the same lines given to the model written that way.\n"
             + _versus_section(versus)
-            + "\n## textclf page F1 per page type\n\n"
+            + "\n## textclf page F1 per page type (with its decision and each preset)\n\n"
             + per_type
             + "\n## Seed lines labeled wrong\n\n"
             + ("\n".join(wrong_seed_lines) if wrong_seed_lines else "none")
@@ -289,10 +289,16 @@ def _intervals(scores: dict[str, float]) -> dict[str, str]:
 
 
 def _per_type_table(rows: list[dict[str, Any]]) -> str:
-    model_rows = [r for r in rows if r["system"] == "textclf"]
+    """Page F1 per page type of the model, with its decision and with each preset."""
+    model_rows = [
+        r for r in rows if r["system"] == "textclf" or r["system"].startswith("textclf (favor ")
+    ]
     types = sorted({k.split("/", 1)[1] for r in model_rows for k in r if k.startswith("page_f1/")})
-    out = [{"split": r["split"], **{t: r.get(f"page_f1/{t}") for t in types}} for r in model_rows]
-    return markdown_table(out, ["split", *types])
+    out = [
+        {"split": r["split"], "system": r["system"], **{t: r.get(f"page_f1/{t}") for t in types}}
+        for r in model_rows
+    ]
+    return markdown_table(out, ["split", "system", *types])
 
 
 def _wrong_lines(df: Any, proba: np.ndarray, keep: np.ndarray) -> list[str]:
