@@ -352,10 +352,13 @@ class Classifier:
                 f"the topic model ({type(topic_model).__name__}) has no predict_topics method"
             )
         self._source = str(source)
-        self._threshold, self._relative, self._drop_repeats, self._relative_power = _check_pipeline(
-            pipeline, self._source
-        )
-        self._presets = _check_presets(pipeline, self._source)
+        (
+            self._threshold,
+            self._relative,
+            self._drop_repeats,
+            self._relative_power,
+            self._presets,
+        ) = _check_pipeline(pipeline, self._source)
         self._pipeline = pipeline
         self._topic_model = topic_model
         self._max_page_bytes = max_page_bytes
@@ -671,17 +674,18 @@ class Classifier:
             drop_repeats = self._drop_repeats
         elif not isinstance(drop_repeats, bool):
             raise InputError(f"drop_repeats must be True, False or None, got {drop_repeats!r}")
-        trained = (self._threshold, self._relative)
-        if favor is not None:
-            if threshold is not None or relative is not None:
-                raise InputError(
-                    "give favor= or threshold=/relative=, not both: a preset is a threshold "
-                    "and a relative part"
-                )
-            trained = self._preset(favor)
+        if favor is None:
+            base = (self._threshold, self._relative)
+        elif threshold is not None or relative is not None:
+            raise InputError(
+                "give favor= or threshold=/relative=, not both: a preset is a threshold and a "
+                "relative part"
+            )
+        else:
+            base = self._preset(favor)
         return (
-            _fraction(threshold, "threshold", trained[0]),
-            _fraction(relative, "relative", trained[1]),
+            _fraction(threshold, "threshold", base[0]),
+            _fraction(relative, "relative", base[1]),
             drop_repeats,
         )
 
@@ -930,12 +934,15 @@ def _utf8_size(text: str, limit: int) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def _check_pipeline(model: Any, source: str) -> tuple[float, float, bool, float]:
+def _check_pipeline(
+    model: Any, source: str
+) -> tuple[float, float, bool, float, dict[str, tuple[float, float]]]:
     """Check ``model`` is a fitted content/boilerplate pipeline; return its threshold, its
-    relative threshold (0 for models trained without one), whether it drops repeats and its
-    relative power (1 for models trained without one)."""
+    relative threshold (0 for models trained without one), whether it drops repeats, its
+    relative power (1 for models trained without one) and its decision presets (none for
+    models trained without them)."""
     from textclf.features import LineFeaturizer
-    from textclf.models import decision_of
+    from textclf.models import decision_of, presets_of
 
     where = f" {source}" if source else ""
     steps = getattr(model, "steps", None)
@@ -953,6 +960,7 @@ def _check_pipeline(model: Any, source: str) -> tuple[float, float, bool, float]
         )
     try:
         threshold, relative, repeats, power = decision_of(last)
+        presets = presets_of(last)
     except ModelError as exc:
         raise ModelError(f"model{where}: {exc}") from None
     for name, value in (("threshold_", threshold), ("relative_threshold_", relative)):
@@ -962,18 +970,7 @@ def _check_pipeline(model: Any, source: str) -> tuple[float, float, bool, float]
             or not 0.0 <= float(value) <= 1.0
         ):
             raise ModelError(f"model{where} has {name} {value!r}, not a number in [0, 1]")
-    return float(threshold), float(relative), repeats, power
-
-
-def _check_presets(model: Any, source: str) -> dict[str, tuple[float, float]]:
-    """The decision presets of a content pipeline (:func:`textclf.models.presets_of`)."""
-    from textclf.models import presets_of
-
-    try:
-        return presets_of(model)
-    except ModelError as exc:
-        where = f" {source}" if source else ""
-        raise ModelError(f"model{where}: {exc}") from None
+    return float(threshold), float(relative), repeats, power, presets
 
 
 def _smoke_test(clf: Classifier) -> None:
