@@ -49,6 +49,7 @@ __all__ = [
     "check_presets",
     "check_weighting",
     "choose_decision",
+    "choose_decision_and_presets",
     "choose_decisions",
     "choose_threshold",
     "content_mask",
@@ -324,16 +325,16 @@ class StackedLineClassifier(ClassifierMixin, BaseEstimator):
     ) -> None:
         if texts is not None and len(texts) != len(proba):
             raise InputError(f"{len(proba)} rows but {len(texts)} texts")
-        decision = {
-            "texts": texts if self.drop_repeats else None,
-            "relative_power": self.relative_power,
+        (self.threshold_, self.relative_threshold_), self.presets_ = choose_decision_and_presets(
+            proba,
+            y,
+            page,
+            tokens,
+            check_presets(self.presets),
+            texts=texts if self.drop_repeats else None,
+            relative_power=self.relative_power,
             **decision_grids(self.threshold, auto_or_fraction(self.relative, "relative")),
-        }
-        # "" (no preset's name) is the default decision: F1.
-        betas = {"": 1.0, **check_presets(self.presets)}
-        chosen = choose_decisions(proba, y, page, tokens, betas, **decision)
-        self.threshold_, self.relative_threshold_ = chosen.pop("")
-        self.presets_ = chosen
+        )
 
     def choose_decision_on(
         self, X: np.ndarray, y: Sequence[int], texts: Sequence[str] | None = None
@@ -791,6 +792,20 @@ def choose_decisions(
                 if score > best[name] + 1e-12:
                     best[name], chosen[name] = score, (float(t), float(r))
     return chosen
+
+
+def choose_decision_and_presets(
+    proba: np.ndarray,
+    y: np.ndarray,
+    page: np.ndarray,
+    tokens: np.ndarray,
+    presets: Mapping[str, float],
+    **decision: Any,
+) -> tuple[tuple[float, float], dict[str, tuple[float, float]]]:
+    """The F1 decision and each preset's (name: beta), chosen in one pass
+    (:func:`choose_decisions`; ``decision``: its other arguments)."""
+    chosen = choose_decisions(proba, y, page, tokens, {"": 1.0, **presets}, **decision)
+    return chosen.pop(""), chosen  # "" is no preset's name
 
 
 def decision_grids(threshold: float | str, relative: float | str) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from textclf.models import (
     build_pipeline,
     check_presets,
     check_weighting,
-    choose_decisions,
+    choose_decision_and_presets,
     content_mask,
     decision_grids,
     decision_of,
@@ -465,19 +465,16 @@ def crossval_decision(
     repeats = texts if cfg.model.drop_repeats else None  # the texts the repeats rule reads
     y, page = frame["label"].to_numpy(), frame["page_id"].to_numpy()
     power = cfg.model.relative_power
-    # "" (no preset's name) is the default decision: F1.
-    betas = {"": 1.0, **check_presets(cfg.model.presets, "model.presets")}
-    presets = choose_decisions(
+    (t, r), presets = choose_decision_and_presets(
         proba,
         y,
         page,
         token_counts(texts),
-        betas,
+        check_presets(cfg.model.presets, "model.presets"),
         texts=repeats,
         relative_power=power,
         **decision_grids(threshold, relative),
     )
-    t, r = presets.pop("")
     lines = frame[["page_id", "text", "label"]].to_dict("list")
     page_columns = page_table.to_dict("list")
     for prefix, (pt, pr) in [("decision_cv", (t, r))] + [
