@@ -110,6 +110,15 @@ def test_a_test_split_in_training_is_refused_before_any_data_is_read(tmp_path, t
     assert not (tmp_path / "mlflow.db").exists()
 
 
+def test_bad_topic_threshold_smoothing_fails_before_any_data_is_read(tmp_path):
+    from textclf.topic_train import train_topics
+
+    cfg = to_config(_compose("train", ["topic_model.gold_threshold_smoothing=-1"]), TrainConfig)
+    cfg.paths.dataset_dir = str(tmp_path / "no-dataset-here")
+    with pytest.raises(ConfigError, match=r"topic_model\.gold_threshold_smoothing must be"):
+        train_topics(cfg)
+
+
 @pytest.mark.parametrize("task", ["boilerplate", "topics"])
 def test_scoring_on_the_fitted_lines_is_refused(tmp_path, task):
     from textclf.topic_train import train_topics

@@ -224,6 +224,31 @@ def test_tune_thresholds_takes_the_highest_of_the_best(
     assert model.thresholds_[1] == fitted.thresholds_[1]
 
 
+def test_tune_thresholds_can_smooth_a_jagged_f1_curve(
+    fitted: TopicClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sklearn.base import clone
+
+    model = clone(fitted).set_params(rule_floor=False)
+    model.topics_, model.thresholds_ = fitted.topics_, list(fitted.thresholds_)
+    # Five positives and six negatives: F1 0.62, 0.53, 0.5, 0.6, 0.67, 0.29, 0, 0, 0 at the
+    # grid's thresholds, a lone peak at 0.5 that two lines make.
+    levels = [0.15, 0.25, 0.55, 0.55, 0.65, 0.25, 0.25, 0.35, 0.35, 0.45, 0.75]
+    y = np.zeros((11, 2), np.int8)
+    y[:5, 0] = 1
+    proba = np.column_stack([levels, np.zeros(11)])
+    monkeypatch.setattr(model, "_scores", lambda frame: (proba, np.zeros((11, 2), np.int8)))
+    grid = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+    model.tune_thresholds(None, y, grid=grid, min_positives=1)
+    assert model.thresholds_[0] == 0.5
+    # Averaged with one step on each side: 0.59 at 0.1, 0.59 at 0.4, 0.52 at 0.5.
+    model.tune_thresholds(None, y, grid=grid, min_positives=1, smooth=1)
+    assert model.thresholds_[0] == 0.1
+    for bad in (-1, 1.5, True):
+        with pytest.raises(InputError, match="smooth must be an int >= 0"):
+            model.tune_thresholds(None, y, grid=grid, smooth=bad)
+
+
 def test_errors_are_clear(frame: pd.DataFrame) -> None:
     with pytest.raises(ModelError, match="not fitted"):
         TopicClassifier(NAMES).predict(frame)

@@ -224,6 +224,9 @@ class TopicModelConfig:
     # Thresholds are chosen on validation, then on the WCXB part of the gold set for the topics
     # with at least this many positives there.
     gold_min_positives: int = 10
+    # The gold lines' F1 of each threshold is averaged over this many grid steps on each side
+    # before the best is taken (0: the raw F1): a few dozen positives make a jagged curve.
+    gold_threshold_smoothing: int = 2
     gold_path: str = "${paths.root}/annotations/topics_gold.tsv"
     # Evaluate: a path or MLflow URI; empty means models:/<registered_model>@champion.
     model_uri: str = ""

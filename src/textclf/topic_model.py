@@ -406,9 +406,13 @@ class TopicClassifier(BaseEstimator):
         mask: Any = None,
         grid: Sequence[float] | None = None,
         min_positives: int = 3,
+        smooth: int = 0,
     ) -> TopicClassifier:
         """Set each topic's threshold to the one maximising its F1 on ``frame``/``Y`` (the
         decision as :meth:`predict` makes it); among thresholds with the same F1, the highest.
+        With ``smooth`` > 0, each threshold's F1 is first averaged with that of the ``smooth``
+        grid steps on each side (the curve's ends repeated): on a few dozen positives the raw
+        curve is jagged, and a lone peak there is one or two lines.
 
         Where the F1 is flat (the model adds no right line there beyond the rules), the highest
         threshold adds the fewest lines the tuning data cannot vouch for: in repeated halvings of
@@ -428,12 +432,17 @@ class TopicClassifier(BaseEstimator):
         candidates = np.asarray(
             grid if grid is not None else np.round(np.arange(0.05, 0.99, 0.025), 4)
         )
+        if isinstance(smooth, bool) or not isinstance(smooth, int) or smooth < 0:
+            raise InputError(f"smooth must be an int >= 0, got {smooth!r}")
         thresholds = np.array(self.thresholds_, dtype=float)
         for j, name in enumerate(self.topics_):
             if (topics is not None and name not in topics) or y[:, j].sum() < min_positives:
                 continue
             floor = rules[:, j].astype(bool) if self.rule_floor else np.zeros(len(y), bool)
             f1 = np.array([_f1(y[:, j], floor | (proba[:, j] >= t)) for t in candidates])
+            if smooth:
+                window = np.ones(2 * smooth + 1) / (2 * smooth + 1)
+                f1 = np.convolve(np.pad(f1, smooth, mode="edge"), window, mode="valid")
             # Ties go to the highest threshold: the tuning lines do not support adding more.
             thresholds[j] = float(candidates[np.flatnonzero(f1 >= f1.max() - 1e-9)[-1]])
         self.thresholds_ = thresholds

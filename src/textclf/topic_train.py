@@ -476,6 +476,11 @@ def train_topics(cfg: Any, *, config_dict: dict[str, Any] | None = None) -> dict
 
     check_train_config(cfg)  # held-out splits: thresholds are tuned on eval_splits
     tm = cfg.topic_model
+    smoothing = tm.gold_threshold_smoothing
+    if isinstance(smoothing, bool) or not isinstance(smoothing, int) or smoothing < 0:
+        raise ConfigError(
+            f"topic_model.gold_threshold_smoothing must be an int >= 0, got {smoothing!r}"
+        )
     dataset_dir = Path(cfg.paths.dataset_dir)
     lines, _ = load_dataset(dataset_dir)
     taxonomy = taxonomy_data(tm.topics)
@@ -540,7 +545,13 @@ def train_topics(cfg: Any, *, config_dict: dict[str, Any] | None = None) -> dict
             counts = y_wcxb[keep].sum(axis=0)
             tuned = [t for t, c in zip(names, counts, strict=True) if c >= tm.gold_min_positives]
             # Whole pages go in (page context); only the gold lines count.
-            model.tune_thresholds(wcxb[["page_id", "text"]], y_wcxb, topics=tuned, mask=keep)
+            model.tune_thresholds(
+                wcxb[["page_id", "text"]],
+                y_wcxb,
+                topics=tuned,
+                mask=keep,
+                smooth=tm.gold_threshold_smoothing,
+            )
             metrics["thresholds_from_gold_wcxb"] = float(len(tuned))
         metrics.update(
             {f"threshold/{t}": float(v) for t, v in zip(names, model.thresholds_, strict=True)}
