@@ -274,6 +274,19 @@ def test_a_template_can_be_prefilled_by_a_model(
     rows = read_annotation(tmp_path / "page.annotation.tsv", lines)
     expected = [int(p.is_content) for p in textclf.load(tiny_model_path).predict_page(text).lines]
     assert [r.label for r in rows] == expected and 0 < sum(expected) < len(expected)
+    # With one of the model's decision presets.
+    argv = ["template", str(page), "--model", str(tiny_model_path), "--force"]
+    assert main([*argv, "--favor", "precision"]) == 0
+    assert "(favor precision)" in capsys.readouterr().out
+    rows = read_annotation(tmp_path / "page.annotation.tsv", lines)
+    precise = textclf.load(tiny_model_path).predict_page(text, favor="precision").lines
+    assert [r.label for r in rows] == [int(p.is_content) for p in precise]
+    (tmp_path / "page.annotation.tsv").unlink()
+    for extra, error in ((["--favor", "strict"], "no such preset"), ([], "give --model too")):
+        args = [*argv, *extra] if extra else ["template", str(page), "--favor", "precision"]
+        assert main(args) == 2
+        assert error in capsys.readouterr().err
+        assert not (tmp_path / "page.annotation.tsv").exists()
     # No model where it is looked for: a clear error, and nothing written.
     other = tmp_path / "other.txt"
     other.write_text("Menu\n", encoding="utf-8")

@@ -27,6 +27,7 @@ From the shell::
 
     python -m textclf.annotation template seeds/new_page.txt   # a starter annotation to edit
     python -m textclf.annotation template seeds/train/p.txt --model   # pre-filled by the champion
+    python -m textclf.annotation template p.txt --model --favor precision  # ... with a preset
     python -m textclf.annotation check                         # every seed annotation
 """
 
@@ -367,6 +368,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="pre-fill the labels (and topics) with a model's predictions, to correct by hand: "
         "the champion, or a model path or URI as textclf.load() takes it",
     )
+    template.add_argument(
+        "--favor",
+        default=None,
+        metavar="PRESET",
+        help="with --model: pre-fill with one of the model's decision presets (precision: the "
+        "fewest boilerplate lines marked content, as news pages need)",
+    )
     check = sub.add_parser(
         "check",
         help="check every annotation in FOLDER against its page (default: seeds/ and, when it "
@@ -377,7 +385,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "template":
-            return _template(args.page, args.url, args.force, args.model)
+            if args.favor is not None and args.model is None:
+                raise AnnotationError("--favor chooses a model's decision: give --model too")
+            return _template(args.page, args.url, args.force, args.model, args.favor)
         if args.folder is not None:
             folders = [args.folder]
         else:
@@ -391,7 +401,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def _template(page: Path, url: str, force: bool, model: str | None = None) -> int:
+def _template(
+    page: Path, url: str, force: bool, model: str | None = None, favor: str | None = None
+) -> int:
     from textclf.pages import lines_from_text, read_text_file
 
     out = annotation_path(page)
@@ -405,23 +417,24 @@ def _template(page: Path, url: str, force: bool, model: str | None = None) -> in
         rows = [LineAnnotation(0, (), line.text) for line in lines]
         how = "all boilerplate; mark the content lines and topics"
     else:
-        rows, source = _predicted_rows(text, lines, model)
+        rows, source = _predicted_rows(text, lines, model, favor)
         content = sum(r.label for r in rows)
-        how = f"{content} marked content by {source}; check every line and its topics"
+        preset = f" (favor {favor})" if favor else ""
+        how = f"{content} marked content by {source}{preset}; check every line and its topics"
     write_annotation(out, rows, url=url)
     print(f"wrote {out}: {len(lines)} lines, {how}")
     return 0
 
 
 def _predicted_rows(
-    text: str, lines: Sequence[Line], model: str
+    text: str, lines: Sequence[Line], model: str, favor: str | None = None
 ) -> tuple[list[LineAnnotation], str]:
     """One annotation row per line of ``lines`` (the page ``text`` split), labeled and tagged
-    as the model predicts them; the model's source."""
+    as the model predicts them (with its preset ``favor``, if given); the model's source."""
     import textclf
 
     clf = textclf.load(model or None)
-    predicted = {p.line_index: p for p in clf.predict_page(text).lines}
+    predicted = {p.line_index: p for p in clf.predict_page(text, favor=favor).lines}
     rows = []
     for line in lines:
         p = predicted.get(line.index)
