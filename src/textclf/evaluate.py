@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from textclf.dataset import load_dataset, read_fingerprint
 from textclf.errors import ConfigError, ModelNotFoundError
 from textclf.extractors import check_extractors, extract_pages
 from textclf.features import MODEL_INPUT
-from textclf.models import decision_of, preset_keeps, presets_of
+from textclf.models import decision_of, preset_keeps, preset_params, presets_of
 from textclf.predict import Classifier
 from textclf.reporting import markdown_table
 from textclf.scoring import page_predictions, score_difference, score_pages, score_split
@@ -127,6 +127,7 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
     decision = decision_of(pipe)
     threshold, relative = float(decision.threshold), float(decision.relative)
     presets = presets_of(pipe)
+    preset_systems = {name: f"textclf (favor {name})" for name in presets}
     rows: list[dict[str, Any]] = []
     metrics: dict[str, float] = {}
     wrong_seed_lines: list[str] = []
@@ -146,11 +147,7 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
                 "threshold": threshold,
                 "relative_threshold": relative,
                 "drop_repeats": decision.drop_repeats,
-                **{
-                    f"favor_{name}.{part}": value
-                    for name, pair in presets.items()
-                    for part, value in zip(("threshold", "relative"), pair, strict=True)
-                },
+                **preset_params(presets),
                 **{f"extractor/{name}": v for name, (v, _) in extractors.items()},
             }
         )
@@ -180,7 +177,7 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
             for preset, p_keep in preset_keeps(proba, df, decision, presets).items():
                 p_scores = score_split(columns, pg, p_keep, intervals=True)
                 metrics.update({f"{split}/favor_{preset}/{k}": v for k, v in p_scores.items()})
-                system = f"textclf (favor {preset})"
+                system = preset_systems[preset]
                 rows.append({"system": system, "split": split, **p_scores, **_intervals(p_scores)})
             variants = variant_keeps(pipe, df[MODEL_INPUT], cfg.input_variants, decision)
             for variant, v_keep in variants.items():
@@ -212,7 +209,7 @@ def evaluate_boilerplate(cfg: EvaluateConfig) -> dict[str, Any]:
             if split == "seeds":
                 wrong_seed_lines = _wrong_lines(df, proba, keep)
         table = markdown_table(rows, SUMMARY_COLUMNS)
-        per_type = _per_type_table(rows)
+        per_type = _per_type_table(rows, ["textclf", *preset_systems.values()])
         summary = (
             f"# Evaluation of {model_uri} (version {version or '-'}, threshold {threshold:.3f}, "
             f"relative {relative:.2f}{', repeats dropped' if decision.drop_repeats else ''})\n\n"
@@ -288,11 +285,10 @@ def _intervals(scores: dict[str, float]) -> dict[str, str]:
     }
 
 
-def _per_type_table(rows: list[dict[str, Any]]) -> str:
-    """Page F1 per page type of the model, with its decision and with each preset."""
-    model_rows = [
-        r for r in rows if r["system"] == "textclf" or r["system"].startswith("textclf (favor ")
-    ]
+def _per_type_table(rows: list[dict[str, Any]], systems: Sequence[str]) -> str:
+    """Page F1 per page type of the rows of ``systems`` (the model with its decision and with
+    each preset)."""
+    model_rows = [r for r in rows if r["system"] in systems]
     types = sorted({k.split("/", 1)[1] for r in model_rows for k in r if k.startswith("page_f1/")})
     out = [
         {"split": r["split"], "system": r["system"], **{t: r.get(f"page_f1/{t}") for t in types}}

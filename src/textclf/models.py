@@ -63,6 +63,7 @@ __all__ = [
     "page_max",
     "positive_proba",
     "preset_keeps",
+    "preset_params",
     "presets_of",
 ]
 
@@ -843,6 +844,15 @@ def check_presets(presets: Any, name: str = "presets") -> dict[str, float]:
         if beta is not None:
             out[key] = check_beta(beta, f"{name}.{key}")
     return out
+
+
+def preset_params(presets: Mapping[str, tuple[float, float]], prefix: str = "") -> dict[str, float]:
+    """The presets as flat run params: ``<prefix>favor_<name>.threshold`` and ``.relative``."""
+    return {
+        f"{prefix}favor_{name}.{part}": value
+        for name, pair in presets.items()
+        for part, value in zip(("threshold", "relative"), pair, strict=True)
+    }
 
 
 def presets_of(model: Any) -> dict[str, tuple[float, float]]:

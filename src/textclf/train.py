@@ -34,6 +34,7 @@ from textclf.models import (
     decision_grids,
     decision_of,
     preset_keeps,
+    preset_params,
     presets_of,
 )
 from textclf.scoring import score_split
@@ -220,11 +221,7 @@ def train_boilerplate(
         tracking.log_params(
             {
                 "decision.chosen_on": chosen_on,
-                **{
-                    f"decision.favor_{name}.{part}": value
-                    for name, pair in presets.items()
-                    for part, value in zip(("threshold", "relative"), pair, strict=True)
-                },
+                **preset_params(presets, "decision."),
             }
         )
         metrics.update(
