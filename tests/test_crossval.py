@@ -91,6 +91,69 @@ def test_the_run_is_logged_with_fold_metrics_and_predictions(run):
     assert "The same held-out lines with no blank lines: page F1" in report.read_text()
 
 
+def test_each_preset_is_chosen_on_the_other_folds_like_the_decision(run):
+    from textclf.features import token_counts
+    from textclf.models import DEFAULT_PRESETS, choose_decisions
+    from textclf.train import _frame
+
+    cfg = _cfg(run["overrides"])
+    lines, _ = load_dataset(run["dataset"])
+    frame = _frame(lines, ["train", "validation"])
+    proba, fold, metrics = run["proba"], run["fold"], run["metrics"]
+    y, page = frame["label"].to_numpy(), frame["page_id"].to_numpy()
+    texts = frame["text"].to_numpy(dtype=object)
+    tokens = token_counts(frame["text"].tolist())
+    assert cfg.model.drop_repeats
+    for k in range(2):
+        other = fold != k
+        chosen = choose_decisions(
+            proba[other],
+            y[other],
+            page[other],
+            tokens[other],
+            {"": 1.0, **DEFAULT_PRESETS},
+            texts=texts[other],
+            relative_power=cfg.model.relative_power,
+        )
+        assert chosen.pop("") == (
+            metrics[f"fold{k}/threshold"],
+            metrics[f"fold{k}/relative_threshold"],
+        )
+        assert set(chosen) == {"precision", "recall"}
+        for name, pair in chosen.items():
+            at = f"fold{k}/favor_{name}"
+            assert pair == (metrics[f"{at}/threshold"], metrics[f"{at}/relative_threshold"])
+    for name in DEFAULT_PRESETS:
+        for key in ("page_f1", "page_precision", "page_recall", "line_f1"):
+            assert 0.0 <= metrics[f"cv/favor_{name}/{key}"] <= 1.0, (name, key)
+    client = MlflowClient(run["uri"])
+    report = Path(client.download_artifacts(run["run_id"], "crossval.md", str(run["root"])))
+    table = report.read_text().split("The decision and its presets")[1]
+    for row in ("default (F1)", "favor=precision", "favor=recall"):
+        assert f"| {row} |" in table
+
+
+def test_presets_follow_the_config(run):
+    with unpinned_mlflow():
+        one = cross_validate(
+            _cfg([*run["overrides"], "model.presets.recall=null", "crossval.log_predictions=false"])
+        )
+        fixed = cross_validate(
+            _cfg(
+                [
+                    *run["overrides"],
+                    "model.threshold=0.5",
+                    "model.relative=0",
+                    "crossval.log_predictions=false",
+                ]
+            )
+        )
+    assert "cv/favor_precision/page_f1" in one["metrics"]
+    assert not any("favor_recall" in key for key in one["metrics"])
+    # A decision given in numbers leaves nothing to choose: no preset is scored.
+    assert not any("favor_" in key for key in fixed["metrics"])
+
+
 def test_an_input_variant_is_scored_with_the_decisions_of_the_pages_as_they_come(run, monkeypatch):
     import textclf.variants as variants
 
@@ -198,6 +261,9 @@ def test_decide_on_oof_takes_each_fold_models_own_decision(run):
     assert run_data.params["crossval.decision"] == "oof"
     for k in range(2):
         assert 0.0 < result["metrics"][f"fold{k}/threshold"] < 1.0
+        for name in ("precision", "recall"):  # the fold model's own presets
+            assert 0.0 < result["metrics"][f"fold{k}/favor_{name}/threshold"] < 1.0
+    assert 0.0 <= result["metrics"]["cv/favor_precision/page_precision"] <= 1.0
 
 
 def test_pages_and_lines_that_do_not_match_are_refused():

@@ -21,6 +21,11 @@ same for every setting compared, and what a sweep is given to maximise
 (``crossval.sweep_metric``). The out-of-fold probabilities are logged
 (``oof_predictions.parquet``) for decision experiments that need no refitting.
 
+The decision presets of ``model.presets`` (``favor="precision"``, ``favor="recall"``) are chosen
+the same way as the decision, fold by fold, and scored on the held-out fold
+(``cv/favor_<name>/*``): what each preset trades, measured on pages its choice never saw. With a
+decision given in numbers there is nothing to choose and no preset is scored.
+
 ``fit_splits``, ``eval_splits`` and ``refit_splits`` of the training config play no part here
 (``crossval.splits`` says which pages are cross-validated) and are not logged.
 """
@@ -44,7 +49,14 @@ from textclf.config import TrainConfig, exit_on_error, to_config
 from textclf.dataset import load_dataset
 from textclf.errors import ConfigError
 from textclf.features import MODEL_INPUT, token_counts
-from textclf.models import choose_decision, content_mask, decision_grids
+from textclf.models import (
+    check_presets,
+    choose_decision,
+    choose_decision_and_presets,
+    content_mask,
+    decision_grids,
+    presets_of,
+)
 from textclf.reporting import markdown_table
 from textclf.scoring import score_split
 from textclf.train import (
@@ -120,6 +132,9 @@ def check_crossval_config(cfg: CrossvalConfig) -> tuple[float | str, float | str
         mode = "oof" if decide_on == "oof" else "other_folds"
     return threshold, relative, mode
 
+
+#: The scores logged for each decision preset (``cv/favor_<name>/<score>``).
+_PRESET_SCORES = ("page_f1", "page_precision", "page_recall", "line_f1", "shingle_f1")
 
 #: How each fold's decision was made, for the report.
 _MODES = {
@@ -204,6 +219,9 @@ def cross_validate(
         # decisions: how a setting reads text from other HTML-to-text tools.
         variants = {v: np.full(len(frame), np.nan) for v in cfg.input_variants}
         decisions: dict[int, tuple[float, float]] = {}
+        # name -> fold -> (threshold, relative); a fixed decision leaves nothing to choose
+        presets = {} if mode == "fixed" else check_presets(cfg.model.presets, "model.presets")
+        preset_decisions: dict[str, dict[int, tuple[float, float]]] = {n: {} for n in presets}
         metrics: dict[str, float] = {"lines": float(len(frame)), "folds": float(cfg.crossval.folds)}
         for k in range(cfg.crossval.folds):
             test = fold == k
@@ -223,6 +241,8 @@ def cross_validate(
                 variants[variant][test] = v_proba
             if mode == "oof":  # the fold's own out-of-fold choice, as `make train` would make it
                 decisions[k] = (float(pipe[-1].threshold_), float(pipe[-1].relative_threshold_))
+                for preset, pair in presets_of(pipe).items():
+                    preset_decisions[preset][k] = pair
             log.info(
                 "%s fold %d/%d: fitted on %d lines (%d pages) in %.1f s",
                 name,
@@ -250,15 +270,18 @@ def cross_validate(
         for k, test in enumerate(scorer.folds):
             if mode != "oof":  # chosen on the other folds (a number given is the only choice)
                 other = ~test
-                decisions[k] = choose_decision(
+                decisions[k], chosen = choose_decision_and_presets(
                     proba[other],
                     y[other],
                     page[other],
                     tokens[other],
+                    presets,
                     texts=None if texts is None else texts[other],
                     relative_power=power,
                     **grids,
                 )
+                for preset, pair in chosen.items():
+                    preset_decisions[preset][k] = pair
             t, r = decisions[k]
             keep[test] = mask(proba, test, t, r)
             metrics[f"fold{k}/threshold"] = t
@@ -267,6 +290,17 @@ def cross_validate(
         metrics.update({f"fold{k}/page_f1": v for k, v in enumerate(fold_f1)})
         metrics.update({f"cv/{key}": v for key, v in scorer.overall(keep).items()})
         metrics["cv/page_f1_fold_std"] = float(np.std(fold_f1, ddof=1))
+        for preset, by_fold in preset_decisions.items():
+            p_keep = np.zeros(len(frame), dtype=np.int8)
+            for k, test in enumerate(scorer.folds):
+                t, r = by_fold[k]
+                p_keep[test] = mask(proba, test, t, r)
+                metrics[f"fold{k}/favor_{preset}/threshold"] = t
+                metrics[f"fold{k}/favor_{preset}/relative_threshold"] = r
+            scores = scorer.overall(p_keep)
+            for key in _PRESET_SCORES:
+                if key in scores:
+                    metrics[f"cv/favor_{preset}/{key}"] = scores[key]
         t_best, r_best = choose_decision(
             proba, y, page, tokens, texts=texts, relative_power=power, **grids
         )
@@ -284,7 +318,9 @@ def cross_validate(
             at_best = mask(v_proba, slice(None), t_best, r_best)
             metrics[f"cv/{variant}/page_f1_best_decision"] = scorer.overall(at_best)["page_f1"]
         tracking.log_metrics(metrics)
-        report = _report(name, metrics, cfg.crossval.folds, _MODES[mode], list(variants))
+        report = _report(
+            name, metrics, cfg.crossval.folds, _MODES[mode], list(variants), list(presets)
+        )
         tracking.log_text_artifact(report, "crossval.md")
         if cfg.crossval.log_predictions:
             oof = frame[["page_id", "line_index", "domain", "label"]].assign(
@@ -307,7 +343,12 @@ def _log_parquet(frame: pd.DataFrame, name: str) -> None:
 
 
 def _report(
-    name: str, metrics: dict[str, float], folds: int, chosen: str, variants: list[str]
+    name: str,
+    metrics: dict[str, float],
+    folds: int,
+    chosen: str,
+    variants: list[str],
+    presets: list[str],
 ) -> str:
     rows = [
         {
@@ -349,7 +390,31 @@ def _report(
             ["page_type", "page_f1"],
         ),
     ]
+    if presets:
+        rows = [_decision_row(metrics, folds, "default (F1)", "")]
+        rows += [_decision_row(metrics, folds, f"favor={p}", f"favor_{p}/") for p in presets]
+        columns = ["decision", "page_f1", "page_precision", "page_recall", _PER_FOLD]
+        lines += ["", "The decision and its presets, each chosen as the decision was:", ""]
+        lines.append(markdown_table(rows, columns))
     return "\n".join(lines)
+
+
+_PER_FOLD = "per fold (threshold, relative)"
+
+
+def _decision_row(metrics: dict[str, float], folds: int, label: str, at: str) -> dict[str, Any]:
+    """A row of the report's decisions table: the scores and each fold's decision of the
+    decision whose metrics are named ``cv/<at><score>`` and ``fold<k>/<at>threshold``."""
+    row: dict[str, Any] = {"decision": label}
+    row.update(
+        {key: metrics[f"cv/{at}{key}"] for key in ("page_f1", "page_precision", "page_recall")}
+    )
+    pairs = [
+        (metrics[f"fold{k}/{at}threshold"], metrics[f"fold{k}/{at}relative_threshold"])
+        for k in range(folds)
+    ]
+    row[_PER_FOLD] = ", ".join(f"({t:.3f}, {r:.2f})" for t, r in pairs)
+    return row
 
 
 @hydra.main(version_base="1.3", config_path="../../conf", config_name="crossval")
