@@ -77,6 +77,39 @@ def test_jsonl_has_one_object_per_input(
         assert set(obj["lines"][0]) == {"text", "label", "probability", "topics", "line_index"}
 
 
+def test_recursive_reads_subfolders_and_hidden_files_are_skipped(
+    tiny_model_path: Path, tiny_classifier: Classifier, pages_dir: Path, capsys: Any
+) -> None:
+    sub = pages_dir / "site" / "2024"
+    sub.mkdir(parents=True)
+    (sub / "deep.txt").write_text("Menu\n\nThe ferry left at dawn and crossed the bay.\n")
+    (pages_dir / ".cache").mkdir()
+    (pages_dir / ".cache" / "stale.txt").write_text("A page under a hidden folder.\n")
+    (pages_dir / "._river.txt").write_bytes(b"\x00\x05\x16\x07")  # a macOS AppleDouble copy
+    base = ["predict", "--format", "jsonl", "--model", str(tiny_model_path)]
+    top = sorted(str(p) for p in pages_dir.glob("[!.]*.txt"))
+
+    def paths(argv: list[str]) -> list[str]:
+        code, out, err = run(argv, capsys)
+        assert (code, err) == (0, ""), err
+        return [json.loads(line)["path"] for line in out.splitlines()]
+
+    assert paths([*base, str(pages_dir)]) == top  # no subfolder, no hidden file
+    deep = str(sub / "deep.txt")
+    assert paths([*base, "-r", str(pages_dir)]) == sorted([*top, deep], key=Path)
+    # A folder whose pages are all in subfolders says how to read them.
+    code, out, err = run([*base, str(pages_dir / "site")], capsys)
+    assert (code, out) == (1, "") and "-r reads its subfolders" in err
+    (pages_dir / "docs" / "inner").mkdir(parents=True)
+    (pages_dir / "docs" / "inner" / "notes.md").write_text("not a page")
+    code, out, err = run([*base, "-r", str(pages_dir / "docs")], capsys)
+    assert (code, out) == (1, "") and "(nor its subfolders) has no *.txt files" in err
+    code, out, _ = run([*base, "--recursive", str(pages_dir / "site")], capsys)
+    assert code == 0
+    want = tiny_classifier.predict_page((sub / "deep.txt").read_text())
+    assert json.loads(out)["lines"] == [x.to_dict() for x in want.lines]
+
+
 def test_html_folder(tiny_model_path: Path, pages_dir: Path, capsys: Any) -> None:
     argv = ["predict", "--html", "--format", "jsonl", "--model", str(tiny_model_path)]
     code, out, err = run([*argv, str(pages_dir)], capsys)

@@ -4,6 +4,7 @@
     textclf extract --html pages/ > out.txt  # the content of every pages/*.html, *.htm
     cat page.txt | textclf extract           # no input (or "-") reads stdin
     textclf predict --format jsonl pages/    # one JSON object per page
+    textclf extract -r crawl/                # crawl/ and its subfolders' *.txt
 
 Results go to stdout in input order; errors go to stderr as ``textclf: <path>: <reason>``, and a
 failed input does not stop the others. Exit status: 0 when every input was processed, 1 when
@@ -98,10 +99,17 @@ def build_parser() -> argparse.ArgumentParser:
         "inputs",
         nargs="*",
         metavar="INPUT",
-        help="files, folders (all their *.txt, or *.html/*.htm with --html, sorted) or - for "
-        "stdin (the default)",
+        help="files, folders (all their *.txt, or *.html/*.htm with --html, sorted; hidden "
+        "files skipped) or - for stdin (the default)",
     )
     common.add_argument("--html", action="store_true", help="inputs are HTML: render them first")
+    common.add_argument(
+        "-r",
+        "--recursive",
+        action="store_true",
+        help="read folders' subfolders too (their pages in sorted path order; hidden folders, "
+        "whose names start with a dot, are skipped)",
+    )
     common.add_argument(
         "--format",
         choices=("text", "jsonl"),
@@ -216,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from textclf.predict import load
 
-    inputs = list(_expand(args.inputs or [STDIN], html=args.html))
+    inputs = list(_expand(args.inputs or [STDIN], html=args.html, recursive=args.recursive))
     try:
         clf = load(args.model, topic_model=False if args.no_topics else None)
         clf.predict_page("", **_decision(args))  # bad decision options fail once, up front
@@ -252,8 +260,9 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _expand(args: Sequence[str], *, html: bool) -> Iterator[_Input]:
-    """The inputs named on the command line, folders expanded, in order."""
+def _expand(args: Sequence[str], *, html: bool, recursive: bool = False) -> Iterator[_Input]:
+    """The inputs named on the command line, folders expanded (with their subfolders when
+    ``recursive``), in order."""
     patterns = HTML_PATTERNS if html else TEXT_PATTERNS
     stdin_seen = False
     for arg in args:
@@ -267,18 +276,35 @@ def _expand(args: Sequence[str], *, html: bool) -> Iterator[_Input]:
         if path.is_dir():
             # Extensions match whatever their case (page.TXT, INDEX.HTML).
             suffixes = {pattern.removeprefix("*").lower() for pattern in patterns}
-            files = sorted(
-                p for p in path.iterdir() if p.suffix.lower() in suffixes and p.is_file()
-            )
+            found = _walk(path) if recursive else _visible(path.iterdir())
+            files = sorted(p for p in found if p.suffix.lower() in suffixes and p.is_file())
             if not files:
                 kinds = "/".join(patterns)
-                hint = "" if html else " (use --html for HTML pages)"
-                yield _Input(arg, path, f"folder has no {kinds} files{hint}")
+                hints = [] if html else ["use --html for HTML pages"]
+                if not recursive and any(p.is_dir() for p in _visible(path.iterdir())):
+                    hints.append("-r reads its subfolders")
+                hint = f" ({'; '.join(hints)})" if hints else ""
+                where = " (nor its subfolders)" if recursive else ""
+                yield _Input(arg, path, f"folder{where} has no {kinds} files{hint}")
             yield from (_Input(str(p), p) for p in files)
         elif path.exists():
             yield _Input(arg, path)
         else:
             yield _Input(arg, path, "no such file or folder")
+
+
+def _visible(paths: Iterator[Path]) -> Iterator[Path]:
+    """``paths`` without hidden ones (a name starting with a dot: editors' swap files, macOS's
+    ``._page.txt`` copies)."""
+    return (p for p in paths if not p.name.startswith("."))
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    """Every visible file below ``folder`` (hidden folders are not entered, links to folders
+    not followed: no loops)."""
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        yield from _visible(Path(root) / f for f in files)
 
 
 def _read(item: _Input, limit: int) -> bytes:
