@@ -391,11 +391,11 @@ def _report(
         ),
     ]
     if presets:
-        rows = [_decision_row(metrics, folds, "default (F1)", "")]
-        rows += [_decision_row(metrics, folds, f"favor={p}", f"favor_{p}/") for p in presets]
+        decisions = [_decision_row(metrics, folds, "default (F1)", "")]
+        decisions += [_decision_row(metrics, folds, f"favor={p}", f"favor_{p}/") for p in presets]
         columns = ["decision", "page_f1", "page_precision", "page_recall", _PER_FOLD]
         lines += ["", "The decision and its presets, each chosen as the decision was:", ""]
-        lines.append(markdown_table(rows, columns))
+        lines.append(markdown_table(decisions, columns))
     return "\n".join(lines)
 
 
@@ -403,8 +403,9 @@ _PER_FOLD = "per fold (threshold, relative)"
 
 
 def _decision_row(metrics: dict[str, float], folds: int, label: str, at: str) -> dict[str, Any]:
-    """A row of the report's decisions table: the scores and each fold's decision of the
-    decision whose metrics are named ``cv/<at><score>`` and ``fold<k>/<at>threshold``."""
+    """A row of the report's table of decisions: page F1, precision and recall over all folds
+    and each fold's (threshold, relative), read from the metrics ``cv/<at><score>`` and
+    ``fold<k>/<at>threshold`` (``at``: "" for the decision, ``favor_<name>/`` for a preset)."""
     row: dict[str, Any] = {"decision": label}
     row.update(
         {key: metrics[f"cv/{at}{key}"] for key in ("page_f1", "page_precision", "page_recall")}
