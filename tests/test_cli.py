@@ -485,7 +485,8 @@ def test_favor_option(tiny_pipeline: Any, tmp_path: Path, capsys: Any) -> None:
     assert code == code_t == 0 and favored == explicit
     for extra, error in (
         (["--favor", "strict"], "no such preset"),
-        (["--favor", "precision", "--threshold", "0.5"], "not both"),
+        (["--favor", "precision", "--threshold", "0.5"], "--favor or --threshold/--relative"),
+        (["--relative", "0.2", "--favor", "recall"], "not both"),
     ):
         code, out, err = run([*base, *extra], capsys)
         assert (code, out) == (2, "") and error in err

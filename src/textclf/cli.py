@@ -207,6 +207,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    if args.favor is not None and (args.threshold is not None or args.relative is not None):
+        # said in the command line's words, before a model is loaded
+        print(
+            "textclf: give --favor or --threshold/--relative, not both: a preset is a threshold "
+            "and a relative part",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     try:
         return _run(args)
     except KeyboardInterrupt:
