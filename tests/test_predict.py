@@ -940,6 +940,45 @@ def test_a_preset_is_the_decision_for_a_call(tiny_pipeline: Any) -> None:
     assert len(precise.content_lines) <= len(everything.content_lines)
 
 
+def test_a_preset_can_be_the_classifiers_own_decision(tiny_pipeline: Any) -> None:
+    import copy
+
+    pipe = copy.deepcopy(tiny_pipeline)
+    pipe[-1].presets_ = {"precision": (0.9, 0.8), "recall": (0.05, 0.0)}
+    trained = Classifier(pipe)
+    assert trained.favor is None
+    precise = Classifier(pipe, favor="precision")
+    assert precise.favor == "precision" and "favor='precision'" in repr(precise)
+    assert (precise.threshold, precise.relative_threshold) == (0.9, 0.8)
+    text = (PREDICT_FIXTURES / "garden.labeled.txt").read_text(encoding="utf-8")
+    page = precise.predict_page(text)
+    assert page == trained.predict_page(text, favor="precision")
+    assert page != trained.predict_page(text)  # the fixture's page tells the two apart
+    assert precise.extract(text) == page.content
+    assert list(precise.pipe([text, text], n_process=2)) == [page, page]
+    # A call's own decision still wins: another preset, or numbers (the other part stays the
+    # classifier's).
+    assert precise.predict_page(text, favor="recall") == trained.predict_page(text, favor="recall")
+    assert precise.predict_page(text, threshold=0.3) == trained.predict_page(
+        text, threshold=0.3, relative=0.8
+    )
+    with pytest.raises(InputError, match=r"favor='strict': no such preset"):
+        Classifier(pipe, favor="strict")
+    pipe[-1].presets_ = {}
+    with pytest.raises(InputError, match="has no decision presets"):
+        Classifier(pipe, favor="precision")
+
+
+def test_load_takes_a_preset(tiny_classifier: Classifier, tiny_model_path: Any) -> None:
+    from textclf.predict import load
+
+    clf = load(str(tiny_model_path), topic_model=False, favor="recall")
+    assert clf.favor == "recall"
+    assert (clf.threshold, clf.relative_threshold) == tiny_classifier.presets["recall"]
+    text = (PREDICT_FIXTURES / "garden.labeled.txt").read_text(encoding="utf-8")
+    assert clf.predict_page(text) == tiny_classifier.predict_page(text, favor="recall")
+
+
 def test_bad_presets_are_refused_before_any_page(tiny_pipeline: Any) -> None:
     import copy
 

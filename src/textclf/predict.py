@@ -42,7 +42,8 @@ Input rules (the same for every method):
   given per call (``threshold=0, relative=0, drop_repeats=False`` keeps every line), or
   ``favor="precision"`` / ``favor="recall"``: decision presets chosen with the trained decision,
   maximising F0.5 (less, cleaner text) and F2 (less text lost) instead of F1
-  (:attr:`Classifier.presets`).
+  (:attr:`Classifier.presets`). ``load(favor=...)`` makes a preset the classifier's own
+  decision, for every call that does not give one.
 * Lines longer than ``max_line_chars`` (default 10,000) are truncated *for computing features
   only*: the prediction keeps the whole line's text.
 
@@ -297,6 +298,11 @@ class Classifier:
         OpenMP threads the model may use per call (``None``: its default, one per core). 1 by
         default: pipelines scale by running one process per core, and OpenMP threads that wait
         for a busy core slow prediction down many times over.
+    favor
+        One of the model's :attr:`presets` as this classifier's decision: every call uses it
+        unless it gives a decision of its own (``threshold``/``relative``, or another
+        ``favor``). ``None`` (the default): the trained decision. An unknown name, or a model
+        without presets, raises :class:`~textclf.errors.InputError`.
 
     Examples (``clf`` is a loaded classifier)::
 
@@ -314,6 +320,7 @@ class Classifier:
 
     __slots__ = (
         "_drop_repeats",
+        "_favor",
         "_max_line_chars",
         "_max_page_bytes",
         "_max_page_lines",
@@ -338,6 +345,7 @@ class Classifier:
         max_page_lines: int = DEFAULT_MAX_PAGE_LINES,
         max_line_chars: int = DEFAULT_MAX_LINE_CHARS,
         n_threads: int | None = 1,
+        favor: str | None = None,
     ) -> None:
         for name, value in (
             ("max_page_bytes", max_page_bytes),
@@ -359,6 +367,9 @@ class Classifier:
             self._relative_power,
             self._presets,
         ) = _check_pipeline(pipeline, self._source)
+        self._favor = favor
+        if favor is not None:  # the preset becomes this classifier's decision
+            self._threshold, self._relative = self._preset(favor)
         self._pipeline = pipeline
         self._topic_model = topic_model
         self._max_page_bytes = max_page_bytes
@@ -375,14 +386,15 @@ class Classifier:
     # ------------------------------------------------------------------ read-only attributes
     @property
     def threshold(self) -> float:
-        """The trained decision threshold: a line is content when its probability is >= it (and
-        >= :attr:`relative_threshold` times the page's highest probability to the power
-        :attr:`relative_power`)."""
+        """The decision threshold (the trained one, or the preset's of :attr:`favor`): a line is
+        content when its probability is >= it (and >= :attr:`relative_threshold` times the
+        page's highest probability to the power :attr:`relative_power`)."""
         return self._threshold
 
     @property
     def relative_threshold(self) -> float:
-        """The trained page-relative part of the decision: a content line's probability is also
+        """The page-relative part of the decision (the trained one, or the preset's of
+        :attr:`favor`): a content line's probability is also
         >= this share of the highest probability on its page, raised to :attr:`relative_power`
         (0: no such rule). It drops the middling lines (teasers, captions) of a page whose main
         text the model is sure of."""
@@ -405,6 +417,12 @@ class Classifier:
         ``"precision"`` (F0.5) keeps less and cleaner text, ``"recall"`` (F2) loses less of
         it. ``favor="precision"`` uses one for a call. Empty for models trained without."""
         return dict(self._presets)
+
+    @property
+    def favor(self) -> str | None:
+        """The preset this classifier decides with (``load(favor=...)``); ``None``: the trained
+        decision."""
+        return self._favor
 
     @property
     def drop_repeats(self) -> bool:
@@ -445,8 +463,9 @@ class Classifier:
     def __repr__(self) -> str:
         source = self._source or "in-memory pipeline"
         topics = ", topics" if self._topic_model is not None else ""
+        favor = "" if self._favor is None else f"favor={self._favor!r}, "
         return (
-            f"Classifier({source}, threshold={self._threshold:g}, "
+            f"Classifier({source}, {favor}threshold={self._threshold:g}, "
             f"relative={self._relative:g}, relative_power={self._relative_power:g}, "
             f"drop_repeats={self._drop_repeats}{topics})"
         )
@@ -463,8 +482,8 @@ class Classifier:
     ) -> PagePrediction:
         """Classify every non-empty line of a page of plain text (``str``, or UTF-8 ``bytes``).
 
-        ``threshold``, ``relative`` and ``drop_repeats`` override the trained decision for this
-        call (see :attr:`threshold`, :attr:`relative_threshold` and :attr:`drop_repeats`);
+        ``threshold``, ``relative`` and ``drop_repeats`` override the classifier's decision for
+        this call (see :attr:`threshold`, :attr:`relative_threshold` and :attr:`drop_repeats`);
         ``favor`` takes one of the model's :attr:`presets` instead (``"precision"``: less and
         cleaner text; ``"recall"``: less text lost), and excludes ``threshold`` and
         ``relative``. The other methods take the same arguments.
@@ -668,8 +687,8 @@ class Classifier:
         drop_repeats: bool | None,
         favor: str | None = None,
     ) -> tuple[float, float, bool]:
-        """The (threshold, relative, drop_repeats) of a call: the trained ones (or those of the
-        preset ``favor`` names) unless given."""
+        """The (threshold, relative, drop_repeats) of a call: the classifier's (the trained ones,
+        or its preset's), those of the preset ``favor`` names, or those given."""
         if drop_repeats is None:
             drop_repeats = self._drop_repeats
         elif not isinstance(drop_repeats, bool):
@@ -995,6 +1014,7 @@ def load(
     max_page_lines: int = DEFAULT_MAX_PAGE_LINES,
     max_line_chars: int = DEFAULT_MAX_LINE_CHARS,
     n_threads: int | None = 1,
+    favor: str | None = None,
 ) -> Classifier:
     """Load a content/boilerplate model and return a :class:`Classifier`.
 
@@ -1038,6 +1058,7 @@ def load(
         max_page_lines=max_page_lines,
         max_line_chars=max_line_chars,
         n_threads=n_threads,
+        favor=favor,
     )
 
 
