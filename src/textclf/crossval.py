@@ -60,6 +60,7 @@ from textclf.models import (
 from textclf.reporting import markdown_table
 from textclf.scoring import score_split
 from textclf.train import (
+    DECISION_SCORES,
     _fingerprint,
     _frame,
     _pipeline,
@@ -132,9 +133,6 @@ def check_crossval_config(cfg: CrossvalConfig) -> tuple[float | str, float | str
         mode = "oof" if decide_on == "oof" else "other_folds"
     return threshold, relative, mode
 
-
-#: The scores logged for each decision preset (``cv/favor_<name>/<score>``).
-_PRESET_SCORES = ("page_f1", "page_precision", "page_recall", "line_f1", "shingle_f1")
 
 #: How each fold's decision was made, for the report.
 _MODES = {
@@ -266,7 +264,14 @@ def cross_validate(
             return content_mask(p[rows], page[rows], t, r, repeats, power)
 
         scorer = _Scorer(frame, page_table, fold, page_fold)
-        keep = np.zeros(len(frame), dtype=np.int8)
+
+        def fold_mask(p: np.ndarray, by_fold: dict[int, tuple[float, float]]) -> np.ndarray:
+            """Each fold's lines kept with that fold's (threshold, relative)."""
+            out = np.zeros(len(frame), dtype=np.int8)
+            for k, test in enumerate(scorer.folds):
+                out[test] = mask(p, test, *by_fold[k])
+            return out
+
         for k, test in enumerate(scorer.folds):
             if mode != "oof":  # chosen on the other folds (a number given is the only choice)
                 other = ~test
@@ -282,25 +287,21 @@ def cross_validate(
                 )
                 for preset, pair in chosen.items():
                     preset_decisions[preset][k] = pair
-            t, r = decisions[k]
-            keep[test] = mask(proba, test, t, r)
-            metrics[f"fold{k}/threshold"] = t
-            metrics[f"fold{k}/relative_threshold"] = r
+        named = {"": decisions, **{f"favor_{p}/": d for p, d in preset_decisions.items()}}
+        for at, by_fold in named.items():  # each fold's decision and presets
+            for k, (t, r) in by_fold.items():
+                metrics[f"fold{k}/{at}threshold"] = t
+                metrics[f"fold{k}/{at}relative_threshold"] = r
+        keep = fold_mask(proba, decisions)
         fold_f1 = scorer.page_f1_by_fold(keep)
         metrics.update({f"fold{k}/page_f1": v for k, v in enumerate(fold_f1)})
         metrics.update({f"cv/{key}": v for key, v in scorer.overall(keep).items()})
         metrics["cv/page_f1_fold_std"] = float(np.std(fold_f1, ddof=1))
         for preset, by_fold in preset_decisions.items():
-            p_keep = np.zeros(len(frame), dtype=np.int8)
-            for k, test in enumerate(scorer.folds):
-                t, r = by_fold[k]
-                p_keep[test] = mask(proba, test, t, r)
-                metrics[f"fold{k}/favor_{preset}/threshold"] = t
-                metrics[f"fold{k}/favor_{preset}/relative_threshold"] = r
-            scores = scorer.overall(p_keep)
-            for key in _PRESET_SCORES:
-                if key in scores:
-                    metrics[f"cv/favor_{preset}/{key}"] = scores[key]
+            scores = scorer.overall(fold_mask(proba, by_fold))
+            metrics.update(
+                {f"cv/favor_{preset}/{k}": scores[k] for k in DECISION_SCORES if k in scores}
+            )
         t_best, r_best = choose_decision(
             proba, y, page, tokens, texts=texts, relative_power=power, **grids
         )
@@ -311,9 +312,7 @@ def cross_validate(
         metrics["best_decision/threshold"] = t_best
         metrics["best_decision/relative_threshold"] = r_best
         for variant, v_proba in variants.items():  # the decisions made on the pages as they come
-            v_keep = np.zeros(len(frame), dtype=np.int8)
-            for k, test in enumerate(scorer.folds):
-                v_keep[test] = mask(v_proba, test, *decisions[k])
+            v_keep = fold_mask(v_proba, decisions)
             metrics[f"cv/{variant}/page_f1"] = scorer.overall(v_keep)["page_f1"]
             at_best = mask(v_proba, slice(None), t_best, r_best)
             metrics[f"cv/{variant}/page_f1_best_decision"] = scorer.overall(at_best)["page_f1"]

@@ -36,12 +36,13 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from textclf.errors import InputError, ModelError
+from textclf.errors import InputError, ModelError, TextclfError
 from textclf.hashing import char_wb_counts, distinct_texts, word_pair_counts
 
 __all__ = [
     "TRUSTED_TYPES",
     "TopicClassifier",
+    "check_smoothing",
     "compiled_rules",
     "f1_scores",
     "indicator",
@@ -51,6 +52,16 @@ __all__ = [
 
 #: The types skops does not trust by default that a saved :class:`TopicClassifier` holds.
 TRUSTED_TYPES: tuple[str, ...] = ("textclf.topic_model.TopicClassifier",)
+
+
+def check_smoothing(
+    value: Any, name: str = "smooth", error: type[TextclfError] = InputError
+) -> int:
+    """A threshold-smoothing width (grid steps on each side) checked: an int >= 0, not a bool;
+    else ``error`` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise error(f"{name} must be an int >= 0, got {value!r}")
+    return value
 
 
 @functools.lru_cache(maxsize=8)
@@ -432,8 +443,7 @@ class TopicClassifier(BaseEstimator):
         candidates = np.asarray(
             grid if grid is not None else np.round(np.arange(0.05, 0.99, 0.025), 4)
         )
-        if isinstance(smooth, bool) or not isinstance(smooth, int) or smooth < 0:
-            raise InputError(f"smooth must be an int >= 0, got {smooth!r}")
+        check_smoothing(smooth)
         thresholds = np.array(self.thresholds_, dtype=float)
         for j, name in enumerate(self.topics_):
             if (topics is not None and name not in topics) or y[:, j].sum() < min_positives:

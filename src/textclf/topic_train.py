@@ -471,16 +471,14 @@ def train_topics(cfg: Any, *, config_dict: dict[str, Any] | None = None) -> dict
 
     from textclf.dataset import load_dataset, read_fingerprint
     from textclf.serialization import trusted_types
-    from textclf.topic_model import TopicClassifier, f1_scores
+    from textclf.topic_model import TopicClassifier, check_smoothing, f1_scores
     from textclf.train import check_train_config, limit_pages
 
     check_train_config(cfg)  # held-out splits: thresholds are tuned on eval_splits
     tm = cfg.topic_model
-    smoothing = tm.gold_threshold_smoothing
-    if isinstance(smoothing, bool) or not isinstance(smoothing, int) or smoothing < 0:
-        raise ConfigError(
-            f"topic_model.gold_threshold_smoothing must be an int >= 0, got {smoothing!r}"
-        )
+    check_smoothing(
+        tm.gold_threshold_smoothing, "topic_model.gold_threshold_smoothing", ConfigError
+    )
     dataset_dir = Path(cfg.paths.dataset_dir)
     lines, _ = load_dataset(dataset_dir)
     taxonomy = taxonomy_data(tm.topics)

@@ -66,6 +66,11 @@ def _check_splits(lines: Any, splits: list[str]) -> None:
         raise ConfigError(f"unknown split(s) {missing}; the dataset has {list(lines)}")
 
 
+#: The scores logged for a decision chosen by cross-validation and for each of its presets
+#: (``decision_cv/...`` here, ``cv/favor_<name>/...`` in ``make cv``).
+DECISION_SCORES = ("page_f1", "page_precision", "page_recall", "line_f1", "shingle_f1")
+
+
 def check_train_config(cfg: TrainConfig) -> None:
     """The checks both tasks make before reading any data: held-out splits, ``max_fit_pages``,
     ``input_variants``."""
@@ -478,7 +483,7 @@ def crossval_decision(
         (f"decision_cv/favor_{name}", pair) for name, pair in presets.items()
     ]:
         scores = score_split(lines, page_columns, content_mask(proba, page, pt, pr, repeats, power))
-        for key in ("page_f1", "page_precision", "page_recall", "line_f1", "shingle_f1"):
+        for key in DECISION_SCORES:
             if key in scores:
                 metrics[f"{prefix}/{key}"] = scores[key]
     log.info(
