@@ -600,3 +600,54 @@ def test_stopwords_are_counted_per_word_each_lowered_on_its_own():
     assert counts.dtype == np.float64
     assert counts.tolist() == expected
     assert expected[:3] == [3, 1, 2]
+
+
+def _base(lines: list[str], name: str) -> list[float]:
+    blank = np.zeros(len(lines), dtype=bool)
+    matrix = features._base_matrix(lines, blank, blank)
+    return [round(float(v), 4) for v in matrix[:, features._BASE.index(name)]]
+
+
+def test_chinese_and_japanese_characters_count_as_half_a_token_each():
+    lines = [
+        "政府は経済対策を決定した",  # 12 characters, no space: 6 tokens, not 1
+        "iPhone用の新機能",  # one spaced word and 5 characters: 1 + 2.5, rounded
+        "首页 新闻 体育",  # 6 characters
+        "Plain English words here",
+    ]
+    assert features.token_counts(lines).tolist() == [6.0, 4.0, 3.0, 4.0]
+    # mean word length and line length weigh a character as 2.5 letters: about an English word
+    assert _base(lines[:1], "mean_word_len") == [5.0]
+    assert _base(lines[:1], "log_chars") == [round(float(np.log1p(12 * 2.5)), 4)]
+
+
+def test_a_japanese_or_chinese_sentence_has_stopwords_and_a_menu_has_none():
+    sentence_ja = "政府は二十七日、物価高への対応を柱とする新たな経済対策を決定した。"
+    sentence_zh = "外交部发言人在记者会上表示，双方将继续保持沟通。"
+    shares = _base([sentence_ja, sentence_zh, "ホーム", "首页 新闻 体育"], "stopword_share")
+    assert 0.25 <= shares[0] <= 0.5 and 0.15 <= shares[1] <= 0.5
+    assert shares[2:] == [0.0, 0.0]
+
+
+def test_a_cjk_full_stop_inside_a_line_is_a_sentence_break():
+    lines = ["第一文です。第二文です。第三文です。", "One. Two. Three.", "一文だけ。"]
+    assert _base(lines, "n_sentences") == [2.0, 2.0, 0.0]
+
+
+def test_lines_without_chinese_or_japanese_are_unchanged_by_a_cjk_line_in_the_batch():
+    lines = ["The talks resumed in Geneva on Monday.", "Home | News | Sport", "Главная"]
+    blank = np.zeros(4, dtype=bool)
+    alone = features._base_matrix(lines, blank[:3], blank[:3])
+    mixed = features._base_matrix([*lines, "政府は経済対策を決定した"], blank, blank)
+    np.testing.assert_array_equal(alone, mixed[:3])
+
+
+def test_russian_and_other_languages_have_stopwords_but_english_possessives_do_not():
+    shares = _base(
+        ["Правительство утвердило новый пакет мер во вторник, сообщили в министерстве."],
+        "stopword_share",
+    )
+    assert shares[0] > 0.1
+    # single letters and English words are left out of the other languages' lists
+    for word in ["s", "w", "man", "till", "pro", "dan"]:
+        assert word not in features._STOPWORDS

@@ -119,6 +119,30 @@ _STOPWORDS = frozenset(
     for line in (files("textclf") / "resources" / "stopwords.txt").read_text("utf-8").splitlines()
     if line.strip() and not line.startswith("#")
 )
+# Chinese and Japanese write no spaces between words: a run of their characters is no word.
+# Each such character counts as half a token (a word of either is one to three characters,
+# about two on average), and the frequent one-character function words below count as
+# stopwords: Japanese particles and Chinese function characters. A Japanese or Chinese news
+# sentence then has a token count and a stopword share near an English one's (0.25 to 0.4),
+# where it had a few long "words" and no stopword.
+_UNSPACED_RANGES = (
+    (0x3040, 0x30FF),  # hiragana, katakana
+    (0x31F0, 0x31FF),  # katakana phonetic extensions
+    (0x3400, 0x4DBF),  # CJK unified ideographs, extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0xFF66, 0xFF9F),  # half-width katakana
+)
+_UNSPACED_TOKEN = 0.5
+# ... and as 2.5 letters in the line's length and letter counts: an English word of five
+# letters and its space is half a dozen characters, the same information as about two Chinese
+# characters (so a line's length, mean word length and letter share stay comparable).
+_UNSPACED_LETTERS = 2.5
+_UNSPACED_FUNCTION = frozenset(
+    "のはがをにでともへやか"  # Japanese particles
+    "的了是在和有不这也就都而及与对为我他她们个之以于其被将把从到但并或等着过还又此所因如该"
+    "一上中来后时会能要可已更很最些那向给由则且然"  # Chinese function and frequent characters
+)
 
 # Names of the per-line base features (also used for neighbours).
 _BASE = (
@@ -220,6 +244,11 @@ def _char_tables() -> dict[str, np.ndarray]:
         "digit": np.array([c.isdigit() for c in chars], dtype=bool),
         "space": np.array([c.isspace() for c in chars], dtype=bool),
         "word": np.array([c.isalnum() or c == "_" for c in chars], dtype=bool),
+        "unspaced": np.array(
+            [c.isalpha() and any(lo <= ord(c) <= hi for lo, hi in _UNSPACED_RANGES) for c in chars],
+            dtype=bool,
+        ),
+        "unspaced_function": np.array([c in _UNSPACED_FUNCTION for c in chars], dtype=bool),
         "bullet": np.array(
             [c.isdigit() or unicodedata.category(c)[0] in "PS" for c in chars], dtype=bool
         ),
@@ -280,7 +309,8 @@ def _stopwords_per_line(texts: list[str]) -> np.ndarray:
 
 
 def token_counts(texts: list[str]) -> np.ndarray:
-    """Each line's number of tokens, as the featurizer counts them (``log_tokens``)."""
+    """Each line's number of tokens, as the featurizer counts them (``log_tokens``): its words,
+    and half a token per Chinese or Japanese character (rounded)."""
     if not texts:
         return np.zeros(0)
     blank = np.zeros(len(texts), dtype=bool)
@@ -333,7 +363,13 @@ def _base_rows(texts: list[str], bb: np.ndarray, ba: np.ndarray) -> np.ndarray:
     upper = per_line(tables["upper"][bmp] & in_bmp)
     digit = per_line(tables["digit"][bmp] & in_bmp)
     space = per_line(tables["space"][bmp] & in_bmp & (cp != 10))
+    # Words are runs of word characters; Chinese and Japanese characters are not in them but
+    # weigh as written English does (see _UNSPACED_RANGES). Other lines are unchanged by this.
+    unspaced = tables["unspaced"][bmp] & in_bmp
+    has_unspaced = bool(unspaced.any())
     word = tables["word"][bmp] & in_bmp
+    if has_unspaced:
+        word &= ~unspaced
     word_start = word.copy()
     word_start[1:] &= ~word[:-1]
     nw = per_line(word_start)
@@ -341,6 +377,13 @@ def _base_rows(texts: list[str], bb: np.ndarray, ba: np.ndarray) -> np.ndarray:
     length = lengths.astype(np.float64)
     punct = length - alpha - digit - space
     stop = _stopwords_per_line(texts)
+    if has_unspaced:
+        n_unspaced = per_line(unspaced)
+        nw += _UNSPACED_TOKEN * n_unspaced
+        stop += per_line(tables["unspaced_function"][bmp] & in_bmp)
+        extra = (_UNSPACED_LETTERS - 1.0) * n_unspaced
+        alpha += extra
+        length += extra
     short = np.flatnonzero(nw <= _SHORT_LINE_WORDS)
     # Each line's first code point (0 for an empty last line, which starts at the text's end).
     first_cp = np.r_[cp, 0][starts]
@@ -383,8 +426,13 @@ def _base_rows(texts: list[str], bb: np.ndarray, ba: np.ndarray) -> np.ndarray:
         # An emoji (outside the BMP) opening a line works as a bullet too.
         has_first & (tables["bullet"][first] | (first_cp > 0xFFFF)),
         # Sentence breaks, counted per line with str.count: same as matching r"[.?!] ", faster.
+        # A Chinese or Japanese full stop needs no space after it (one ending the line is no
+        # break between sentences, as ". " cannot end a line).
         np.fromiter(
-            (t.count(". ") + t.count("? ") + t.count("! ") for t in texts),
+            (
+                t.count(". ") + t.count("? ") + t.count("! ") + t.count("。") - t.endswith("。")
+                for t in texts
+            ),
             dtype=np.float32,
             count=n,
         ),
