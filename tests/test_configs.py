@@ -75,6 +75,7 @@ def test_unknown_key_is_a_config_error():
         ("model=random_forest model.params.n_estimators=0", "n_estimators"),
         ("model=linear_svm model.params.C=-1", "'C'"),
         ("features.blank_dropout=1.5", "features.blank_dropout must be a number from 0 to 1"),
+        ("features.word_dropout=-1", "features.word_dropout must be a number from 0 to 1"),
         ("input_variants=[no_blanks]", "input_variants: unknown input variant"),
     ],
 )

@@ -65,7 +65,7 @@ def test_neighbour_features_do_not_cross_pages():
 def test_corpus_frequency_is_leave_one_site_out_while_training():
     X = _frame()
     y = np.array([0, 0, 1, 1, 0, 0, 0, 1, 1, 0])
-    f = LineFeaturizer()
+    f = LineFeaturizer(word_dropout=0)  # the tables of the words as given
     train_out = f.fit_transform(X, y)
     names = list(f.get_feature_names_out())
     col = names.index("log_corpus_pages")
@@ -184,7 +184,7 @@ def _section_pages(n_sites: int):
 
 def test_section_markers_are_learned_and_leave_one_site_out_while_training():
     X, y = _section_pages(3)
-    f = LineFeaturizer(corpus_frequency=False, text_model=False, min_pages=3)
+    f = LineFeaturizer(corpus_frequency=False, text_model=False, min_pages=3, word_dropout=0)
     train_out = f.fit_transform(X, y)
     names = list(f.get_feature_names_out())
     rate, known = names.index("section_rate"), names.index("section_known")
@@ -199,7 +199,7 @@ def test_section_markers_are_learned_and_leave_one_site_out_while_training():
 
 def test_section_marker_distances():
     X, y = _section_pages(3)
-    f = LineFeaturizer(corpus_frequency=False, text_model=False).fit(X, y)
+    f = LineFeaturizer(corpus_frequency=False, text_model=False, word_dropout=0).fit(X, y)
     names = list(f.get_feature_names_out())
     out = f.transform(X)
     prev_end, next_end = names.index("dist_prev_end_marker"), names.index("dist_next_end_marker")
@@ -651,3 +651,70 @@ def test_russian_and_other_languages_have_stopwords_but_english_possessives_do_n
     # single letters and English words are left out of the other languages' lists
     for word in ["s", "w", "man", "till", "pro", "dan"]:
         assert word not in features._STOPWORDS
+
+
+def test_disguised_words_keep_stopwords_shape_and_repeats_within_a_page():
+    lines = ["Home | News", "The talks resumed in Geneva on Monday, 7 December.", "Home | News"]
+    out = features.disguise_words(lines, ["p1", "p1", "p1"])
+    assert out == features.disguise_words(lines, ["p1", "p1", "p1"])  # the same every time
+    assert out[0] == out[2] != lines[0]  # a repeat on the page stays a repeat
+    for before, after in zip(lines, out, strict=True):
+        assert len(after) == len(before)
+        assert [c.isupper() for c in after] == [c.isupper() for c in before]
+        assert [c for c in after if not c.isalpha()] == [c for c in before if not c.isalpha()]
+    words = re.findall(r"\w+", out[1])
+    assert words[0] == "The" and words[3] == "in" and words[5] == "on"  # stopwords kept
+    assert "talks" not in words and "Geneva" not in words
+    other = features.disguise_words(["Home | News"], ["p2"])
+    assert other[0] != out[0]  # no two pages share a vocabulary (nearly always)
+    assert features.disguise_words(["Zürich 2024 — ok?"], ["p1"])[0][1] == "ü"  # non-ASCII kept
+
+
+def test_word_dropout_fits_a_share_of_whole_pages_with_their_words_disguised():
+    X, _ = _blank_pages(200)
+    seen = features._with_words_disguised(X, 0.3)
+    changed = (seen["text"] != X["text"]).groupby(X["page_id"], sort=False).any()
+    assert 40 <= changed.sum() <= 80  # about 30% of the pages
+    pd.testing.assert_frame_equal(features._with_words_disguised(X, 0.3), seen)
+    disguised = X["page_id"].isin(changed[changed].index).to_numpy()
+    pd.testing.assert_frame_equal(seen[~disguised], X[~disguised])  # other pages untouched
+    cols = ["page_id", "blank_before", "blank_after"]
+    pd.testing.assert_frame_equal(seen[cols], X[cols])
+    pd.testing.assert_frame_equal(features._with_words_disguised(X, 0.0), X)
+    # chosen apart from the pages fitted without blank lines
+    blank = (
+        (features._without_blank_lines(X, 0.3)["blank_after"] != X["blank_after"])
+        .groupby(X["page_id"], sort=False)
+        .any()
+    )
+    assert (blank & changed).sum() < min(blank.sum(), changed.sum())
+
+
+def test_word_dropout_changes_the_training_rows_only():
+    X, y = _blank_pages(60)
+    on = LineFeaturizer(word_dropout=0.5)
+    off = LineFeaturizer(word_dropout=0.0)
+    assert not np.array_equal(on.fit_transform(X, y), off.fit_transform(X, y))
+    # prediction reads the words as given: the rows of the table, disguised or not, differ
+    plain = LineFeaturizer(word_dropout=0.5).fit(X, y)
+    disguised = X.assign(text=features.disguise_words(X["text"].tolist(), X["page_id"].tolist()))
+    assert not np.array_equal(plain.transform(X), plain.transform(disguised))
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, "0.3", True, None])
+def test_a_bad_word_dropout_is_named(value):
+    X, y = _blank_pages(3)
+    with pytest.raises(InputError, match="word_dropout"):
+        LineFeaturizer(word_dropout=value).fit(X, y)
+
+
+def test_a_featurizer_saved_before_word_dropout_existed_loads_with_it_off():
+    X, y = _blank_pages(5)
+    fitted = LineFeaturizer(word_dropout=0).fit(X, y)
+    state = fitted.__getstate__()
+    del state["word_dropout"]
+    f = LineFeaturizer.__new__(LineFeaturizer)
+    f.__setstate__(state)
+    assert f.get_params()["word_dropout"] == 0.0
+    clone(f)
+    np.testing.assert_array_equal(f.transform(X), fitted.transform(X))

@@ -76,9 +76,11 @@ def test_training_run_is_logged(store):
     assert run.data.params["features.neighbours"] == "True"
     assert run.data.metrics["validation/page_f1"] > 0.8
     assert "validation/line_f1" in run.data.metrics
-    # the validation lines scored again without blank lines (input_variants)
+    # the validation lines scored again without blank lines and with words disguised
+    # (input_variants)
     assert 0.0 <= run.data.metrics["validation/no_blank_lines/page_f1"] <= 1.0
-    assert run.data.params["input_variants"] == '["no_blank_lines"]'
+    assert 0.0 <= run.data.metrics["validation/unknown_words/page_f1"] <= 1.0
+    assert run.data.params["input_variants"] == '["no_blank_lines", "unknown_words"]'
     assert 0 < run.data.metrics["threshold"] < 1
     # The decision came from a cross-validation over the refit pages (conf/model/*.yaml).
     assert run.data.params["decision.chosen_on"] == "crossval"
@@ -197,11 +199,13 @@ def test_evaluation_names_the_model_version_and_scores_baselines(store):
             assert 0.0 <= m[f"{split}/{name}/page_f1"] <= 1.0
             assert f"| {name} {version} (HTML) | {split} |" in store["eval"]["summary"]
         assert not any(k.startswith(f"seeds/{name}/") for k in m)
-    # The model again on the same lines without blank lines, and with blank lines everywhere.
+    # The model again on the same lines without blank lines, with blank lines everywhere, and
+    # with each page's words disguised.
     for split in ("wcxb_test", "scrapinghub", "seeds"):
         for variant, described in (
             ("no_blank_lines", "no blank lines"),
             ("blank_lines_everywhere", "a blank line between all lines"),
+            ("unknown_words", "words disguised, stopwords kept"),
         ):
             assert 0.0 <= m[f"{split}/{variant}/page_f1"] <= 1.0
             assert f"| textclf ({described}) | {split} |" in store["eval"]["summary"]

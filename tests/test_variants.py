@@ -29,3 +29,21 @@ def test_unknown_variants_are_named_with_their_setting():
     message = r"input_variants: unknown .*'blanks'.*no_blank_lines"
     with pytest.raises(ConfigError, match=message):
         check_input_variants(["no_blank_lines", "blanks"], "input_variants")
+
+
+def test_the_unknown_words_variant_disguises_each_page_with_its_own_cipher():
+    lines = pd.DataFrame(
+        {
+            "page_id": ["a", "a", "b"],
+            "text": ["Share this story", "Share this story", "Share this story"],
+            "blank_before": [False, True, False],
+            "blank_after": [True, False, False],
+        }
+    )
+    out = INPUT_VARIANTS["unknown_words"][1](lines)
+    texts = out["text"].tolist()
+    assert texts[0] == texts[1] != texts[2]  # a repeat on a page stays one; pages differ
+    assert all(t.split()[1] == "this" and t != "Share this story" for t in texts)
+    cols = ["page_id", "blank_before", "blank_after"]
+    pd.testing.assert_frame_equal(out[cols], lines[cols])
+    assert lines["text"].tolist() == ["Share this story"] * 3  # the input is not modified

@@ -144,6 +144,7 @@ class FeaturesConfig:
     score_context: bool = True
     context_text: bool = False
     blank_dropout: float = 0.3
+    word_dropout: float = 0.15
 
 
 @dataclass
@@ -257,7 +258,7 @@ class TrainConfig:
     max_fit_pages: int = 0
     # Boilerplate model: eval_splits (and `make cv`'s held-out folds) scored again written
     # another way (textclf.variants), with the same decision.
-    input_variants: list[str] = field(default_factory=lambda: ["no_blank_lines"])
+    input_variants: list[str] = field(default_factory=lambda: ["no_blank_lines", "unknown_words"])
     run_name: str = ""
     seed: int = 0
     topic_model: TopicModelConfig = field(default_factory=TopicModelConfig)
@@ -278,7 +279,7 @@ class EvaluateConfig:
     extractors: list[str] = field(default_factory=lambda: ["trafilatura", "readability", "justext"])
     # The model scored again on the same lines written another way (textclf.evaluate).
     input_variants: list[str] = field(
-        default_factory=lambda: ["no_blank_lines", "blank_lines_everywhere"]
+        default_factory=lambda: ["no_blank_lines", "blank_lines_everywhere", "unknown_words"]
     )
     # The model scored on the corpus pages' HTML written as text another way (textclf.render).
     render_variants: list[str] = field(default_factory=lambda: ["text_nodes"])

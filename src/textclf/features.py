@@ -52,6 +52,7 @@ __all__ = [
     "MODEL_INPUT",
     "PAGE_COLUMN",
     "LineFeaturizer",
+    "disguise_words",
     "lines_frame",
     "neighbour_values",
     "page_cumsum",
@@ -190,6 +191,7 @@ _GROUPS_ADDED_LATER = {
     "score_context": False,
     "context_text": False,
     "blank_dropout": 0.0,
+    "word_dropout": 0.0,
 }
 
 
@@ -494,6 +496,13 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         of their id, so fitting is reproducible. Without it, a model trained on pages with
         blank lines between blocks misreads pages without them (see README, "The model").
         Prediction never changes its input; 0 turns it off.
+    word_dropout : float
+        Share of the training pages (0 to 1) fitted with their words disguised
+        (:func:`disguise_words`: each page's letters put through a substitution cipher of its
+        own, its stopwords left as they are), as the words of a language the model never read
+        would look: their lines teach the model to tell content from boilerplate by the lines'
+        shape and place when their words say nothing. Chosen by a hash of the page id,
+        independently of ``blank_dropout``. 0 turns it off.
     """
 
     def __init__(
@@ -510,6 +519,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         score_context: bool = True,
         context_text: bool = False,
         blank_dropout: float = 0.3,
+        word_dropout: float = 0.15,
     ) -> None:
         self.neighbours = neighbours
         self.blocks = blocks
@@ -523,6 +533,7 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         self.score_context = score_context
         self.context_text = context_text
         self.blank_dropout = blank_dropout
+        self.word_dropout = word_dropout
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # A model saved before a feature group existed has no such parameter (nor its tables):
@@ -541,17 +552,22 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
 
     def _training_frame(self, X: pd.DataFrame, y: Sequence[int] | None) -> pd.DataFrame:
         """The lines as fitting sees them: with labels (training a classifier), ``blank_dropout``
-        of the pages without blank lines; without labels, as given."""
+        of the pages without blank lines and ``word_dropout`` with their words disguised;
+        without labels, as given."""
         frame = _check_frame(X)
         if y is None:
             return frame
-        return _without_blank_lines(frame, self.check_params())
+        blank, words = self.check_params()
+        return _with_words_disguised(_without_blank_lines(frame, blank), words)
 
-    def check_params(self) -> float:
+    def check_params(self) -> tuple[float, float]:
         """Check the parameter values that fitting would refuse (an :class:`InputError` naming
         the first bad one), so that a pipeline can be checked before any data is read; returns
-        ``blank_dropout`` as a float."""
-        return check_share("blank_dropout", self.blank_dropout)
+        ``blank_dropout`` and ``word_dropout`` as floats."""
+        return (
+            check_share("blank_dropout", self.blank_dropout),
+            check_share("word_dropout", self.word_dropout),
+        )
 
     def _fit(
         self,
@@ -996,20 +1012,70 @@ def check_share(name: str, value: object) -> float:
     return float(value)
 
 
+def _chosen_pages(frame: pd.DataFrame, share: float, salt: str = "") -> np.ndarray:
+    """Which lines of ``frame`` belong to about ``share`` of its pages: the pages whose id
+    (after ``salt``) hashes (CRC-32) below that share of the hash range."""
+    ids = frame["page_id"].astype(str)
+    hashes = {pid: zlib.crc32((salt + pid).encode("utf-8")) for pid in ids.unique()}
+    return np.asarray(ids.map(hashes).to_numpy(dtype=np.int64) < share * 2**32)
+
+
 def _without_blank_lines(frame: pd.DataFrame, share: float) -> pd.DataFrame:
-    """``frame`` with the blank-line flags of about ``share`` of its pages set to false: the
-    pages whose id hashes (CRC-32) below that share of the hash range."""
+    """``frame`` with the blank-line flags of about ``share`` of its pages set to false."""
     if share <= 0 or frame.empty:
         return frame
-    ids = frame["page_id"].astype(str)
-    hashes = {pid: zlib.crc32(pid.encode("utf-8")) for pid in ids.unique()}
-    chosen = ids.map(hashes).to_numpy(dtype=np.int64) < share * 2**32
+    chosen = _chosen_pages(frame, share)
     if not chosen.any():
         return frame
     frame = frame.copy()
     for column in ("blank_before", "blank_after"):
         frame[column] = frame[column].to_numpy(dtype=bool) & ~chosen
     return frame
+
+
+def _with_words_disguised(frame: pd.DataFrame, share: float) -> pd.DataFrame:
+    """``frame`` with the words of about ``share`` of its pages disguised
+    (:func:`disguise_words`); the pages are chosen apart from those without blank lines."""
+    if share <= 0 or frame.empty:
+        return frame
+    chosen = _chosen_pages(frame, share, salt="words:")
+    if not chosen.any():
+        return frame
+    frame = frame.copy()
+    texts = frame["text"].to_numpy(dtype=object)
+    texts[chosen] = disguise_words(
+        texts[chosen].tolist(), frame["page_id"].astype(str).to_numpy()[chosen].tolist()
+    )
+    frame["text"] = texts
+    return frame
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+@lru_cache(maxsize=4096)
+def _cipher(page_id: str) -> dict[int, int]:
+    """The page's letter substitution (lower and upper case alike), from a hash of its id."""
+    rng = np.random.default_rng(zlib.crc32(page_id.encode("utf-8")))
+    shuffled = "".join(rng.permutation(list(_LETTERS)))
+    return str.maketrans(_LETTERS + _LETTERS.upper(), shuffled + shuffled.upper())
+
+
+def disguise_words(texts: Sequence[str], page_ids: Sequence[str]) -> list[str]:
+    """The lines with their words disguised as those of a language nobody taught the model:
+    each page's ASCII letters go through a substitution cipher of the page's own (so a text
+    repeated on the page stays a repeat, and no two pages share a vocabulary), and the words of
+    the stopword list stay as they are (most languages' function words are in it). Lengths,
+    case, digits, punctuation and the page's layout are kept."""
+
+    def disguise(text: str, table: dict[int, int]) -> str:
+        def word(m: re.Match[str]) -> str:
+            w = m.group()
+            return w if w.lower() in _STOPWORDS else w.translate(table)
+
+        return _WORD.sub(word, text)
+
+    return [disguise(t, _cipher(pid)) for t, pid in zip(texts, page_ids, strict=True)]
 
 
 def _is_short(tokens: np.ndarray) -> np.ndarray:

@@ -2,9 +2,11 @@
 
 The corpora's pages, like the seed page, separate their blocks with blank lines; many
 HTML-to-text tools write one block per line with no blank line between blocks, and some put a
-blank line after every line. A variant rewrites the featurizer's input table
-(:data:`textclf.features.LINE_COLUMNS`): the lines, their texts and their labels stay the same,
-so its scores compare directly with the scores of the pages as they come. ``make eval``
+blank line after every line. Pages in a language the model never read are measured with their
+words disguised (``unknown_words``: each page's letters through a cipher of its own, stopwords
+kept). A variant rewrites the featurizer's input table (:data:`textclf.features.LINE_COLUMNS`):
+the lines and their labels stay the same, so its scores compare directly with the scores of the
+pages as they come. ``make eval``
 (``input_variants`` in conf/evaluate.yaml) and ``make train`` and ``make cv``
 (``input_variants`` in conf/train.yaml) score them.
 
@@ -22,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from textclf.errors import ConfigError
+from textclf.features import disguise_words
 from textclf.models import Decision
 from textclf.render import html_to_text_nodes
 
@@ -43,10 +46,16 @@ def _blank_lines_everywhere(lines: pd.DataFrame) -> pd.DataFrame:
     return lines.assign(blank_before=True, blank_after=True)
 
 
+def _unknown_words(lines: pd.DataFrame) -> pd.DataFrame:
+    texts = disguise_words(lines["text"].tolist(), lines["page_id"].astype(str).tolist())
+    return lines.assign(text=texts)
+
+
 #: name: (how reports describe it, the rewrite of the lines table).
 INPUT_VARIANTS: dict[str, tuple[str, Callable[[pd.DataFrame], pd.DataFrame]]] = {
     "no_blank_lines": ("no blank lines", _no_blank_lines),
     "blank_lines_everywhere": ("a blank line between all lines", _blank_lines_everywhere),
+    "unknown_words": ("words disguised, stopwords kept", _unknown_words),
 }
 
 
@@ -89,8 +98,8 @@ def variant_keeps(
 ) -> dict[str, np.ndarray]:
     """The 0/1 content decisions (``int8``) the fitted pipeline makes on ``lines`` written as each
     variant of ``names``, with the ``decision`` (:class:`textclf.models.Decision`) made for the
-    lines as they come: ``{name: keep}``. Only the blank-line flags change, so ``lines``' page
-    ids and texts hold."""
+    lines as they come: ``{name: keep}``. A variant changes blank-line flags, or letters within
+    each page by one cipher (a repeat stays a repeat), so ``lines``' page ids and texts hold."""
     page, texts = lines["page_id"].to_numpy(), lines["text"].to_numpy()
     return {
         name: decision.mask(proba, page, texts).astype(np.int8)
