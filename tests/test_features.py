@@ -558,13 +558,14 @@ def test_blank_dropout_changes_the_training_rows_only():
     np.testing.assert_array_equal(off[:, blank], X[["blank_before", "blank_after"]])
 
 
+@pytest.mark.parametrize("param", ["blank_dropout", "word_dropout"])
 @pytest.mark.parametrize("value", [-0.1, 1.5, "0.3", True, None])
-def test_a_bad_blank_dropout_is_named(value):
+def test_a_bad_dropout_is_named(param, value):
     X, y = _blank_pages(3)
-    with pytest.raises(InputError, match="blank_dropout"):
-        LineFeaturizer(blank_dropout=value).fit(X, y)
-    with pytest.raises(InputError, match="blank_dropout"):
-        LineFeaturizer(blank_dropout=value).fit_transform(X, y)
+    with pytest.raises(InputError, match=param):
+        LineFeaturizer(**{param: value}).fit(X, y)
+    with pytest.raises(InputError, match=param):
+        LineFeaturizer(**{param: value}).fit_transform(X, y)
 
 
 @pytest.mark.parametrize("value", [0, 1, 0.5, np.float32(0.25), np.int64(0)])
@@ -574,14 +575,15 @@ def test_any_real_number_from_0_to_1_is_a_blank_dropout(value):
     assert features.check_share("blank_dropout", value) == float(value)
 
 
-def test_a_featurizer_saved_before_blank_dropout_existed_loads_with_it_off():
+@pytest.mark.parametrize("param", ["blank_dropout", "word_dropout"])
+def test_a_featurizer_saved_before_a_dropout_existed_loads_with_it_off(param):
     X, y = _blank_pages(5)
-    fitted = LineFeaturizer(blank_dropout=0).fit(X, y)
+    fitted = LineFeaturizer(**{param: 0}).fit(X, y)
     state = fitted.__getstate__()
-    del state["blank_dropout"]
+    del state[param]
     f = LineFeaturizer.__new__(LineFeaturizer)
     f.__setstate__(state)
-    assert f.get_params()["blank_dropout"] == 0.0
+    assert f.get_params()[param] == 0.0
     clone(f)
     np.testing.assert_array_equal(f.transform(X), fitted.transform(X))
 
@@ -699,22 +701,3 @@ def test_word_dropout_changes_the_training_rows_only():
     plain = LineFeaturizer(word_dropout=0.5).fit(X, y)
     disguised = X.assign(text=features.disguise_words(X["text"].tolist(), X["page_id"].tolist()))
     assert not np.array_equal(plain.transform(X), plain.transform(disguised))
-
-
-@pytest.mark.parametrize("value", [-0.1, 1.5, "0.3", True, None])
-def test_a_bad_word_dropout_is_named(value):
-    X, y = _blank_pages(3)
-    with pytest.raises(InputError, match="word_dropout"):
-        LineFeaturizer(word_dropout=value).fit(X, y)
-
-
-def test_a_featurizer_saved_before_word_dropout_existed_loads_with_it_off():
-    X, y = _blank_pages(5)
-    fitted = LineFeaturizer(word_dropout=0).fit(X, y)
-    state = fitted.__getstate__()
-    del state["word_dropout"]
-    f = LineFeaturizer.__new__(LineFeaturizer)
-    f.__setstate__(state)
-    assert f.get_params()["word_dropout"] == 0.0
-    clone(f)
-    np.testing.assert_array_equal(f.transform(X), fitted.transform(X))

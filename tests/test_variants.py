@@ -5,15 +5,20 @@ from textclf.errors import ConfigError
 from textclf.variants import INPUT_VARIANTS, check_input_variants
 
 
-def test_input_variants_rewrite_only_the_blank_lines():
-    lines = pd.DataFrame(
+def _lines(texts: list[str]) -> pd.DataFrame:
+    """Three lines on two pages (a, a, b) with the given texts."""
+    return pd.DataFrame(
         {
             "page_id": ["a", "a", "b"],
-            "text": ["Menu", "Body text.", "Other"],
+            "text": texts,
             "blank_before": [False, True, False],
             "blank_after": [True, False, False],
         }
     )
+
+
+def test_input_variants_rewrite_only_the_blank_lines():
+    lines = _lines(["Menu", "Body text.", "Other"])
     none = INPUT_VARIANTS["no_blank_lines"][1](lines)
     every = INPUT_VARIANTS["blank_lines_everywhere"][1](lines)
     assert not none[["blank_before", "blank_after"]].to_numpy().any()
@@ -32,14 +37,7 @@ def test_unknown_variants_are_named_with_their_setting():
 
 
 def test_the_unknown_words_variant_disguises_each_page_with_its_own_cipher():
-    lines = pd.DataFrame(
-        {
-            "page_id": ["a", "a", "b"],
-            "text": ["Share this story", "Share this story", "Share this story"],
-            "blank_before": [False, True, False],
-            "blank_after": [True, False, False],
-        }
-    )
+    lines = _lines(["Share this story"] * 3)
     out = INPUT_VARIANTS["unknown_words"][1](lines)
     texts = out["text"].tolist()
     assert texts[0] == texts[1] != texts[2]  # a repeat on a page stays one; pages differ
