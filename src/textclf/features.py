@@ -240,17 +240,20 @@ def _char_tables() -> dict[str, np.ndarray]:
     Code points above it (emoji, rare scripts) count as punctuation-like symbols.
     """
     chars = [chr(c) for c in range(0x10000)]
+    alpha = np.array([c.isalpha() for c in chars], dtype=bool)
+    unspaced = np.zeros(0x10000, dtype=bool)
+    for lo, hi in _UNSPACED_RANGES:
+        unspaced[lo : hi + 1] = True
+    function = np.zeros(0x10000, dtype=bool)
+    function[[ord(c) for c in _UNSPACED_FUNCTION]] = True
     return {
-        "alpha": np.array([c.isalpha() for c in chars], dtype=bool),
+        "alpha": alpha,
         "upper": np.array([c.isupper() for c in chars], dtype=bool),
         "digit": np.array([c.isdigit() for c in chars], dtype=bool),
         "space": np.array([c.isspace() for c in chars], dtype=bool),
         "word": np.array([c.isalnum() or c == "_" for c in chars], dtype=bool),
-        "unspaced": np.array(
-            [c.isalpha() and any(lo <= ord(c) <= hi for lo, hi in _UNSPACED_RANGES) for c in chars],
-            dtype=bool,
-        ),
-        "unspaced_function": np.array([c in _UNSPACED_FUNCTION for c in chars], dtype=bool),
+        "unspaced": unspaced & alpha,
+        "unspaced_function": function,
         "bullet": np.array(
             [c.isdigit() or unicodedata.category(c)[0] in "PS" for c in chars], dtype=bool
         ),
