@@ -21,7 +21,9 @@ the rows of a page contiguous and in page order) and returns one row of numbers 
 
 While fitting, a share of the training pages (``blank_dropout``) is seen without its blank
 lines, so that the model also reads pages written one block per line with no blank line
-between blocks, as many HTML-to-text tools write them.
+between blocks, as many HTML-to-text tools write them; and another share (``word_dropout``)
+with its words disguised (:func:`disguise_words`), so that it can also tell content from
+boilerplate on pages whose words it never read (another language).
 
 Column 0 of the output is the page's index within the batch (:data:`PAGE_COLUMN`): the stacking
 stage uses it to find a line's neighbours; it is not a feature.
