@@ -34,6 +34,7 @@ from __future__ import annotations
 import itertools
 import numbers
 import re
+import string
 import unicodedata
 import zlib
 from collections import Counter
@@ -348,6 +349,22 @@ def _base_matrix(
     return out
 
 
+def _sentence_breaks(texts: list[str], joined: str) -> np.ndarray:
+    """Sentence breaks per line, counted with str.count: the same as matching r"[.?!] ", faster.
+    A Chinese or Japanese full stop needs no space after it (one ending the line is no break
+    between sentences, as ". " cannot end a line); the lines are counted for it only when the
+    batch (``joined``) holds one, which few do."""
+    n = len(texts)
+    breaks = np.fromiter(
+        (t.count(". ") + t.count("? ") + t.count("! ") for t in texts), dtype=np.float32, count=n
+    )
+    if "。" in joined:
+        breaks += np.fromiter(
+            (t.count("。") - t.endswith("。") for t in texts), dtype=np.float32, count=n
+        )
+    return breaks
+
+
 def _base_rows(texts: list[str], bb: np.ndarray, ba: np.ndarray) -> np.ndarray:
     """:func:`_base_matrix`, each line computed on its own (also when texts repeat)."""
     n = len(texts)
@@ -432,17 +449,7 @@ def _base_rows(texts: list[str], bb: np.ndarray, ba: np.ndarray) -> np.ndarray:
         has_first & tables["upper"][first] & (first_cp <= 0xFFFF),
         # An emoji (outside the BMP) opening a line works as a bullet too.
         has_first & (tables["bullet"][first] | (first_cp > 0xFFFF)),
-        # Sentence breaks, counted per line with str.count: same as matching r"[.?!] ", faster.
-        # A Chinese or Japanese full stop needs no space after it (one ending the line is no
-        # break between sentences, as ". " cannot end a line).
-        np.fromiter(
-            (
-                t.count(". ") + t.count("? ") + t.count("! ") + t.count("。") - t.endswith("。")
-                for t in texts
-            ),
-            dtype=np.float32,
-            count=n,
-        ),
+        _sentence_breaks(texts, joined),
         has_date,
         has_time,
         _has_url(joined, texts, starts),
@@ -1055,15 +1062,12 @@ def _with_words_disguised(frame: pd.DataFrame, share: float) -> pd.DataFrame:
     return frame
 
 
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
 @lru_cache(maxsize=4096)
 def _cipher(page_id: str) -> dict[int, int]:
     """The page's letter substitution (lower and upper case alike), from a hash of its id."""
     rng = np.random.default_rng(zlib.crc32(page_id.encode("utf-8")))
-    shuffled = "".join(rng.permutation(list(_LETTERS)))
-    return str.maketrans(_LETTERS + _LETTERS.upper(), shuffled + shuffled.upper())
+    shuffled = "".join(rng.permutation(list(string.ascii_lowercase)))
+    return str.maketrans(string.ascii_letters, shuffled + shuffled.upper())
 
 
 def disguise_words(texts: Sequence[str], page_ids: Sequence[str]) -> list[str]:
