@@ -121,6 +121,9 @@ def test_default_rules_exactly(rules: TopicRules, line: str, expected: list[str]
         ("North Korea fired a missile", {"korean_peninsula"}, ()),
         ("The U.S. imposed tariffs", {"us_politics"}, ()),
         ("Russia-Ukraine war", {"russia_fsu", "military_security"}, {"diplomacy"}),
+        ("Overnight strikes on Iran hit an oil depot", {"military_security"}, ()),
+        ("Workers held a strike in France", set(), {"military_security"}),
+        ("Shutdown of Hormuz Strait raises oil prices", {"middle_east"}, ()),
     ],
 )
 def test_default_rules_on_news_lines(rules: TopicRules, line: str, must: set, must_not: Any):
