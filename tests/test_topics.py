@@ -124,6 +124,10 @@ def test_default_rules_exactly(rules: TopicRules, line: str, expected: list[str]
         ("Overnight strikes on Iran hit an oil depot", {"military_security"}, ()),
         ("Workers held a strike in France", set(), {"military_security"}),
         ("Shutdown of Hormuz Strait raises oil prices", {"middle_east"}, ()),
+        ("DOGE used ChatGPT to cut grants", {"us_politics"}, ()),
+        ("Doctors are deployed to ICE detention centers", {"us_politics"}, ()),
+        ("The compiler aborts on an ICE", set(), {"us_politics"}),
+        ("Founded by Yasmine Rubio, the restaurant", set(), {"us_politics"}),
     ],
 )
 def test_default_rules_on_news_lines(rules: TopicRules, line: str, must: set, must_not: Any):
