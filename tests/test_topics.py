@@ -128,6 +128,8 @@ def test_default_rules_exactly(rules: TopicRules, line: str, expected: list[str]
         ("Doctors are deployed to ICE detention centers", {"us_politics"}, ()),
         ("The compiler aborts on an ICE", set(), {"us_politics"}),
         ("Founded by Yasmine Rubio, the restaurant", set(), {"us_politics"}),
+        ("Newcastle lost their FA Cup tie to Manchester City", {"sports"}, ()),
+        ("Wicket is a Java web application framework", set(), {"sports"}),
     ],
 )
 def test_default_rules_on_news_lines(rules: TopicRules, line: str, must: set, must_not: Any):
