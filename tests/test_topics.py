@@ -130,6 +130,9 @@ def test_default_rules_exactly(rules: TopicRules, line: str, expected: list[str]
         ("Founded by Yasmine Rubio, the restaurant", set(), {"us_politics"}),
         ("Newcastle lost their FA Cup tie to Manchester City", {"sports"}, ()),
         ("Wicket is a Java web application framework", set(), {"sports"}),
+        ("Clair Obscur sweeps The Game Awards with nine wins", {"culture_entertainment"}, ()),
+        ("The actors rehearsed for weeks", {"culture_entertainment"}, ()),
+        ("Threat actors exploited the flaw", set(), {"culture_entertainment"}),
     ],
 )
 def test_default_rules_on_news_lines(rules: TopicRules, line: str, must: set, must_not: Any):
