@@ -38,9 +38,11 @@ def rules(cfg: Any) -> TopicRules:
 
 
 def _plain_taxonomy() -> dict[str, Any]:
-    data = OmegaConf.to_container(OmegaConf.load(TAXONOMY), resolve=True)
-    assert isinstance(data, dict)
-    return data["taxonomy"]
+    """The default taxonomy as plain data, its patterns' ``{{name}}`` lists filled in."""
+    return {
+        name: {"keywords": t.keywords, "cased": t.cased, "patterns": t.patterns}
+        for name, t in load_topics_config(TAXONOMY).taxonomy.items()
+    }
 
 
 # --- the default taxonomy on hand-written lines -------------------------------------------
@@ -292,7 +294,7 @@ def test_pattern_triggers_are_necessary(text: str):
 
 def test_default_patterns_mostly_skip_lines_without_their_words(cfg: Any):
     """Speed: a pattern without trigger words runs on every line; keep those few."""
-    patterns = [p for topic in cfg.taxonomy.values() for p in topic.patterns]
+    patterns = [p for topic in topics_config(cfg).taxonomy.values() for p in topic.patterns]
     unanalysed = [p for p in patterns if pattern_triggers(p) is None]
     assert len(unanalysed) <= 2, unanalysed
 
@@ -314,6 +316,39 @@ def test_a_new_topic_needs_no_code_change():
     assert "space_flight" in rules.label_line("ESA plans an orbital rocket launch")
     assert rules.label_line("esa orbits") == []
     assert rules.label_line("Real Madrid won the Champions League final") == []
+
+
+def test_alternations_fill_patterns():
+    cfg = {
+        "taxonomy": {
+            "ties": {"patterns": [r"\btalks with {{states}}\b", r"{{states}}-{{states}}"]}
+        },
+        "alternations": {"states": ["russia", "(?-i:US)", "north korea"]},
+    }
+    checked = topics_config(cfg)
+    assert checked.taxonomy["ties"].patterns[0] == r"\btalks with (?:russia|(?-i:US)|north korea)\b"
+    rules = TopicRules.from_config(cfg)
+    assert rules.label_line("Talks with North Korea resumed") == ["ties"]
+    assert rules.label_line("talks with us") == []
+    assert rules.label_line("US-Russia") == ["ties"]
+    # a checked config passes through again unchanged (what a model stores)
+    assert topics_config(checked).taxonomy == checked.taxonomy
+
+
+@pytest.mark.parametrize(
+    ("alternations", "pattern", "message"),
+    [
+        ({"states": ["russia"]}, "{{nations}} talks", "uses {{nations}}, which is not a list"),
+        ({"States": ["russia"]}, "talks", "alternations: name 'States' is not valid"),
+        ({"states": []}, "talks", "alternations.states is empty"),
+        ({"states": ["(russia"]}, "{{states}}", "alternations.states"),
+        ({"states": "russia"}, "{{states}}", "must be a list of strings"),
+    ],
+)
+def test_alternation_errors_are_named(alternations: dict, pattern: str, message: str):
+    cfg = {"taxonomy": {"ties": {"patterns": [pattern]}}, "alternations": alternations}
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        topics_config(cfg)
 
 
 def test_structured_config_round_trip():

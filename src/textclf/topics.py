@@ -8,6 +8,8 @@ each topic has a definition and three kinds of rules, any of which may be empty:
   every form. A space inside a phrase matches any run of white space.
 * ``cased``: the same, but case-sensitive (``US``, ``EU``, ``IDF``).
 * ``patterns``: Python regular expressions, matched case-insensitively anywhere in the line.
+  ``{{name}}`` in a pattern stands for the group's ``alternations.name`` list, its items joined
+  as ``(?:item|item|...)``: one list of states, say, shared by several patterns.
 
 A line gets every topic one of whose rules matches it. No topic name appears in this module:
 adding, removing or editing a topic in the YAML needs no code change.
@@ -68,10 +70,16 @@ class PageRule:
 
 @dataclass
 class TopicsConfig:
-    """The ``topics`` config group: the taxonomy (in order) and the page roll-up rule."""
+    """The ``topics`` config group: the taxonomy (in order), the page roll-up rule, and named
+    lists of regular-expression alternatives that patterns use as ``{{name}}``.
+
+    Once checked (:func:`topics_config`), the taxonomy's patterns have their ``{{name}}``
+    references replaced, so what a model stores needs no ``alternations``.
+    """
 
     taxonomy: dict[str, TopicDef] = field(default_factory=dict)
     page_rule: PageRule = field(default_factory=PageRule)
+    alternations: dict[str, list[str]] = field(default_factory=dict)
 
 
 # --- reading configuration ----------------------------------------------------------------
@@ -104,7 +112,7 @@ def _str_list(topic: str, key: str, value: Any) -> list[str]:
     for item in value:
         if not isinstance(item, str) or not item.strip():
             raise ConfigError(f"topic {topic!r}: {key} has an empty or non-string entry {item!r}")
-        out.append(item if key == "patterns" else " ".join(item.split()))
+        out.append(item if key in ("patterns", "items") else " ".join(item.split()))
     return out
 
 
@@ -142,6 +150,45 @@ def _topic_def(name: Any, value: Any) -> TopicDef:
     return topic
 
 
+_REFERENCE = re.compile(r"\{\{([^{}]*)\}\}")
+
+
+def _alternations(value: Any) -> dict[str, list[str]]:
+    value = _plain(value)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"alternations must be a mapping of name -> list, got {value!r}")
+    out: dict[str, list[str]] = {}
+    for name, items in value.items():
+        if not isinstance(name, str) or not TOPIC_NAME.match(name):
+            raise ConfigError(
+                f"alternations: name {name!r} is not valid: use lower-case letters, digits and "
+                "'_', starting with a letter"
+            )
+        out[name] = _str_list(f"alternations.{name}", "items", items)
+        if not out[name]:
+            raise ConfigError(f"alternations.{name} is empty")
+        _compile("|".join(out[name]), f"alternations.{name}", "the list", re.IGNORECASE)
+    return out
+
+
+def _with_alternations(topic: str, pattern: str, alternations: Mapping[str, list[str]]) -> str:
+    """``pattern`` with each ``{{name}}`` replaced by ``(?:item|item|...)``."""
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1).strip()
+        if name not in alternations:
+            known = ", ".join(sorted(alternations)) or "none"
+            raise ConfigError(
+                f"topic {topic!r}: pattern {pattern!r} uses {{{{{name}}}}}, which is not a "
+                f"list under `alternations` (known: {known})"
+            )
+        return "(?:" + "|".join(alternations[name]) + ")"
+
+    return _REFERENCE.sub(replace, pattern)
+
+
 def _page_rule(value: Any) -> PageRule:
     value = _plain(value)
     if value is None:
@@ -173,31 +220,39 @@ def topics_config(cfg: Any) -> TopicsConfig:
     """Check and normalise a topics configuration.
 
     ``cfg`` is a :class:`TopicsConfig`, an OmegaConf node or a plain mapping, either the whole
-    group (``{taxonomy: ..., page_rule: ...}``) or just the taxonomy mapping. Raises
-    :class:`ConfigError` naming the topic at fault.
+    group (``{taxonomy: ..., page_rule: ..., alternations: ...}``) or just the taxonomy
+    mapping. Raises :class:`ConfigError` naming the topic at fault.
     """
+    alternations_raw: Any = None
     if isinstance(cfg, TopicsConfig):
         taxonomy_raw: Any = cfg.taxonomy
         rule_raw: Any = cfg.page_rule
+        alternations_raw = cfg.alternations
     else:
         cfg = _plain(cfg)
         if not isinstance(cfg, Mapping):
             raise ConfigError(f"topics config must be a mapping, got {type(cfg).__name__}")
         if "taxonomy" in cfg:
-            unknown = sorted(set(cfg) - {"taxonomy", "page_rule"})
+            unknown = sorted(set(cfg) - {"taxonomy", "page_rule", "alternations"})
             if unknown:
                 raise ConfigError(
                     f"topics config: unknown key(s) {', '.join(map(str, unknown))}; "
-                    "expected taxonomy, page_rule"
+                    "expected taxonomy, page_rule, alternations"
                 )
             taxonomy_raw, rule_raw = cfg["taxonomy"], cfg.get("page_rule")
+            alternations_raw = cfg.get("alternations")
         else:
             taxonomy_raw, rule_raw = cfg, None
     taxonomy_raw = _plain(taxonomy_raw)
     if not isinstance(taxonomy_raw, Mapping) or not taxonomy_raw:
         raise ConfigError("topics config: taxonomy must be a non-empty mapping of topic -> rules")
+    alternations = _alternations(alternations_raw)
     taxonomy = {name: _topic_def(name, value) for name, value in taxonomy_raw.items()}
-    return TopicsConfig(taxonomy=taxonomy, page_rule=_page_rule(rule_raw))
+    for name, topic in taxonomy.items():
+        topic.patterns = [_with_alternations(name, p, alternations) for p in topic.patterns]
+    return TopicsConfig(
+        taxonomy=taxonomy, page_rule=_page_rule(rule_raw), alternations=alternations
+    )
 
 
 def load_topics_config(path: Path | str) -> TopicsConfig:
