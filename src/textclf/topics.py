@@ -169,7 +169,10 @@ def _alternations(value: Any) -> dict[str, list[str]]:
         out[name] = _str_list(f"alternations.{name}", "items", items)
         if not out[name]:
             raise ConfigError(f"alternations.{name} is empty")
-        _compile("|".join(out[name]), f"alternations.{name}", "the list", re.IGNORECASE)
+        try:
+            re.compile("|".join(out[name]), re.IGNORECASE)
+        except re.error as exc:
+            raise ConfigError(f"alternations.{name}: the items do not compile: {exc}") from exc
     return out
 
 
