@@ -1024,20 +1024,22 @@ def check_share(name: str, value: object) -> float:
     return float(value)
 
 
-def _chosen_pages(frame: pd.DataFrame, share: float, salt: str = "") -> np.ndarray:
+def _chosen_pages(frame: pd.DataFrame, share: float, salt: str = "") -> np.ndarray | None:
     """Which lines of ``frame`` belong to about ``share`` of its pages: the pages whose id
-    (after ``salt``) hashes (CRC-32) below that share of the hash range."""
+    (after ``salt``) hashes (CRC-32) below that share of the hash range. None when no page is
+    chosen (the frame is then used as it is)."""
+    if share <= 0 or frame.empty:
+        return None
     ids = frame["page_id"].astype(str)
     hashes = {pid: zlib.crc32((salt + pid).encode("utf-8")) for pid in ids.unique()}
-    return np.asarray(ids.map(hashes).to_numpy(dtype=np.int64) < share * 2**32)
+    chosen = np.asarray(ids.map(hashes).to_numpy(dtype=np.int64) < share * 2**32)
+    return chosen if chosen.any() else None
 
 
 def _without_blank_lines(frame: pd.DataFrame, share: float) -> pd.DataFrame:
     """``frame`` with the blank-line flags of about ``share`` of its pages set to false."""
-    if share <= 0 or frame.empty:
-        return frame
     chosen = _chosen_pages(frame, share)
-    if not chosen.any():
+    if chosen is None:
         return frame
     frame = frame.copy()
     for column in ("blank_before", "blank_after"):
@@ -1048,10 +1050,8 @@ def _without_blank_lines(frame: pd.DataFrame, share: float) -> pd.DataFrame:
 def _with_words_disguised(frame: pd.DataFrame, share: float) -> pd.DataFrame:
     """``frame`` with the words of about ``share`` of its pages disguised
     (:func:`disguise_words`); the pages are chosen apart from those without blank lines."""
-    if share <= 0 or frame.empty:
-        return frame
     chosen = _chosen_pages(frame, share, salt="words:")
-    if not chosen.any():
+    if chosen is None:
         return frame
     frame = frame.copy()
     texts = frame["text"].to_numpy(dtype=object)

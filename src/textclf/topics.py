@@ -99,20 +99,21 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-def _str_list(topic: str, key: str, value: Any) -> list[str]:
+def _str_list(where: str, value: Any, *, verbatim: bool) -> list[str]:
+    """``value`` as a list of non-empty strings (``where`` names it in errors); terms have their
+    white space normalised, regular expressions (``verbatim``) are kept as written."""
     value = _plain(value)
     if value is None:
         return []
     if isinstance(value, str) or not isinstance(value, Iterable):
         raise ConfigError(
-            f"topic {topic!r}: {key} must be a list of strings, got {type(value).__name__} "
-            f"{value!r}"
+            f"{where} must be a list of strings, got {type(value).__name__} {value!r}"
         )
     out: list[str] = []
     for item in value:
         if not isinstance(item, str) or not item.strip():
-            raise ConfigError(f"topic {topic!r}: {key} has an empty or non-string entry {item!r}")
-        out.append(item if key in ("patterns", "items") else " ".join(item.split()))
+            raise ConfigError(f"{where} has an empty or non-string entry {item!r}")
+        out.append(item if verbatim else " ".join(item.split()))
     return out
 
 
@@ -143,7 +144,10 @@ def _topic_def(name: Any, value: Any) -> TopicDef:
         raise ConfigError(f"topic {name!r}: definition must be a string")
     topic = TopicDef(
         definition=" ".join(definition.split()),
-        **{key: _str_list(name, key, value.get(key)) for key in _RULE_KEYS},
+        **{
+            key: _str_list(f"topic {name!r}: {key}", value.get(key), verbatim=key == "patterns")
+            for key in _RULE_KEYS
+        },
     )
     if not (topic.keywords or topic.cased or topic.patterns):
         raise ConfigError(f"topic {name!r} has no rules: give it keywords, cased or patterns")
@@ -166,7 +170,7 @@ def _alternations(value: Any) -> dict[str, list[str]]:
                 f"alternations: name {name!r} is not valid: use lower-case letters, digits and "
                 "'_', starting with a letter"
             )
-        out[name] = _str_list(f"alternations.{name}", "items", items)
+        out[name] = _str_list(f"alternations.{name}", items, verbatim=True)
         if not out[name]:
             raise ConfigError(f"alternations.{name} is empty")
         try:
