@@ -135,6 +135,15 @@ def test_default_rules_exactly(rules: TopicRules, line: str, expected: list[str]
         ("Clair Obscur sweeps The Game Awards with nine wins", {"culture_entertainment"}, ()),
         ("The actors rehearsed for weeks", {"culture_entertainment"}, ()),
         ("Threat actors exploited the flaw", set(), {"culture_entertainment"}),
+        # two states' leaders in one sentence; a state acting on another by diplomatic means
+        ("Trump accuses Starmer of seeking to join wars", {"diplomacy"}, ()),
+        ("Putin tells Washington to drop its demands", {"diplomacy"}, ()),
+        ("Macron and Merz will travel together", {"diplomacy"}, ()),
+        ("China urges Japan to reflect on its history", {"diplomacy"}, ()),
+        ("Spain recognises Palestine", {"diplomacy"}, ()),
+        ("It explains Trump, Farage, Meloni, and the rest", set(), {"diplomacy"}),
+        ("Macron said that Macron had won", set(), {"diplomacy"}),
+        ("Trump threatens Iran with more strikes", {"us_politics"}, {"diplomacy"}),
     ],
 )
 def test_default_rules_on_news_lines(rules: TopicRules, line: str, must: set, must_not: Any):
