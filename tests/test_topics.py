@@ -144,6 +144,10 @@ def test_default_rules_exactly(rules: TopicRules, line: str, expected: list[str]
         ("It explains Trump, Farage, Meloni, and the rest", set(), {"diplomacy"}),
         ("Macron said that Macron had won", set(), {"diplomacy"}),
         ("Trump threatens Iran with more strikes", {"us_politics"}, {"diplomacy"}),
+        ("In maps: eight days of strikes across the Middle East", {"military_security"}, ()),
+        ("He spoke about the conflict in Sudan", {"military_security"}, ()),
+        ("Showdown at the heart of the Republican primary", {"us_politics"}, ()),
+        ("EEUU advierte de mayores bombardeos", {"us_politics", "military_security"}, ()),
     ],
 )
 def test_default_rules_on_news_lines(rules: TopicRules, line: str, must: set, must_not: Any):
