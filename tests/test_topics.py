@@ -148,6 +148,9 @@ def test_default_rules_exactly(rules: TopicRules, line: str, expected: list[str]
         ("He spoke about the conflict in Sudan", {"military_security"}, ()),
         ("Showdown at the heart of the Republican primary", {"us_politics"}, ()),
         ("EEUU advierte de mayores bombardeos", {"us_politics", "military_security"}, ()),
+        ("A tough night for England on and off the pitch", {"sports"}, ()),
+        ("Women's Sports", {"sports"}, ()),
+        ("Best mirrorless camera for pro sports and wildlife", set(), {"sports"}),
     ],
 )
 def test_default_rules_on_news_lines(rules: TopicRules, line: str, must: set, must_not: Any):
