@@ -151,6 +151,10 @@ def test_default_rules_exactly(rules: TopicRules, line: str, expected: list[str]
         ("A tough night for England on and off the pitch", {"sports"}, ()),
         ("Women's Sports", {"sports"}, ()),
         ("Best mirrorless camera for pro sports and wildlife", set(), {"sports"}),
+        ("Daily meditation may work as well as a drug to calm anxiety", {"health"}, ()),
+        ("Find the right therapist for you", {"health"}, ()),
+        ("Medicaid work mandate could cut coverage", {"health"}, ()),
+        ("React calls these operations side effects", set(), {"health"}),
     ],
 )
 def test_default_rules_on_news_lines(rules: TopicRules, line: str, must: set, must_not: Any):
