@@ -155,6 +155,8 @@ def test_default_rules_exactly(rules: TopicRules, line: str, expected: list[str]
         ("Find the right therapist for you", {"health"}, ()),
         ("Medicaid work mandate could cut coverage", {"health"}, ()),
         ("React calls these operations side effects", set(), {"health"}),
+        ("The Greatest Comedy Anime of All Time, Ranked", {"culture_entertainment"}, ()),
+        ("Explore comics, graphic novels and manga", {"culture_entertainment"}, ()),
     ],
 )
 def test_default_rules_on_news_lines(rules: TopicRules, line: str, must: set, must_not: Any):
