@@ -157,6 +157,10 @@ def test_default_rules_exactly(rules: TopicRules, line: str, expected: list[str]
         ("React calls these operations side effects", set(), {"health"}),
         ("The Greatest Comedy Anime of All Time, Ranked", {"culture_entertainment"}, ()),
         ("Explore comics, graphic novels and manga", {"culture_entertainment"}, ()),
+        ("Venezuela's president vows reform amid visit from US cabinet member", {"diplomacy"}, ()),
+        ("Japan and South Korea jointly warned about crypto thefts", {"diplomacy"}, ()),
+        ("Seoul said it would respond", {"korean_peninsula"}, ()),
+        ("One of Seoul's most acclaimed restaurants", set(), {"korean_peninsula"}),
     ],
 )
 def test_default_rules_on_news_lines(rules: TopicRules, line: str, must: set, must_not: Any):
