@@ -161,6 +161,9 @@ def test_default_rules_exactly(rules: TopicRules, line: str, expected: list[str]
         ("Japan and South Korea jointly warned about crypto thefts", {"diplomacy"}, ()),
         ("Seoul said it would respond", {"korean_peninsula"}, ()),
         ("One of Seoul's most acclaimed restaurants", set(), {"korean_peninsula"}),
+        ("North Korean hackers continue to dominate crypto theft", {"military_security"}, ()),
+        ("Denmark blames Russia for cyberattacks on a water utility", {"military_security"}, ()),
+        ("Best practices for preventing cyberattacks", set(), {"military_security"}),
     ],
 )
 def test_default_rules_on_news_lines(rules: TopicRules, line: str, must: set, must_not: Any):
