@@ -164,6 +164,10 @@ def test_default_rules_exactly(rules: TopicRules, line: str, expected: list[str]
         ("North Korean hackers continue to dominate crypto theft", {"military_security"}, ()),
         ("Denmark blames Russia for cyberattacks on a water utility", {"military_security"}, ()),
         ("Best practices for preventing cyberattacks", set(), {"military_security"}),
+        ("The Trump-Putin summit in Alaska", {"diplomacy"}, ()),
+        ("Nuclear talks resume in Oman", {"diplomacy"}, ()),
+        ("St. Petersburg, FL", set(), {"russia_fsu"}),
+        ("Putin met officials in St. Petersburg", {"russia_fsu"}, ()),
     ],
 )
 def test_default_rules_on_news_lines(rules: TopicRules, line: str, must: set, must_not: Any):
