@@ -326,10 +326,12 @@ def test_pattern_triggers_are_necessary(text: str):
 
 
 def test_default_patterns_mostly_skip_lines_without_their_words(cfg: Any):
-    """Speed: a pattern without trigger words runs on every line; keep those few."""
+    """Speed: a pattern without trigger words runs on every line (the one allowed: amounts of
+    money, "$5bn", which start with a symbol). A pattern that opens with a long list, such as
+    ``{{states}}``, can lose its triggers: put its rarer words first."""
     patterns = [p for topic in topics_config(cfg).taxonomy.values() for p in topic.patterns]
     unanalysed = [p for p in patterns if pattern_triggers(p) is None]
-    assert len(unanalysed) <= 2, unanalysed
+    assert len(unanalysed) <= 1, unanalysed
 
 
 # --- configuration ------------------------------------------------------------------------
