@@ -168,6 +168,7 @@ def test_default_rules_exactly(rules: TopicRules, line: str, expected: list[str]
         ("Nuclear talks resume in Oman", {"diplomacy"}, ()),
         ("St. Petersburg, FL", set(), {"russia_fsu"}),
         ("Putin met officials in St. Petersburg", {"russia_fsu"}, ()),
+        ("The U.S. says Putin is stalling", {"diplomacy"}, ()),
     ],
 )
 def test_default_rules_on_news_lines(rules: TopicRules, line: str, must: set, must_not: Any):
