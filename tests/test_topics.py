@@ -371,10 +371,25 @@ def test_alternations_fill_patterns():
     assert topics_config(checked).taxonomy == checked.taxonomy
 
 
+def test_alternations_build_on_each_other():
+    cfg = {
+        "taxonomy": {"ties": {"patterns": [r"\btalks with {{states}}\b"]}},
+        "alternations": {"states": ["{{us}}", "russia"], "us": ["(?-i:US)", "america"]},
+    }
+    checked = topics_config(cfg)
+    assert checked.alternations["states"] == ["(?:(?-i:US)|america)", "russia"]
+    assert checked.taxonomy["ties"].patterns == [r"\btalks with (?:(?:(?-i:US)|america)|russia)\b"]
+    rules = TopicRules.from_config(cfg)
+    assert rules.label_line("Talks with America resumed") == ["ties"]
+    assert rules.label_line("talks with us") == []
+
+
 @pytest.mark.parametrize(
     ("alternations", "pattern", "message"),
     [
         ({"states": ["russia"]}, "{{nations}} talks", "uses {{nations}}, which is not a list"),
+        ({"a": ["{{b}}"], "b": ["x"], "c": ["{{d}}"]}, "x", "alternations.c: an item uses {{d}}"),
+        ({"a": ["{{b}}"], "b": ["{{a}}"]}, "x", "refers to itself: a -> b -> a"),
         ({"States": ["russia"]}, "talks", "alternations: name 'States' is not valid"),
         ({"states": []}, "talks", "alternations.states is empty"),
         ({"states": ["(russia"]}, "{{states}}", "alternations.states"),

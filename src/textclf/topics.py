@@ -158,42 +158,63 @@ _REFERENCE = re.compile(r"\{\{([^{}]*)\}\}")
 
 
 def _alternations(value: Any) -> dict[str, list[str]]:
+    """The ``alternations`` lists, checked, with the ``{{name}}`` references in their items
+    filled in (a list may build on others: ``states: ['{{us_names}}', 'china', ...]``)."""
     value = _plain(value)
     if value is None:
         return {}
     if not isinstance(value, Mapping):
         raise ConfigError(f"alternations must be a mapping of name -> list, got {value!r}")
-    out: dict[str, list[str]] = {}
+    raw: dict[str, list[str]] = {}
     for name, items in value.items():
         if not isinstance(name, str) or not TOPIC_NAME.match(name):
             raise ConfigError(
                 f"alternations: name {name!r} is not valid: use lower-case letters, digits and "
                 "'_', starting with a letter"
             )
-        out[name] = _str_list(f"alternations.{name}", items, verbatim=True)
-        if not out[name]:
+        raw[name] = _str_list(f"alternations.{name}", items, verbatim=True)
+        if not raw[name]:
             raise ConfigError(f"alternations.{name} is empty")
-        try:
-            re.compile("|".join(out[name]), re.IGNORECASE)
-        except re.error as exc:
-            raise ConfigError(f"alternations.{name}: the items do not compile: {exc}") from exc
+    out: dict[str, list[str]] = {}
+
+    def resolve(name: str, path: tuple[str, ...]) -> list[str]:
+        if name in path:
+            cycle = " -> ".join((*path[path.index(name) :], name))
+            raise ConfigError(f"alternations.{name} refers to itself: {cycle}")
+        if name not in out:
+            refs = {m.group(1).strip() for item in raw[name] for m in _REFERENCE.finditer(item)}
+            lists = {ref: resolve(ref, (*path, name)) for ref in refs if ref in raw}
+            where = f"alternations.{name}: an item"
+            out[name] = [_fill(item, lists, where, known=raw) for item in raw[name]]
+            try:
+                re.compile("|".join(out[name]), re.IGNORECASE)
+            except re.error as exc:
+                raise ConfigError(f"alternations.{name}: the items do not compile: {exc}") from exc
+        return out[name]
+
+    for name in raw:
+        resolve(name, ())
     return out
 
 
-def _with_alternations(topic: str, pattern: str, alternations: Mapping[str, list[str]]) -> str:
-    """``pattern`` with each ``{{name}}`` replaced by ``(?:item|item|...)``."""
+def _fill(
+    text: str, lists: Mapping[str, list[str]], where: str, known: Iterable[str] | None = None
+) -> str:
+    """``text`` with each ``{{name}}`` replaced by ``(?:item|item|...)`` of ``lists[name]``;
+    ``where`` names the text in the error for a name that is not a list (``known``: the names
+    there are, default those of ``lists``)."""
 
     def replace(match: re.Match[str]) -> str:
         name = match.group(1).strip()
-        if name not in alternations:
-            known = ", ".join(sorted(alternations)) or "none"
+        if name not in lists:
+            names = ", ".join(sorted(lists if known is None else known)) or "none"
             raise ConfigError(
-                f"topic {topic!r}: pattern {pattern!r} uses {{{{{name}}}}}, which is not a "
-                f"list under `alternations` (known: {known})"
+                f"{where} uses {{{{{name}}}}}, which is not a list under `alternations` "
+                f"(known: {names})"
             )
-        return "(?:" + "|".join(alternations[name]) + ")"
+        return "(?:" + "|".join(lists[name]) + ")"
 
-    return _REFERENCE.sub(replace, pattern)
+    return _REFERENCE.sub(replace, text)
 
 
 def _page_rule(value: Any) -> PageRule:
@@ -256,7 +277,9 @@ def topics_config(cfg: Any) -> TopicsConfig:
     alternations = _alternations(alternations_raw)
     taxonomy = {name: _topic_def(name, value) for name, value in taxonomy_raw.items()}
     for name, topic in taxonomy.items():
-        topic.patterns = [_with_alternations(name, p, alternations) for p in topic.patterns]
+        topic.patterns = [
+            _fill(p, alternations, f"topic {name!r}: pattern {p!r}") for p in topic.patterns
+        ]
     return TopicsConfig(
         taxonomy=taxonomy, page_rule=_page_rule(rule_raw), alternations=alternations
     )
