@@ -91,13 +91,19 @@ def _weak(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(topics=compiled_rules(TAXONOMY).label_lines(frame["text"].tolist()))
 
 
-@pytest.fixture(scope="module")
-def fitted(frame: pd.DataFrame) -> TopicClassifier:
-    """Trained with the real recipe: smoothed weak labels, masked copies, keyword lines."""
+def _fit_data(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The real recipe's training lines and targets: smoothed weak labels, masked copies,
+    keyword lines."""
     from textclf.topic_train import build_training_set
 
     lines, targets, _ = build_training_set(_weak(frame), NAMES, TAXONOMY, RECIPE)
-    return TopicClassifier(NAMES, taxonomy=TAXONOMY, **SMALL).fit(lines, targets)
+    return lines, targets
+
+
+@pytest.fixture(scope="module")
+def fitted(frame: pd.DataFrame) -> TopicClassifier:
+    """Trained with the real recipe (:func:`_fit_data`)."""
+    return TopicClassifier(NAMES, taxonomy=TAXONOMY, **SMALL).fit(*_fit_data(frame))
 
 
 def test_indicator_ignores_unknown_names() -> None:
@@ -179,6 +185,39 @@ def test_page_context_features_see_other_lines_only(fitted: TopicClassifier) -> 
     assert np.allclose(a[0], b[0]) is False or np.allclose(a[1], b[1]) is False
     # the second line's neighbour share of "space" comes from the first line
     assert b[1].sum() > a[1].sum()
+
+
+def test_page_counts_are_an_option_and_saved_models_keep_theirs(
+    fitted: TopicClassifier, frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    # Page context without counts by default: the long lines' shares, the neighbours' shares
+    # and the line's own rules per topic, after the line's two length columns.
+    import pickle
+
+    from sklearn.base import clone
+
+    texts = frame["text"].tolist()
+    r = fitted._rule_matrix(texts)
+    k = len(NAMES)
+    assert fitted._context(frame, texts, r).shape == (len(frame), 2 + 4 * k)
+    counted = clone(fitted).set_params(page_counts=True)
+    context = counted._context(frame, texts, r)
+    assert context.shape == (len(frame), 2 + 5 * k)
+    # the count block: the page's other lines with the topic, log-scaled (a "space" page holds
+    # four rule matches of space: each line sees the others)
+    first_space = int(np.flatnonzero(r[:, 0])[0])
+    count = context[first_space, 2 + 3 * k] / np.float32(counted.context_weight)
+    assert count == pytest.approx(np.log1p(3) / np.log(21.0), rel=1e-5)
+    # A model saved before the option existed was fitted with the counts, and keeps them.
+    old = counted.fit(*_fit_data(frame))
+    state = dict(old.__getstate__())  # a copy: __getstate__ may return the __dict__ itself
+    del state["page_counts"]
+    legacy = TopicClassifier.__new__(TopicClassifier)
+    legacy.__setstate__(state)
+    assert legacy.page_counts is True
+    assert legacy.get_params()["page_counts"] is True
+    np.testing.assert_array_equal(legacy.predict_proba(frame), old.predict_proba(frame))
+    assert pickle.loads(pickle.dumps(fitted)).page_counts is False
 
 
 def test_rule_floor_keeps_rule_topics(frame: pd.DataFrame, fitted: TopicClassifier) -> None:

@@ -8,8 +8,9 @@ and the dataset give them) and its output one probability per topic and line. Fe
 * its page context, from the topic rules of the taxonomy (stored in the model as plain data):
   for each topic, the share of the page's *other* long lines (``long_line_words`` words or more)
   and of the neighbouring lines (``window`` lines before and after) that the rules tag with it,
-  how many lines of the page it tags, and whether the line itself is long. A sentence of an
-  article about Korean diplomacy is thus likely about it even without a keyword;
+  and whether the line itself is long (with ``page_counts``, also how many lines of the page it
+  tags). A sentence of an article about Korean diplomacy is thus likely about it even without a
+  keyword;
 * (``rule_features``) the line's own rule topics. Trained with keyword masking (see
   :mod:`textclf.topic_train`), the word weights still have to carry the topic on their own.
 
@@ -182,6 +183,12 @@ class TopicClassifier(BaseEstimator):
         Whether the line's own rule topics are features, and their scale.
     rule_floor
         Whether a line always keeps the topics its rules give it.
+    page_counts
+        Whether the page context also holds how many of the page's lines the rules tag with each
+        topic (a log count). Off by default: a news front page tags dozens of lines with sports
+        among its war and politics headlines, as a sports page does, so the count made every
+        headline of such a page look like sports; the shares already say how much of the page
+        is about a topic. Models saved before the parameter existed keep their counts.
     random_state
         Seed of the SGD shuffling.
     """
@@ -207,6 +214,7 @@ class TopicClassifier(BaseEstimator):
         rule_features: bool = True,
         rule_weight: float = 1.0,
         rule_floor: bool = True,
+        page_counts: bool = False,
         random_state: int = 0,
     ) -> None:
         self.topics = topics
@@ -227,7 +235,12 @@ class TopicClassifier(BaseEstimator):
         self.rule_features = rule_features
         self.rule_weight = rule_weight
         self.rule_floor = rule_floor
+        self.page_counts = page_counts
         self.random_state = random_state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Models saved before page_counts existed were fitted with the page counts.
+        super().__setstate__({"page_counts": True, **state})
 
     # ------------------------------------------------------------------ features
     def _texts(self, frame: Any) -> list[str]:
@@ -263,15 +276,12 @@ class TopicClassifier(BaseEstimator):
             codes, starts = _page_starts(frame["page_id"].tolist())
             n_pages = len(starts)
             k = r_all.shape[1]
-            # per page: rule counts over all lines and over long lines, without the line itself
-            page_all = np.zeros((n_pages, k), dtype=np.float32)
-            np.add.at(page_all, codes, r_all)
+            # per page: rule counts over long lines, without the line itself
             page_long = np.zeros((n_pages, k), dtype=np.float32)
             np.add.at(page_long, codes, r_all * long[:, None])
             n_long = np.bincount(codes, weights=long, minlength=n_pages).astype(np.float32)
             others_long = page_long[codes] - r_all * long[:, None]
             share = others_long / np.maximum(n_long[codes] - long, 1.0)[:, None]
-            count = np.log1p(page_all[codes] - r_all) / np.float32(np.log(21.0))
             # neighbours: lines i-w..i+w of the same page, without line i
             near = np.zeros((n, k), dtype=np.float32)
             n_near = np.zeros(n, dtype=np.float32)
@@ -284,7 +294,11 @@ class TopicClassifier(BaseEstimator):
                     near[ok] += r_all[src[ok]]
                     n_near[ok] += 1.0
             near /= np.maximum(n_near, 1.0)[:, None]
-            blocks += [share, share * long[:, None], near, count]
+            blocks += [share, share * long[:, None], near]
+            if self.page_counts:  # rule counts over all the page's lines, without line i
+                page_all = np.zeros((n_pages, k), dtype=np.float32)
+                np.add.at(page_all, codes, r_all)
+                blocks.append(np.log1p(page_all[codes] - r_all) / np.float32(np.log(21.0)))
             if self.rule_features:
                 blocks.append(r_all * np.float32(self.rule_weight))
         return np.hstack(blocks).astype(np.float32) * np.float32(self.context_weight)
