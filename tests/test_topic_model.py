@@ -187,11 +187,11 @@ def test_page_context_features_see_other_lines_only(fitted: TopicClassifier) -> 
     assert b[1].sum() > a[1].sum()
 
 
-def test_page_counts_are_an_option_and_saved_models_keep_theirs(
+def test_context_blocks_are_options_and_saved_models_keep_theirs(
     fitted: TopicClassifier, frame: pd.DataFrame, tmp_path: Path
 ) -> None:
-    # Page context without counts by default: the long lines' shares, the neighbours' shares
-    # and the line's own rules per topic, after the line's two length columns.
+    # By default the page context holds, after the line's two length columns, the long lines'
+    # shares, the neighbours' shares and the line's own rules, per topic.
     import pickle
 
     from sklearn.base import clone
@@ -199,25 +199,36 @@ def test_page_counts_are_an_option_and_saved_models_keep_theirs(
     texts = frame["text"].tolist()
     r = fitted._rule_matrix(texts)
     k = len(NAMES)
-    assert fitted._context(frame, texts, r).shape == (len(frame), 2 + 4 * k)
-    counted = clone(fitted).set_params(page_counts=True)
-    context = counted._context(frame, texts, r)
+    default = fitted._context(frame, texts, r)
+    assert default.shape == (len(frame), 2 + 3 * k)
+    full = clone(fitted).set_params(page_counts=True, long_shares=True)
+    context = full._context(frame, texts, r)
     assert context.shape == (len(frame), 2 + 5 * k)
+    # the blocks in the order models saved before the options hold them: shares, shares of
+    # long lines, neighbours, counts, rules
+    np.testing.assert_array_equal(context[:, : 2 + k], default[:, : 2 + k])
+    long_line = default[:, 0] > 0
+    np.testing.assert_array_equal(
+        context[:, 2 + k : 2 + 2 * k], default[:, 2 : 2 + k] * long_line[:, None]
+    )
+    np.testing.assert_array_equal(context[:, 2 + 2 * k : 2 + 3 * k], default[:, 2 + k : 2 + 2 * k])
+    np.testing.assert_array_equal(context[:, 2 + 4 * k :], default[:, 2 + 2 * k :])
     # the count block: the page's other lines with the topic, log-scaled (a "space" page holds
     # four rule matches of space: each line sees the others)
     first_space = int(np.flatnonzero(r[:, 0])[0])
-    count = context[first_space, 2 + 3 * k] / np.float32(counted.context_weight)
+    count = context[first_space, 2 + 3 * k] / np.float32(full.context_weight)
     assert count == pytest.approx(np.log1p(3) / np.log(21.0), rel=1e-5)
-    # A model saved before the option existed was fitted with the counts, and keeps them.
-    old = counted.fit(*_fit_data(frame))
+    # A model saved before the options existed was fitted with both blocks, and keeps them.
+    old = full.fit(*_fit_data(frame))
     state = dict(old.__getstate__())  # a copy: __getstate__ may return the __dict__ itself
-    del state["page_counts"]
+    del state["page_counts"], state["long_shares"]
     legacy = TopicClassifier.__new__(TopicClassifier)
     legacy.__setstate__(state)
-    assert legacy.page_counts is True
+    assert legacy.page_counts is True and legacy.long_shares is True
     assert legacy.get_params()["page_counts"] is True
     np.testing.assert_array_equal(legacy.predict_proba(frame), old.predict_proba(frame))
-    assert pickle.loads(pickle.dumps(fitted)).page_counts is False
+    new = pickle.loads(pickle.dumps(fitted))
+    assert new.page_counts is False and new.long_shares is False
 
 
 def test_rule_floor_keeps_rule_topics(frame: pd.DataFrame, fitted: TopicClassifier) -> None:

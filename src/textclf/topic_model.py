@@ -8,9 +8,9 @@ and the dataset give them) and its output one probability per topic and line. Fe
 * its page context, from the topic rules of the taxonomy (stored in the model as plain data):
   for each topic, the share of the page's *other* long lines (``long_line_words`` words or more)
   and of the neighbouring lines (``window`` lines before and after) that the rules tag with it,
-  and whether the line itself is long (with ``page_counts``, also how many lines of the page it
-  tags). A sentence of an article about Korean diplomacy is thus likely about it even without a
-  keyword;
+  and whether the line itself is long (with ``long_shares``, the long lines' shares again for
+  long lines only; with ``page_counts``, how many lines of the page it tags). A sentence of an
+  article about Korean diplomacy is thus likely about it even without a keyword;
 * (``rule_features``) the line's own rule topics. Trained with keyword masking (see
   :mod:`textclf.topic_train`), the word weights still have to carry the topic on their own.
 
@@ -189,6 +189,10 @@ class TopicClassifier(BaseEstimator):
         among its war and politics headlines, as a sports page does, so the count made every
         headline of such a page look like sports; the shares already say how much of the page
         is about a topic. Models saved before the parameter existed keep their counts.
+    long_shares
+        Whether the page context also holds the long lines' shares a second time, set to 0 for
+        lines that are not long themselves. Off by default (it scored lower on the gold set's
+        WCXB part; see docs/experiments.md); models saved before the parameter existed keep it.
     random_state
         Seed of the SGD shuffling.
     """
@@ -215,6 +219,7 @@ class TopicClassifier(BaseEstimator):
         rule_weight: float = 1.0,
         rule_floor: bool = True,
         page_counts: bool = False,
+        long_shares: bool = False,
         random_state: int = 0,
     ) -> None:
         self.topics = topics
@@ -236,11 +241,12 @@ class TopicClassifier(BaseEstimator):
         self.rule_weight = rule_weight
         self.rule_floor = rule_floor
         self.page_counts = page_counts
+        self.long_shares = long_shares
         self.random_state = random_state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        # Models saved before page_counts existed were fitted with the page counts.
-        super().__setstate__({"page_counts": True, **state})
+        # Models saved before page_counts and long_shares existed were fitted with both.
+        super().__setstate__({"page_counts": True, "long_shares": True, **state})
 
     # ------------------------------------------------------------------ features
     def _texts(self, frame: Any) -> list[str]:
@@ -294,7 +300,10 @@ class TopicClassifier(BaseEstimator):
                     near[ok] += r_all[src[ok]]
                     n_near[ok] += 1.0
             near /= np.maximum(n_near, 1.0)[:, None]
-            blocks += [share, share * long[:, None], near]
+            blocks.append(share)
+            if self.long_shares:
+                blocks.append(share * long[:, None])
+            blocks.append(near)
             if self.page_counts:  # rule counts over all the page's lines, without line i
                 page_all = np.zeros((n_pages, k), dtype=np.float32)
                 np.add.at(page_all, codes, r_all)
