@@ -188,7 +188,7 @@ def test_page_context_features_see_other_lines_only(fitted: TopicClassifier) -> 
 
 
 def test_context_blocks_are_options_and_saved_models_keep_theirs(
-    fitted: TopicClassifier, frame: pd.DataFrame, tmp_path: Path
+    fitted: TopicClassifier, frame: pd.DataFrame
 ) -> None:
     # By default the page context holds, after the line's two length columns, the long lines'
     # shares, the neighbours' shares and the line's own rules, per topic.
