@@ -100,6 +100,26 @@ def test_words_and_pairs_are_scikit_learns_word_analyzer() -> None:
     _assert_same(ours, reference)
 
 
+def test_line_words_are_kept_for_the_same_texts_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hashing, "_LAST_WORDS", None)
+    texts = TRICKY + _random_lines(100, seed=7)
+    analyzer = HashingVectorizer().build_analyzer()  # words only
+    first = hashing.line_words(texts)
+    assert first == [analyzer(t) for t in texts]
+    assert hashing.line_words(list(texts)) is first  # equal texts: the kept words
+    changed = list(texts)
+    changed[4] = "Other words HERE"
+    second = hashing.line_words(changed)
+    assert second is not first and second[4] == ["other", "words", "here"]
+    assert second[5:] == first[5:]
+    changed[6] = "Changed in place"  # the same list, changed after the call: words anew
+    third = hashing.line_words(changed)
+    assert third is not second and third[6] == ["changed", "in", "place"]
+    monkeypatch.setattr(hashing, "SHARED_LIMIT", 10)  # large batches are not kept
+    hashing.line_words(texts)
+    assert hashing.line_words(changed) is third
+
+
 def test_distinct_texts() -> None:
     codes, texts = hashing.distinct_texts(["a", "b", "a", "ab\x00c", "ab\x00d", "b"])
     assert texts == ["a", "b", "ab\x00c", "ab\x00d"]

@@ -48,7 +48,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from textclf.errors import InputError
-from textclf.hashing import Distinct, distinct_texts, word_pair_counts
+from textclf.hashing import Distinct, distinct_texts, line_words, word_pair_counts
 
 __all__ = [
     "LINE_COLUMNS",
@@ -69,7 +69,6 @@ LINE_COLUMNS = ("page_id", "text", "blank_before", "blank_after")
 MODEL_INPUT = list(LINE_COLUMNS)
 
 _WORD = re.compile(r"\w+")
-_WORD3 = re.compile(r"\w\w\w+")  # = \w{3,}, faster
 _SENT_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
 _DIGITS = re.compile(r"\d")
 _DATE = re.compile(
@@ -1324,7 +1323,9 @@ def _body_word_overlap(
     overlap = np.zeros(n, dtype=np.float32)
     known = np.zeros(n, dtype=np.float32)
     codes, unique = distinct  # (distinct_texts of texts)
-    words = [set(_WORD3.findall(t.lower())) - _STOPWORDS for t in unique]
+    # the words of three letters or more, from the words the text model reads of the same texts
+    # (line_words keeps them for it): a run of 3+ word characters is one of 2+ at least 3 long
+    words = [{w for w in ws if len(w) > 2} - _STOPWORDS for ws in line_words(unique)]
     if codes is not None:
         words = [words[c] for c in codes]  # shared sets: only read below
     bounds = np.flatnonzero(np.r_[True, page[1:] != page[:-1], True])

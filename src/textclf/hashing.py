@@ -22,7 +22,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Distinct", "char_wb_counts", "distinct_texts", "word_pair_counts", "words_and_pairs"]
+__all__ = [
+    "Distinct",
+    "char_wb_counts",
+    "distinct_texts",
+    "line_words",
+    "word_pair_counts",
+    "words_and_pairs",
+]
 
 # Runs of two or more word characters: what scikit-learn's r"(?u)\b\w\w+\b" finds (a greedy
 # run of \w is always whole), a quarter faster.
@@ -61,6 +68,24 @@ def distinct_texts(texts: Sequence[str]) -> Distinct:
     return codes, list(index)
 
 
+def line_words(texts: list[str]) -> list[list[str]]:
+    """Each line's words as scikit-learn's default word analyzer finds them: runs of two or
+    more word characters of the lower-cased line (:func:`words_and_pairs` without the pairs).
+
+    The words of the last batch of at most :data:`SHARED_LIMIT` lines are kept for the next
+    call with the same texts: the featurizer reads the words of a batch's distinct texts twice,
+    for the words the page's prose shares and for its text model. Comparing the lists is cheap
+    when they hold the same string objects."""
+    global _LAST_WORDS
+    last = _LAST_WORDS  # one read: another thread may replace it meanwhile
+    if last is not None and len(last[0]) == len(texts) and last[0] == texts:
+        return last[1]
+    words = [_TOKEN.findall(text.lower()) for text in texts]
+    if len(texts) <= SHARED_LIMIT:
+        _LAST_WORDS = (list(texts), words)
+    return words
+
+
 def words_and_pairs(text: str) -> list[str]:
     """The words and word pairs of a line: what scikit-learn's default word analyzer with
     ``ngram_range=(1, 2)`` (lower case, token pattern ``(?u)\\b\\w\\w+\\b``) yields."""
@@ -91,13 +116,15 @@ def word_pair_counts(texts: Sequence[str], n_features: int, dtype: Any = np.floa
     return counts
 
 
-def _hash_words_and_pairs(texts: Sequence[str], n_features: int, dtype: Any) -> Any:
+def _hash_words_and_pairs(texts: list[str], n_features: int, dtype: Any) -> Any:
     from sklearn.feature_extraction import FeatureHasher
 
     hasher = FeatureHasher(
         n_features=n_features, input_type="string", alternate_sign=False, dtype=dtype
     )
-    return hasher.transform(map(words_and_pairs, texts))
+    return hasher.transform(
+        w + [f"{a} {b}" for a, b in itertools.pairwise(w)] for w in line_words(texts)
+    )
 
 
 def _from_last(texts: list[str], n_features: int, dtype: Any) -> Any:
@@ -154,6 +181,8 @@ def _table(key: tuple[Any, ...]) -> dict[str, bytes]:
 _TABLES: dict[tuple[Any, ...], dict[str, bytes]] = {}
 # The last batch's texts, hashing space and word and word-pair counts (word_pair_counts).
 _LAST: tuple[list[str], int, Any] | None = None
+# The last list of texts given to line_words, and their words.
+_LAST_WORDS: tuple[list[str], list[list[str]]] | None = None
 
 
 def _csr(
