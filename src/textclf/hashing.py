@@ -75,7 +75,8 @@ def line_words(texts: list[str]) -> list[list[str]]:
     The words of the last batch of at most :data:`SHARED_LIMIT` lines are kept for the next
     call with the same texts: the featurizer reads the words of a batch's distinct texts twice,
     for the words the page's prose shares and for its text model. Comparing the lists is cheap
-    when they hold the same string objects."""
+    when they hold the same string objects. The lists returned may be shared with the next
+    caller: read them, do not change them."""
     global _LAST_WORDS
     last = _LAST_WORDS  # one read: another thread may replace it meanwhile
     if last is not None and len(last[0]) == len(texts) and last[0] == texts:
