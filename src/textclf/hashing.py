@@ -79,7 +79,7 @@ def line_words(texts: list[str]) -> list[list[str]]:
     caller: read them, do not change them."""
     global _LAST_WORDS
     last = _LAST_WORDS  # one read: another thread may replace it meanwhile
-    if last is not None and len(last[0]) == len(texts) and last[0] == texts:
+    if last is not None and last[0] == texts:
         return last[1]
     words = [_TOKEN.findall(text.lower()) for text in texts]
     if len(texts) <= SHARED_LIMIT:
@@ -90,8 +90,12 @@ def line_words(texts: list[str]) -> list[list[str]]:
 def words_and_pairs(text: str) -> list[str]:
     """The words and word pairs of a line: what scikit-learn's default word analyzer with
     ``ngram_range=(1, 2)`` (lower case, token pattern ``(?u)\\b\\w\\w+\\b``) yields."""
-    tokens = _TOKEN.findall(text.lower())
-    return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+    return _with_pairs(_TOKEN.findall(text.lower()))
+
+
+def _with_pairs(words: list[str]) -> list[str]:
+    """A line's words followed by its word pairs."""
+    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
 
 def word_pair_counts(texts: Sequence[str], n_features: int, dtype: Any = np.float64) -> Any:
@@ -123,9 +127,7 @@ def _hash_words_and_pairs(texts: list[str], n_features: int, dtype: Any) -> Any:
     hasher = FeatureHasher(
         n_features=n_features, input_type="string", alternate_sign=False, dtype=dtype
     )
-    return hasher.transform(
-        w + [f"{a} {b}" for a, b in itertools.pairwise(w)] for w in line_words(texts)
-    )
+    return hasher.transform(map(_with_pairs, line_words(texts)))
 
 
 def _from_last(texts: list[str], n_features: int, dtype: Any) -> Any:
