@@ -433,6 +433,27 @@ def test_text_scores_of_repeated_lines_are_scored_once_and_the_same():
     np.testing.assert_allclose(context, f.context_clf_.predict_proba(design)[:, 1], rtol=1e-9)
 
 
+def test_a_batch_of_texts_has_its_words_found_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the words shared with the page's prose and the text model's hashed words come from one
+    # line_words call over the batch's distinct texts
+    X = lines_frame([_TRICKY, _TRICKY[::-1]], page_ids=["a", "b"])
+    y = np.array([i % 2 for i in range(len(X))])
+    f = LineFeaturizer(corpus_frequency=False, sections=False, text_features=2**12).fit(X, y)
+    expected = f.transform(X)
+    calls: list[list[str]] = []
+    real = hashing.line_words
+
+    def counting(texts):
+        calls.append(list(texts))
+        return real(texts)
+
+    monkeypatch.setattr(hashing, "_LAST", None)
+    monkeypatch.setattr(hashing, "line_words", counting)
+    monkeypatch.setattr(features, "line_words", counting)
+    np.testing.assert_array_equal(f.transform(X), expected)
+    assert calls == [list(dict.fromkeys(X["text"]))]
+
+
 def test_boilerplate_phrases_match_as_the_hand_written_pattern_did():
     import re
 

@@ -100,24 +100,16 @@ def test_words_and_pairs_are_scikit_learns_word_analyzer() -> None:
     _assert_same(ours, reference)
 
 
-def test_line_words_are_kept_for_the_same_texts_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(hashing, "_LAST_WORDS", None)
+def test_line_words_are_scikit_learns_and_hash_as_the_texts_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(hashing, "_LAST", None)
     texts = TRICKY + _random_lines(100, seed=7)
     analyzer = HashingVectorizer().build_analyzer()  # words only
-    first = hashing.line_words(texts)
-    assert first == [analyzer(t) for t in texts]
-    assert hashing.line_words(list(texts)) is first  # equal texts: the kept words
-    changed = list(texts)
-    changed[4] = "Other words HERE"
-    second = hashing.line_words(changed)
-    assert second is not first and second[4] == ["other", "words", "here"]
-    assert second[5:] == first[5:]
-    changed[6] = "Changed in place"  # the same list, changed after the call: words anew
-    third = hashing.line_words(changed)
-    assert third is not second and third[6] == ["changed", "in", "place"]
-    monkeypatch.setattr(hashing, "SHARED_LIMIT", 10)  # large batches are not kept
-    hashing.line_words(texts)
-    assert hashing.line_words(changed) is third
+    words = hashing.line_words(texts)
+    assert words == [analyzer(t) for t in texts]
+    ours = hashing.word_pair_counts(texts, 2**12, words=words)
+    _assert_same(ours, _word_pair_reference(texts, 2**12, np.float64))
 
 
 def test_distinct_texts() -> None:
@@ -141,9 +133,9 @@ def _counting_hasher(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     real = hashing._hash_words_and_pairs
 
-    def counting(texts, n_features, dtype):
-        calls.append(len(texts))
-        return real(texts, n_features, dtype)
+    def counting(words, n_features, dtype):
+        calls.append(len(words))
+        return real(words, n_features, dtype)
 
     monkeypatch.setattr(hashing, "_hash_words_and_pairs", counting)
     return calls

@@ -614,12 +614,13 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         self.n_features_out_ = len(self.get_feature_names_out())
         return self
 
-    def _hash(self, texts: pd.Series | Sequence[str]) -> Any:
+    def _hash(self, texts: pd.Series | Sequence[str], words: list[list[str]] | None = None) -> Any:
         """The lines' words and word pairs, hashed (:func:`~textclf.hashing.word_pair_counts`),
-        rows of unit length."""
+        rows of unit length. ``words``: the texts' :func:`~textclf.hashing.line_words`, when
+        already found."""
         from sklearn.preprocessing import normalize
 
-        return normalize(word_pair_counts(texts, self.text_features), copy=False)
+        return normalize(word_pair_counts(texts, self.text_features, words=words), copy=False)
 
     def _text_scores(
         self,
@@ -628,21 +629,25 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         sites: np.ndarray | None,
         hashed: Any = None,
         distinct: Distinct | None = None,
+        words: list[list[str]] | None = None,
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """The text model's scores of the lines, and the context text model's (None when
         ``context_text`` is off). ``page``: the lines' page index; ``sites``: the lines' sites
         while training (scores out of fold by site), else None. ``distinct``:
-        :func:`~textclf.hashing.distinct_texts` of the texts when already computed."""
+        :func:`~textclf.hashing.distinct_texts` of the texts when already computed, and
+        ``words`` the :func:`~textclf.hashing.line_words` of its texts."""
         context = self._uses_context_text()
         if self.text_clf_ is None:  # one class only at fit: nothing to learn from words
             prior = np.full(len(X), self.text_prior_)
             return prior, prior.copy() if context else None
         if sites is None:  # predicting: hash and score each distinct text once
-            codes, texts = distinct_texts(X["text"].tolist()) if distinct is None else distinct
-            words = self._hash(texts)
-            scores = self.text_clf_.predict_proba(words)[:, 1]
+            if distinct is None:
+                distinct, words = distinct_texts(X["text"].tolist()), None
+            codes, texts = distinct
+            hashed = self._hash(texts, words)
+            scores = self.text_clf_.predict_proba(hashed)[:, 1]
             scores = scores if codes is None else scores[codes]
-            return scores, self._context_scores(words, codes, page) if context else None
+            return scores, self._context_scores(hashed, codes, page) if context else None
         hashed = self._hash(X["text"]) if hashed is None else hashed
         # Training lines get scores from models that never saw their site.
         scores = self._out_of_fold(hashed, sites, self.text_clf_)
@@ -889,6 +894,10 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
             raise InputError("the lines of each page must be contiguous and in page order")
         if distinct is None:  # the per-line features are computed once per distinct text
             distinct = distinct_texts(texts)
+        # the distinct texts' words, found once for the words shared with the page's prose and
+        # for the text model's hashed words (predicting; training hashes every line)
+        reads_words = self.context or (self.text_model and not leave_own_page_out)
+        words = line_words(distinct[1]) if reads_words else None
         if base is None:
             base = _base_matrix(texts, bb, ba, distinct=distinct)
         col = {name: base[:, i] for i, name in enumerate(_BASE)}
@@ -921,13 +930,13 @@ class LineFeaturizer(TransformerMixin, BaseEstimator):
         if self.blocks:
             cols.append(_block_features(bb, starts, tokens, col))
         if self.context:
-            cols.append(_context_features(texts, tokens, col, page, starts, sizes, distinct))
+            cols.append(_context_features(texts, tokens, col, page, starts, sizes, distinct, words))
         sites = pd.factorize(_loo_groups(frame))[0] if leave_own_page_out else None
         if self.corpus_frequency:
             cols.append(self._frequency_features(keys, sites))
         scores = context_scores = None
         if self.text_model:
-            scores, context_scores = self._text_scores(frame, page, sites, hashed, distinct)
+            scores, context_scores = self._text_scores(frame, page, sites, hashed, distinct, words)
             cols.append(scores[:, None])
         if self.sections:
             cols.append(self._section_features(keys, np.rint(tokens), page, starts, sizes, sites))
@@ -1258,7 +1267,7 @@ def _score_context(
     )
 
 
-def _context_features(texts, tokens, col, page, starts, sizes, distinct) -> np.ndarray:
+def _context_features(texts, tokens, col, page, starts, sizes, distinct, words) -> np.ndarray:
     feats = []
     for w in _WINDOWS:
         feats.append(np.log1p(window_mean(tokens, w, page, starts, sizes)))
@@ -1286,7 +1295,7 @@ def _context_features(texts, tokens, col, page, starts, sizes, distinct) -> np.n
     n_long = np.bincount(page, weights=long_line.astype(float), minlength=len(starts))[page]
     feats.append(np.log1p(n_long))
     feats.append(long_page / np.maximum(tok_page[page], 1))
-    overlap, known = _body_word_overlap(texts, page, long_line, distinct)
+    overlap, known = _body_word_overlap(texts, page, long_line, distinct, words)
     feats += [overlap, known]
     return np.column_stack(feats)
 
@@ -1312,9 +1321,14 @@ def _distances_to_flagged(
 
 
 def _body_word_overlap(
-    texts: list[str], page: np.ndarray, long_line: np.ndarray, distinct: Distinct
+    texts: list[str],
+    page: np.ndarray,
+    long_line: np.ndarray,
+    distinct: Distinct,
+    line_word_lists: list[list[str]],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Share of a line's distinct content words that the page's other long prose lines use.
+    """Share of a line's distinct content words that the page's other long prose lines use
+    (``line_word_lists``: the :func:`~textclf.hashing.line_words` of ``distinct``'s texts).
 
     A page's own headline shares its words with the article; teasers of other stories do not.
     Set operations throughout: this runs on every line of every page.
@@ -1322,10 +1336,10 @@ def _body_word_overlap(
     n = len(texts)
     overlap = np.zeros(n, dtype=np.float32)
     known = np.zeros(n, dtype=np.float32)
-    codes, unique = distinct  # (distinct_texts of texts)
-    # the words of three letters or more, from the words the text model reads of the same texts
-    # (line_words keeps them for it): a run of 3+ word characters is one of 2+ at least 3 long
-    words = [{w for w in ws if len(w) > 2} - _STOPWORDS for ws in line_words(unique)]
+    codes = distinct[0]  # (distinct_texts of texts)
+    # the words of three letters or more, of the words the text model reads of the same texts:
+    # a run of 3+ word characters is a run of 2+ that is at least 3 long
+    words = [{w for w in ws if len(w) > 2} - _STOPWORDS for ws in line_word_lists]
     if codes is not None:
         words = [words[c] for c in codes]  # shared sets: only read below
     bounds = np.flatnonzero(np.r_[True, page[1:] != page[:-1], True])

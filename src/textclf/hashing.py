@@ -68,23 +68,12 @@ def distinct_texts(texts: Sequence[str]) -> Distinct:
     return codes, list(index)
 
 
-def line_words(texts: list[str]) -> list[list[str]]:
+def line_words(texts: Sequence[str]) -> list[list[str]]:
     """Each line's words as scikit-learn's default word analyzer finds them: runs of two or
     more word characters of the lower-cased line (:func:`words_and_pairs` without the pairs).
-
-    The words of the last batch of at most :data:`SHARED_LIMIT` lines are kept for the next
-    call with the same texts: the featurizer reads the words of a batch's distinct texts twice,
-    for the words the page's prose shares and for its text model. Comparing the lists is cheap
-    when they hold the same string objects. The lists returned may be shared with the next
-    caller: read them, do not change them."""
-    global _LAST_WORDS
-    last = _LAST_WORDS  # one read: another thread may replace it meanwhile
-    if last is not None and last[0] == texts:
-        return last[1]
-    words = [_TOKEN.findall(text.lower()) for text in texts]
-    if len(texts) <= SHARED_LIMIT:
-        _LAST_WORDS = (list(texts), words)
-    return words
+    The featurizer finds them once per batch for the words a line shares with its page's prose
+    and for its text model (``word_pair_counts(..., words=)``)."""
+    return [_TOKEN.findall(text.lower()) for text in texts]
 
 
 def words_and_pairs(text: str) -> list[str]:
@@ -98,7 +87,12 @@ def _with_pairs(words: list[str]) -> list[str]:
     return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
 
-def word_pair_counts(texts: Sequence[str], n_features: int, dtype: Any = np.float64) -> Any:
+def word_pair_counts(
+    texts: Sequence[str],
+    n_features: int,
+    dtype: Any = np.float64,
+    words: list[list[str]] | None = None,
+) -> Any:
     """Counts of each line's hashed words and word pairs: what ``HashingVectorizer(n_features,
     ngram_range=(1, 2), alternate_sign=False, norm=None, dtype=dtype)`` gives, without its
     per-line wrappers (scikit-learn's compiled hasher does the rest fast enough).
@@ -109,25 +103,27 @@ def word_pair_counts(texts: Sequence[str], n_features: int, dtype: Any = np.floa
     counts are the first's with the columns folded (``column % n_features``: a hash's column is
     its absolute value modulo the space, and that of -2^31, which has none, is 2^31 modulo the
     space), the same to the bit. Only lines whose text differs (the topic model cuts long lines
-    shorter) are hashed again."""
+    shorter) are hashed again. ``words``: the lines' :func:`line_words`, when the caller has
+    found them already."""
     texts = list(texts)
     shared = _from_last(texts, n_features, dtype)
     if shared is not None:
         return shared
-    counts = _hash_words_and_pairs(texts, n_features, dtype)
+    counts = _hash_words_and_pairs(line_words(texts) if words is None else words, n_features, dtype)
     if len(texts) <= SHARED_LIMIT:
         global _LAST
         _LAST = (texts, n_features, counts.copy())  # callers may scale theirs in place
     return counts
 
 
-def _hash_words_and_pairs(texts: list[str], n_features: int, dtype: Any) -> Any:
+def _hash_words_and_pairs(words: list[list[str]], n_features: int, dtype: Any) -> Any:
+    """Hashed counts of each line's words (:func:`line_words`) and word pairs."""
     from sklearn.feature_extraction import FeatureHasher
 
     hasher = FeatureHasher(
         n_features=n_features, input_type="string", alternate_sign=False, dtype=dtype
     )
-    return hasher.transform(map(_with_pairs, line_words(texts)))
+    return hasher.transform(map(_with_pairs, words))
 
 
 def _from_last(texts: list[str], n_features: int, dtype: Any) -> Any:
@@ -157,7 +153,7 @@ def _from_last(texts: list[str], n_features: int, dtype: Any) -> Any:
     )
     if not differ:
         return folded
-    fresh = _hash_words_and_pairs([texts[i] for i in differ], n_features, dtype)
+    fresh = _hash_words_and_pairs(line_words([texts[i] for i in differ]), n_features, dtype)
     order = np.arange(len(texts))
     order[differ] = len(texts) + np.arange(len(differ))
     return sp.vstack([folded, fresh], format="csr")[order]
@@ -184,8 +180,6 @@ def _table(key: tuple[Any, ...]) -> dict[str, bytes]:
 _TABLES: dict[tuple[Any, ...], dict[str, bytes]] = {}
 # The last batch's texts, hashing space and word and word-pair counts (word_pair_counts).
 _LAST: tuple[list[str], int, Any] | None = None
-# The last list of texts given to line_words, and their words.
-_LAST_WORDS: tuple[list[str], list[list[str]]] | None = None
 
 
 def _csr(
