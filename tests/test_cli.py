@@ -49,6 +49,20 @@ def test_predict_prints_one_row_per_line(
     assert [float(r[1]) for r in rows] == pytest.approx([x.probability for x in want], abs=1e-4)
 
 
+def test_a_text_file_in_a_legacy_encoding_is_read_in_it(
+    tiny_model_path: Path, tmp_path: Path, capsys: Any
+) -> None:
+    page = (
+        "Men\u00fc\n\nLe fleuve est mont\u00e9 \u00e0 No\u00ebl, d\u00e9j\u00e0 r\u00e9gl\u00e9.\n"
+    )
+    path = tmp_path / "cp1252.txt"
+    path.write_bytes(page.encode("cp1252"))
+    argv = ["extract", "--threshold", "0", "--model", str(tiny_model_path), str(path)]
+    code, out, err = run(argv, capsys)
+    assert (code, err) == (0, "")
+    assert out == page.replace("\n\n", "\n")
+
+
 def test_extract_a_folder_in_sorted_order(
     tiny_model_path: Path, tiny_classifier: Classifier, pages_dir: Path, capsys: Any
 ) -> None:
@@ -128,11 +142,11 @@ def test_html_folder(tiny_model_path: Path, pages_dir: Path, capsys: Any) -> Non
 
 def test_stdin(tiny_model_path: Path, monkeypatch: Any, capsys: Any) -> None:
     for argv in (["extract", "-"], ["extract"]):
-        data = b"Menu\n\nThe river rose \xff overnight.\n"
+        data = "Men\u00fc\n\nThe river rose \u2019 overnight.\n".encode() + b"\xff"
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
         code, out, err = run([*argv, "--threshold", "0", "--model", str(tiny_model_path)], capsys)
         assert (code, err) == (0, "")
-        assert out == "Menu\nThe river rose \ufffd overnight.\n"
+        assert out == "Men\u00fc\nThe river rose \u2019 overnight.\n\ufffd\n"
     # stdin is read once: a second "-" fails alone, by name.
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"One page.\n")))
     code, out, err = run(

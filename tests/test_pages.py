@@ -4,7 +4,13 @@ import pytest
 
 from textclf.errors import InputError
 from textclf.pages import lines_from_text, lines_from_texts, read_seed_pages, read_text_file
-from textclf.render import RenderOptions, decode_html, html_to_text, html_to_text_nodes
+from textclf.render import (
+    RenderOptions,
+    decode_html,
+    decode_text,
+    html_to_text,
+    html_to_text_nodes,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -123,6 +129,32 @@ def test_decode_html_detects_when_the_declared_utf8_is_wrong():
     page = f"{head}{_ENGLISH}<p>Un café crème à Noël, déjà réglé.</p>"
     assert decode_html(page.encode("cp1252")) == page
     assert decode_html("\ufeff<p>BOM</p>".encode()) == "<p>BOM</p>"
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Un café crème à Noël, déjà réglé.", "cp1252"),
+        ("Grüße aus München", "latin-1"),
+        ("It’s the “quoted” words – again.", "cp1252"),
+        ("Привет, как дела? Это страница на русском языке.", "cp1251"),
+        ("日本語のテキストです。これはテストのページです。", "shift_jis"),
+    ],
+)
+def test_decode_text_reads_a_legacy_encoding_in_that_encoding(text, encoding):
+    data = text.encode(encoding)
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    assert decode_text(data) == text
+
+
+def test_decode_text_keeps_utf8_with_a_few_broken_bytes_as_utf8():
+    assert decode_text("Café ok\n".encode() + b"cut \xe2\x80") == "Café ok\ncut \ufffd"
+    assert decode_text(b"\xef\xbb\xbfBOM \xff") == "BOM \ufffd"  # a byte order mark says UTF-8
+    assert decode_text("\ufeffBOM é".encode()) == "BOM é"
+    # a U+FFFD in the page is a valid character, not one of the broken bytes
+    assert decode_text("\ufffd".encode() + b" \xff") == "\ufffd \ufffd"
+    assert decode_text(b"") == ""
 
 
 def test_render_keeps_figure_text_but_not_alt_texts():

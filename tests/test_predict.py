@@ -125,8 +125,14 @@ def test_empty_page_gives_an_empty_prediction(tiny_classifier: Classifier, empty
 
 
 def test_bytes_are_decoded_as_utf8_with_replacement(tiny_classifier: Classifier) -> None:
-    page = tiny_classifier.predict_page("Caf\u00e9 menu\n".encode() + b"bad \xff\xfe byte")
-    assert texts(page) == ["Caf\u00e9 menu", "bad \ufffd\ufffd byte"]
+    page = tiny_classifier.predict_page("Caf\u00e9 cr\u00e8me\n".encode() + b"bad \xff\xfe byte")
+    assert texts(page) == ["Caf\u00e9 cr\u00e8me", "bad \ufffd\ufffd byte"]
+
+
+def test_bytes_in_a_legacy_encoding_are_decoded_in_it(tiny_classifier: Classifier) -> None:
+    page = "Caf\u00e9 cr\u00e8me\nIt\u2019s d\u00e9j\u00e0 r\u00e9gl\u00e9."
+    assert texts(tiny_classifier.predict_page(page.encode("cp1252"))) == page.split("\n")
+    assert [p.content for p in tiny_classifier.pipe([page.encode("cp1252")], threshold=0)] == [page]
 
 
 def test_nul_characters_are_removed(tiny_classifier: Classifier) -> None:

@@ -13,8 +13,9 @@ some input failed, 2 on a usage error or when no model could be loaded.
 In text output, tabs and line-separator characters inside a line are written as spaces (one row
 per line, always the same columns); ``--format jsonl`` keeps the exact text.
 
-Input files are read as bytes: text pages are decoded as UTF-8 (invalid bytes become U+FFFD),
-HTML pages with their declared or detected encoding. A file containing NUL bytes is refused as
+Input files are read as bytes: text pages are decoded as UTF-8, or in the detected encoding when
+they are not UTF-8 (a cp1252 or Shift-JIS file; see ``textclf.render.decode_text``), HTML pages
+with their declared or detected encoding. A file containing NUL bytes is refused as
 binary (UTF-16 text too: convert it to UTF-8).
 """
 

@@ -20,9 +20,11 @@ topic model likewise: ``topic_model=``, else ``$TEXTCLF_TOPIC_MODEL_URI``, else
 
 Input rules (the same for every method):
 
-* A page is ``str`` or ``bytes``. Bytes are decoded as UTF-8; invalid sequences become U+FFFD
-  (no error). HTML bytes (:meth:`Classifier.predict_html`) are decoded with their declared or
-  detected encoding instead.
+* A page is ``str`` or ``bytes``. Bytes are decoded as UTF-8 when they are UTF-8 or mostly so
+  (invalid sequences among valid characters become U+FFFD), else in the detected encoding (a
+  cp1252, Latin-1, cp1251 or Shift-JIS file): :func:`textclf.render.decode_text`, no error.
+  HTML bytes (:meth:`Classifier.predict_html`) are decoded with their declared or detected
+  encoding instead.
 * NUL characters are removed before the page is split into lines, and lone surrogates (text
   decoded with ``surrogateescape``, or broken JSON escapes) become U+FFFD.
 * A page is split into lines on ``\\n``, ``\\r\\n`` and ``\\r`` (not on the other characters
@@ -751,7 +753,7 @@ class Classifier:
 
     @_without_gc
     def _page_lines(self, page: object, *, html: bool = False) -> list[Line]:
-        """The lines of a page: decoded (bytes: UTF-8, replacing), rendered when HTML, NULs
+        """The lines of a page: decoded (bytes: see :func:`decode_text`), rendered when HTML, NULs
         dropped, refused when it has too many lines."""
         if html:
             from textclf.render import html_to_text
@@ -759,8 +761,10 @@ class Classifier:
             checked = self._checked(page, "an HTML page")
             text = html_to_text(_clean_text(checked) if isinstance(checked, str) else checked)
         else:
+            from textclf.render import decode_text
+
             checked = self._checked(page, "a page")
-            text = checked.decode("utf-8", "replace") if isinstance(checked, bytes) else checked
+            text = decode_text(checked) if isinstance(checked, bytes) else checked
         text = _clean_text(text)
         # Counted before splitting: even blank lines cost memory once split.
         self._check_line_count(text.count("\n") + text.count("\r") - text.count("\r\n") + 1)

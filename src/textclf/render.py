@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["RenderOptions", "decode_html", "html_to_text", "html_to_text_nodes"]
+__all__ = ["RenderOptions", "decode_html", "decode_text", "html_to_text", "html_to_text_nodes"]
 
 _FIGURE_TAG = re.compile(r"<(/?)fig(?:ure|caption)\b", re.IGNORECASE)
 
@@ -46,6 +46,35 @@ def decode_html(data: bytes) -> str:
     if encoding == "utf-8":  # declared as UTF-8 (or undetected), but it is not
         encoding = detect_encoding(data) or "utf-8"
     return bytes_to_str(data, encoding)
+
+
+def decode_text(data: bytes) -> str:
+    """Decode the bytes of a plain-text page: as UTF-8 when they are UTF-8, or mostly (at
+    least as many valid multi-byte characters as invalid sequences, which become U+FFFD), else
+    in the detected encoding.
+
+    A file saved as cp1252, Latin-1, cp1251 or Shift-JIS is not valid UTF-8, and read as UTF-8
+    it would lose every accented letter or every word; its bytes seldom form a valid multi-byte
+    UTF-8 character. A UTF-8 file with a few broken bytes (a page cut inside a character) keeps
+    its valid characters.
+
+    >>> decode_text("Caf\u00e9".encode("cp1252")), decode_text("Caf\u00e9".encode() + b"\\xff")
+    ('Café', 'Café\ufffd')
+    """
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("utf-8", "replace")
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
+    replaced = text.count("\ufffd") - data.count("\ufffd".encode())
+    # Mostly valid multi-byte characters (a byte order mark among them): UTF-8 with a few
+    # broken bytes. A legacy encoding's bytes form one only by chance, among many invalid ones.
+    if non_ascii - replaced >= replaced:
+        return text.removeprefix("\ufeff")
+    from resiliparse.parse.encoding import bytes_to_str, detect_encoding
+
+    return bytes_to_str(data, detect_encoding(data) or "cp1252")
 
 
 def html_to_text(html: str | bytes, options: RenderOptions | None = None) -> str:
