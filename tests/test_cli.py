@@ -63,6 +63,30 @@ def test_a_text_file_in_a_legacy_encoding_is_read_in_it(
     assert out == page.replace("\n\n", "\n")
 
 
+def test_encoding_decodes_every_input_in_it(
+    tiny_model_path: Path, tmp_path: Path, capsys: Any
+) -> None:
+    short = "Espa\u00f1a ma\u00f1ana\n"  # too short for the detector to tell Latin-1 apart
+    (tmp_path / "short.txt").write_bytes(short.encode("latin-1"))
+    (tmp_path / "utf16.txt").write_bytes("Gr\u00fc\u00dfe\nZweite Zeile\n".encode("utf-16"))
+    model = ["--threshold", "0", "--model", str(tiny_model_path)]
+    code, out, err = run(["extract", *model, str(tmp_path / "utf16.txt")], capsys)
+    assert (code, out) == (1, "")
+    assert "NUL bytes" in err and "--encoding utf-16" in err
+    for jobs in ("1", "2"):
+        argv = ["extract", "-q", "-j", jobs, "--encoding", "latin-1", str(tmp_path / "short.txt")]
+        code, out, err = run([*argv, *model], capsys)
+        assert (code, err, out) == (0, "", short)
+    code, out, err = run(
+        ["extract", "--encoding", "UTF-16", *model, str(tmp_path / "utf16.txt")], capsys
+    )
+    assert (code, err, out) == (0, "", "Gr\u00fc\u00dfe\nZweite Zeile\n")
+    with pytest.raises(SystemExit) as info:
+        main(["extract", "--encoding", "latin-9x", str(tmp_path / "short.txt")])
+    assert info.value.code == 2
+    assert "unknown encoding 'latin-9x'" in capsys.readouterr().err
+
+
 def test_extract_a_folder_in_sorted_order(
     tiny_model_path: Path, tiny_classifier: Classifier, pages_dir: Path, capsys: Any
 ) -> None:

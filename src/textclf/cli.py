@@ -15,13 +15,15 @@ per line, always the same columns); ``--format jsonl`` keeps the exact text.
 
 Input files are read as bytes: text pages are decoded as UTF-8, or in the detected encoding when
 they are not UTF-8 (a cp1252 or Shift-JIS file; see ``textclf.render.decode_text``), HTML pages
-with their declared or detected encoding. A file containing NUL bytes is refused as
+with their declared or detected encoding; ``--encoding NAME`` decodes every input in NAME
+instead (detection can misread a short page). A file containing NUL bytes is refused as
 binary (UTF-16 text too: convert it to UTF-8).
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
 import collections
 import json
 import os
@@ -94,6 +96,13 @@ def _jobs(value: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _encoding(value: str) -> str:
+    try:
+        return codecs.lookup(value).name
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"unknown encoding {value!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -104,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
         "files skipped) or - for stdin (the default)",
     )
     common.add_argument("--html", action="store_true", help="inputs are HTML: render them first")
+    common.add_argument(
+        "--encoding",
+        type=_encoding,
+        default=None,
+        metavar="NAME",
+        help="decode every input in this encoding (e.g. cp1252, utf-16) instead of detecting "
+        "it; bytes invalid in it become U+FFFD",
+    )
     common.add_argument(
         "-r",
         "--recursive",
@@ -316,8 +333,9 @@ def _walk(folder: Path) -> Iterator[Path]:
         yield from _visible(Path(root) / f for f in files)
 
 
-def _read(item: _Input, limit: int) -> bytes:
-    """The bytes of one input, refusing files over ``limit`` bytes and binary data."""
+def _read(item: _Input, limit: int, encoding: str | None = None) -> bytes:
+    """The bytes of one input (as UTF-8 when its ``encoding`` is given), refusing files over
+    ``limit`` bytes and binary data."""
     if item.path is None:
         data = sys.stdin.buffer.read(limit + 1)
     else:
@@ -327,8 +345,13 @@ def _read(item: _Input, limit: int) -> bytes:
         data = item.path.read_bytes()
     if len(data) > limit:
         raise InputError(f"input too large: more than {limit:,} bytes")
+    if encoding is not None:
+        data = data.decode(encoding, "replace").encode("utf-8", "surrogatepass")
     if b"\x00" in data:
-        raise InputError("contains NUL bytes: binary data, or UTF-16 text (convert it to UTF-8)")
+        raise InputError(
+            "contains NUL bytes: binary data, or UTF-16 text (give --encoding utf-16, "
+            "or convert it to UTF-8)"
+        )
     return data
 
 
@@ -346,7 +369,7 @@ def _predict_all(
     chunk: list[tuple[_Input, bytes | str]] = []
     size = 0
     for item in inputs:
-        data = _load_input(item, clf.max_page_bytes)
+        data = _load_input(item, clf.max_page_bytes, args.encoding)
         chunk.append((item, data))
         size += len(data) if isinstance(data, bytes) else 0
         if len(chunk) >= args.batch_size or size >= clf.max_page_bytes:
@@ -367,7 +390,7 @@ def _predict_in_processes(
     def pages() -> Iterator[bytes]:
         yield from [data for _, data in queue if isinstance(data, bytes)]
         for item in source:
-            data = _load_input(item, clf.max_page_bytes)
+            data = _load_input(item, clf.max_page_bytes, args.encoding)
             queue.append((item, data))
             if isinstance(data, bytes):
                 yield data
@@ -401,12 +424,12 @@ def _predict_in_processes(
     yield from unreadable()
 
 
-def _load_input(item: _Input, limit: int) -> bytes | str:
+def _load_input(item: _Input, limit: int, encoding: str | None) -> bytes | str:
     """The bytes of an input, or why it cannot be read."""
     if item.error is not None:
         return item.error
     try:
-        return _read(item, limit)
+        return _read(item, limit, encoding)
     except (OSError, TextclfError) as exc:
         return _reason(exc)
 
