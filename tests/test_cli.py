@@ -195,7 +195,8 @@ def test_failed_inputs_are_named_and_the_others_processed(
     assert code == 1
     assert err.splitlines() == [
         f"textclf: {missing}: no such file or folder",
-        f"textclf: {binary}: contains NUL bytes: binary data, or UTF-16 text (convert it to UTF-8)",
+        f"textclf: {binary}: contains NUL bytes: binary data, or UTF-16 text "
+        "(give --encoding utf-16, or convert it to UTF-8)",
         f"textclf: {empty_dir}: folder has no *.txt files (use --html for HTML pages)",
     ]
     assert out.startswith(f"==> {good} <==\n")

@@ -17,7 +17,7 @@ Input files are read as bytes: text pages are decoded as UTF-8, or in the detect
 they are not UTF-8 (a cp1252 or Shift-JIS file; see ``textclf.render.decode_text``), HTML pages
 with their declared or detected encoding; ``--encoding NAME`` decodes every input in NAME
 instead (detection can misread a short page). A file containing NUL bytes is refused as
-binary (UTF-16 text too: convert it to UTF-8).
+binary (UTF-16 text too, unless ``--encoding utf-16`` is given).
 """
 
 from __future__ import annotations
