@@ -1,7 +1,9 @@
+import doctest
 from pathlib import Path
 
 import pytest
 
+import textclf.render
 from textclf.errors import InputError
 from textclf.pages import lines_from_text, lines_from_texts, read_seed_pages, read_text_file
 from textclf.render import (
@@ -129,6 +131,12 @@ def test_decode_html_detects_when_the_declared_utf8_is_wrong():
     page = f"{head}{_ENGLISH}<p>Un café crème à Noël, déjà réglé.</p>"
     assert decode_html(page.encode("cp1252")) == page
     assert decode_html("\ufeff<p>BOM</p>".encode()) == "<p>BOM</p>"
+
+
+def test_the_render_modules_examples_hold():
+    result = doctest.testmod(textclf.render)
+    assert result.attempted >= 3
+    assert result.failed == 0
 
 
 @pytest.mark.parametrize(
