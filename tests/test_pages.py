@@ -133,6 +133,19 @@ def test_decode_html_detects_when_the_declared_utf8_is_wrong():
     assert decode_html("\ufeff<p>BOM</p>".encode()) == "<p>BOM</p>"
 
 
+def test_decode_html_keeps_utf8_with_a_broken_byte_as_utf8():
+    # A UTF-8 page cut inside a character, or with one stray byte, whatever it declares: the
+    # detector would read all of it in a legacy code page.
+    page = "Un café crème à Noël, déjà réglé."
+    for charset in ("utf-8", "iso-8859-1"):
+        head = f'<html><head><meta charset="{charset}"></head><body>{_ENGLISH}'
+        data = f"{head}<p>{page}</p>".encode() + b"<p>\xe2\x80</p>"
+        assert decode_html(data) == f"{head}<p>{page}</p><p>\ufffd</p>"
+    # a page in the legacy encoding it declares is still read in it
+    head = '<html><head><meta charset="iso-8859-1"></head><body>'
+    assert decode_html(f"{head}<p>{page}</p>".encode("latin-1")) == f"{head}<p>{page}</p>"
+
+
 def test_the_render_modules_examples_hold():
     result = doctest.testmod(textclf.render)
     assert result.attempted >= 3
