@@ -146,6 +146,13 @@ def test_decode_html_keeps_utf8_with_a_broken_byte_as_utf8():
     assert decode_html(f"{head}<p>{page}</p>".encode("latin-1")) == f"{head}<p>{page}</p>"
 
 
+def test_bytes_that_no_encoding_reads_become_u_fffd_not_nothing():
+    # 0x81 and 0x8d are invalid in UTF-8 and undefined in cp1252: once the detector has
+    # nothing better, such bytes are marked, never silently dropped.
+    assert decode_text(b"plain text \x81\x8d here") == "plain text \ufffd\ufffd here"
+    assert decode_html(b"<p>Caf\x8f ok</p>") == "<p>Caf\ufffd ok</p>"
+
+
 def test_the_render_modules_examples_hold():
     result = doctest.testmod(textclf.render)
     assert result.attempted >= 3

@@ -45,13 +45,14 @@ def decode_html(data: bytes) -> str:
     encoding = detect_encoding(data, from_html_meta=True) or "utf-8"
     if encoding == "utf-8":  # declared as UTF-8 (or undetected), but it is not
         encoding = detect_encoding(data) or "utf-8"
-    return bytes_to_str(data, encoding)
+    return bytes_to_str(data, encoding, errors="replace")
 
 
 def decode_text(data: bytes) -> str:
     """Decode the bytes of a plain-text page: as UTF-8 when they are UTF-8, or mostly (at
     least as many valid multi-byte characters as invalid sequences, which become U+FFFD), else
-    in the detected encoding.
+    in the detected encoding (or cp1252), where bytes that fit no encoding tried become U+FFFD:
+    none is dropped unseen.
 
     A file saved as cp1252, Latin-1, cp1251 or Shift-JIS is not valid UTF-8, and read as UTF-8
     it would lose every accented letter or every word; its bytes seldom form a valid multi-byte
@@ -66,7 +67,7 @@ def decode_text(data: bytes) -> str:
         return text
     from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 
-    return bytes_to_str(data, detect_encoding(data) or "cp1252")
+    return bytes_to_str(data, detect_encoding(data) or "cp1252", errors="replace")
 
 
 def _as_utf8(data: bytes) -> str | None:
