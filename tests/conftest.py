@@ -104,3 +104,19 @@ def tiny_classifier(tiny_pipeline: Any) -> Any:
     from textclf.predict import Classifier
 
     return Classifier(tiny_pipeline, source="tiny test model")
+
+
+@pytest.fixture(scope="session")
+def tiny_topics() -> Any:
+    """A topic model fitted on four lines: "space" (rocket, orbit) and "food" (bake)."""
+    import numpy as np
+    import pandas as pd
+
+    from textclf.topic_model import TopicClassifier
+
+    texts = ["The rocket reached orbit.", "Bake the bread in the oven.", "Home", "Contact"]
+    frame = pd.DataFrame({"page_id": ["a", "a", "b", "b"], "text": texts})
+    taxonomy = {"space": {"keywords": ["rocket", "orbit"]}, "food": {"keywords": ["bake"]}}
+    return TopicClassifier(
+        ["space", "food"], taxonomy=taxonomy, n_word_features=2**8, n_char_features=2**8
+    ).fit(frame, np.array([[1, 0], [0, 1], [0, 0], [0, 0]]))

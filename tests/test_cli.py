@@ -253,6 +253,46 @@ def test_usage_errors(tiny_model_path: Path, capsys: Any) -> None:
         main(["predict", "--format", "xml"])
 
 
+def test_export_writes_a_folder_that_loads_without_mlflow(
+    tiny_model_path: Path,
+    tiny_topics: Any,
+    pages_dir: Path,
+    tmp_path: Path,
+    capsys: Any,
+    monkeypatch: Any,
+) -> None:
+    from textclf.serialization import dump_model
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/empty.db")
+    monkeypatch.setenv(
+        "TEXTCLF_TOPIC_MODEL_URI", str(dump_model(tiny_topics, tmp_path / "t.skops"))
+    )
+    folder = tmp_path / "out" / "model"
+    code, out, err = run(["export", "--model", str(tiny_model_path), str(folder)], capsys)
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [str(folder / "boilerplate.skops"), str(folder / "topics.skops")]
+    page = str(pages_dir / "river.txt")
+    expected = run(["predict", "--model", str(tiny_model_path), page], capsys)
+    assert "\t" in expected[1] and expected[0] == 0
+    monkeypatch.delenv("TEXTCLF_TOPIC_MODEL_URI")  # the folder brings its topic model
+    assert run(["predict", "--model", str(folder), page], capsys) == expected
+    # --no-topics exports the content model alone; a model that cannot be loaded writes nothing
+    code, out, _ = run(
+        ["export", "--no-topics", "--model", str(folder), str(tmp_path / "b")], capsys
+    )
+    assert (code, out) == (0, f"{tmp_path / 'b' / 'boilerplate.skops'}\n")
+    code, out, err = run(
+        ["export", "--model", str(tmp_path / "none.skops"), str(tmp_path / "c")], capsys
+    )
+    assert (code, out) == (2, "") and err.startswith("textclf: no model file at")
+    assert not (tmp_path / "c").exists()
+    taken = tmp_path / "taken"
+    taken.write_text("a file")
+    code, out, err = run(["export", "--model", str(folder), str(taken)], capsys)
+    assert (code, out) == (1, "")
+    assert err == f"textclf: cannot write to {taken}: {taken} exists and is not a folder\n"
+
+
 def test_a_missing_model_is_a_clear_error(tmp_path: Path, capsys: Any) -> None:
     code, out, err = run(["extract", "--model", str(tmp_path / "none.skops"), "x.txt"], capsys)
     assert code == 2
@@ -351,23 +391,13 @@ def test_bench_table_shows_the_speed_of_each_run() -> None:
 
 
 def test_bench_times_the_topic_model_in_a_row_of_its_own(
-    tiny_model_path: Path, tmp_path: Path, capsys: Any
+    tiny_model_path: Path, tiny_topics: Any, tmp_path: Path, capsys: Any
 ) -> None:
-    import numpy as np
-    import pandas as pd
-
     from corpus_fixtures import make_tiny_corpora
     from textclf import bench
     from textclf.serialization import dump_model
-    from textclf.topic_model import TopicClassifier
 
-    texts = ["The rocket reached orbit.", "Bake the bread in the oven.", "Home", "Contact"]
-    frame = pd.DataFrame({"page_id": ["a", "a", "b", "b"], "text": texts})
-    taxonomy = {"space": {"keywords": ["rocket", "orbit"]}, "food": {"keywords": ["bake"]}}
-    topics = TopicClassifier(
-        ["space", "food"], taxonomy=taxonomy, n_word_features=2**8, n_char_features=2**8
-    ).fit(frame, np.array([[1, 0], [0, 1], [0, 0], [0, 0]]))
-    topic_path = str(dump_model(topics, tmp_path / "topics.skops"))
+    topic_path = str(dump_model(tiny_topics, tmp_path / "topics.skops"))
     corpora = make_tiny_corpora(tmp_path / "corpora", n_dev=1, n_test=2, n_sh=1)
     argv = ["--corpora-dir", str(corpora), "--model", str(tiny_model_path), "--repeats", "1"]
     argv += ["--processes", "1", "--extractors", "--reports-dir", str(tmp_path / "reports")]

@@ -445,7 +445,7 @@ def test_a_corrupted_model_file_is_refused(tmp_path: Path, tiny_model_path: Path
 def test_a_missing_model_is_not_found(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFoundError, match="make train"):
         load(tmp_path / "nope.skops")
-    with pytest.raises(ModelNotFoundError, match=r"without model\.skops"):
+    with pytest.raises(ModelNotFoundError, match=r"without boilerplate\.skops or model\.skops"):
         load(tmp_path)
     with pytest.raises(TypeError):
         load(42)  # type: ignore[arg-type]
@@ -833,6 +833,45 @@ def test_model_fetch_failures_are_model_errors(
     no_model_env.setattr(mlflow.artifacts, "download_artifacts", bad_url)
     with pytest.raises(ModelError, match=r"could not fetch http://127\.0\.0\.1:1/m: ValueError"):
         load("http://127.0.0.1:1/m")
+
+
+def test_a_saved_folder_loads_back_as_the_same_classifier(
+    no_model_env: pytest.MonkeyPatch, tiny_pipeline: Any, tiny_topics: Any, tmp_path: Path
+) -> None:
+    import os
+    import stat
+
+    from textclf.files import current_umask
+
+    no_model_env.delenv("TEXTCLF_TOPIC_MODEL_URI", raising=False)
+    no_model_env.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/empty.db")  # no champions
+    page = "Home | Space\n\nThe rocket reached orbit after a long night of waiting.\nContact"
+    clf = Classifier(tiny_pipeline, topic_model=tiny_topics, source="tiny")
+    folder = tmp_path / "saved"
+    written = clf.save(folder)
+    assert written == [folder / "boilerplate.skops", folder / "topics.skops"]
+    for path in written:  # readable as a plain open() would have made it, not private
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~current_umask()
+    for spec in (folder, str(folder), folder / "boilerplate.skops"):
+        back = load(spec)
+        assert back.source == str(folder / "boilerplate.skops")
+        assert back.topic_model is not None
+        assert (back.threshold, back.relative_threshold, back.presets) == (
+            clf.threshold,
+            clf.relative_threshold,
+            clf.presets,
+        )
+        assert back.predict_page(page).to_dict() == clf.predict_page(page).to_dict()
+    assert load(folder, topic_model=False).topic_model is None
+    # Saved again without a topic model: the folder's old topics.skops goes, so that loading the
+    # folder does not pair this model with the other save's topic model.
+    assert Classifier(tiny_pipeline).save(folder) == [folder / "boilerplate.skops"]
+    assert not (folder / "topics.skops").exists()
+    assert load(folder).topic_model is None  # nothing registered in the empty store either
+    # A file where the folder should be is refused.
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="not a folder"):
+        clf.save(tmp_path / "file")
 
 
 def test_a_bad_topic_model_path_is_named_as_the_topic_model(

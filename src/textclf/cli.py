@@ -5,6 +5,7 @@
     cat page.txt | textclf extract           # no input (or "-") reads stdin
     textclf predict --format jsonl pages/    # one JSON object per page
     textclf extract -r crawl/                # crawl/ and its subfolders' *.txt
+    textclf export models/                   # the model as files: --model models/ elsewhere
 
 Results go to stdout in input order; errors go to stderr as ``textclf: <path>: <reason>``, and a
 failed input does not stop the others. Exit status: 0 when every input was processed, 1 when
@@ -104,7 +105,21 @@ def _encoding(value: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    model_options = argparse.ArgumentParser(add_help=False)
+    model_options.add_argument(
+        "--no-topics",
+        action="store_true",
+        help="do not load a topic model (no topics column or key)",
+    )
+    model_options.add_argument(
+        "--model",
+        default=None,
+        metavar="URI",
+        help="a .skops file, a folder written by `textclf export`, an MLflow model folder or "
+        "URI (models:/..., runs:/...); default: $TEXTCLF_MODEL_URI, else the champion "
+        "models:/textclf-boilerplate@champion",
+    )
+    common = argparse.ArgumentParser(add_help=False, parents=[model_options])
     common.add_argument(
         "inputs",
         nargs="*",
@@ -165,18 +180,6 @@ def build_parser() -> argparse.ArgumentParser:
         "text (by default such repeats are boilerplate when the model was trained so)",
     )
     common.add_argument(
-        "--no-topics",
-        action="store_true",
-        help="do not load a topic model (no topics column or key)",
-    )
-    common.add_argument(
-        "--model",
-        default=None,
-        metavar="URI",
-        help="a .skops file, an MLflow model folder or URI (models:/..., runs:/...); default: "
-        "$TEXTCLF_MODEL_URI, else the champion models:/textclf-boilerplate@champion",
-    )
-    common.add_argument(
         "--batch-size",
         type=_positive_int,
         default=DEFAULT_BATCH_SIZE,
@@ -215,6 +218,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the content of each page",
         description="Print the content lines of each page.",
     )
+    export = sub.add_parser(
+        "export",
+        parents=[model_options],
+        help="save the model to a folder, to use without the MLflow store",
+        description="Write the model (the champion unless --model names one) and its topic "
+        "model to FOLDER as boilerplate.skops and topics.skops, for another machine or tool: "
+        "textclf.load(FOLDER), or --model FOLDER here. Loading from it skips MLflow.",
+    )
+    export.add_argument("folder", metavar="FOLDER", help="where to write (created if needed)")
     return parser
 
 
@@ -225,6 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    if args.command == "export":
+        return _export(args)
     if args.favor is not None and (args.threshold is not None or args.relative is not None):
         # said in the command line's words, before a model is loaded
         print(
@@ -247,17 +261,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
-def _run(args: argparse.Namespace) -> int:
+def _load(args: argparse.Namespace, **decision: Any) -> Classifier | None:
+    """The model the options name, or None after saying on stderr why there is none."""
     from textclf.predict import load
 
-    inputs = list(_expand(args.inputs or [STDIN], html=args.html, recursive=args.recursive))
     try:
         clf = load(args.model, topic_model=False if args.no_topics else None)
-        clf.predict_page("", **_decision(args))  # bad decision options fail once, up front
+        clf.predict_page("", **decision)  # bad decision options fail once, up front
     except (TextclfError, TypeError) as exc:
         missing = isinstance(exc, ModelNotFoundError) and not args.model
         hint = " (on the command line: --model PATH_OR_URI)" if missing else ""
         print(f"textclf: {exc}{hint}", file=sys.stderr)
+        return None
+    return clf
+
+
+def _export(args: argparse.Namespace) -> int:
+    clf = _load(args)
+    if clf is None:
+        return EXIT_USAGE
+    try:
+        written = clf.save(args.folder)
+    except (OSError, TextclfError) as exc:
+        print(f"textclf: cannot write to {args.folder}: {_reason(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    for path in written:
+        print(path)
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    inputs = list(_expand(args.inputs or [STDIN], html=args.html, recursive=args.recursive))
+    clf = _load(args, **_decision(args))
+    if clf is None:
         return EXIT_USAGE
 
     from tqdm import tqdm

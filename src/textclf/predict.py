@@ -101,6 +101,9 @@ MODEL_ENV = "TEXTCLF_MODEL_URI"
 TOPIC_CHAMPION_URI = "models:/textclf-topics@champion"
 TOPIC_MODEL_ENV = "TEXTCLF_TOPIC_MODEL_URI"
 MODEL_FILE = "model.skops"
+# What Classifier.save writes, and what load() reads back from a folder.
+SAVED_MODEL_FILE = "boilerplate.skops"
+SAVED_TOPIC_FILE = "topics.skops"
 
 DEFAULT_MAX_PAGE_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_PAGE_LINES = 100_000
@@ -471,6 +474,33 @@ class Classifier:
             f"relative={self._relative:g}, relative_power={self._relative_power:g}, "
             f"drop_repeats={self._drop_repeats}{topics})"
         )
+
+    # ------------------------------------------------------------------ saving
+    def save(self, directory: str | os.PathLike[str]) -> list[Path]:
+        """Write the model to ``directory`` as plain skops files, to load on a machine without
+        the MLflow store: ``boilerplate.skops`` and, with a topic model, ``topics.skops``.
+        ``load(directory)`` reads both back. Each file is written atomically; a
+        ``topics.skops`` left there by an earlier save is removed when this classifier has no
+        topic model, so that the folder never pairs models of two saves. The decision (threshold,
+        presets) is part of the model; ``favor`` and the input limits are not saved.
+        Returns the paths written.
+
+        >>> clf.save("model")  # doctest: +SKIP
+        [PosixPath('model/boilerplate.skops'), PosixPath('model/topics.skops')]
+        >>> load("model")  # doctest: +SKIP
+        """
+        from textclf.serialization import dump_model
+
+        folder = Path(directory)
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"{folder} exists and is not a folder")
+        written = [dump_model(self._pipeline, folder / SAVED_MODEL_FILE)]
+        topics = folder / SAVED_TOPIC_FILE
+        if self._topic_model is not None:
+            written.append(dump_model(self._topic_model, topics))
+        else:
+            topics.unlink(missing_ok=True)
+        return written
 
     # ------------------------------------------------------------------ one page
     def predict_page(
@@ -1025,6 +1055,9 @@ def load(
     ``model`` is one of:
 
     * a ``.skops`` file, or an MLflow model folder holding ``model.skops``;
+    * a folder written by :meth:`Classifier.save` (``textclf export``): its
+      ``boilerplate.skops``, and its ``topics.skops`` as the topic model unless ``topic_model``
+      says otherwise (likewise when that ``boilerplate.skops`` is given as the file);
     * an MLflow URI (``models:/textclf-boilerplate@champion``, ``models:/name/3``,
       ``runs:/<run id>/model``, or any artifact URI MLflow can download);
     * ``None``: ``$TEXTCLF_MODEL_URI`` when set, else the champion
@@ -1036,7 +1069,8 @@ def load(
     :class:`~textclf.errors.UntrustedModelError` without running any of its code.
 
     ``topic_model`` is a topic model object, a path or URI of one (as for ``model``), ``False``
-    for none, or ``None``: ``$TEXTCLF_TOPIC_MODEL_URI`` when set, else
+    for none, or ``None``: the saved folder's ``topics.skops`` (above), else
+    ``$TEXTCLF_TOPIC_MODEL_URI`` when set, else
     ``models:/textclf-topics@champion`` when it is registered, else no topic model (line and
     page topics are then ``None``).
 
@@ -1054,6 +1088,10 @@ def load(
         pipeline, source = _load_champion(), CHAMPION_URI
     else:
         pipeline, source = _load_spec(spec)
+        if topic_model is None:  # a folder written by Classifier.save brings its topic model
+            saved_topics = Path(source).parent / SAVED_TOPIC_FILE
+            if Path(source).name == SAVED_MODEL_FILE and saved_topics.is_file():
+                topic_model = saved_topics
     return Classifier(
         pipeline,
         topic_model=_resolve_topic_model(topic_model),
@@ -1137,12 +1175,16 @@ def _load_path(path: Path) -> tuple[Any, str]:
     from textclf.serialization import load_model_file
 
     if path.is_dir():
-        if not (path / MODEL_FILE).is_file():
+        if (path / SAVED_MODEL_FILE).is_file():  # written by Classifier.save
+            path = path / SAVED_MODEL_FILE
+        elif (path / MODEL_FILE).is_file():  # an MLflow model folder
+            path = path / MODEL_FILE
+        else:
             raise ModelNotFoundError(
-                f"{path} is a folder without {MODEL_FILE}: pass a .skops file or an MLflow model "
+                f"{path} is a folder without {SAVED_MODEL_FILE} or {MODEL_FILE}: pass a .skops "
+                "file, a folder written by Classifier.save (textclf export), or an MLflow model "
                 "folder logged with serialization_format='skops'"
             )
-        path = path / MODEL_FILE
     elif not path.exists():
         raise ModelNotFoundError(
             f"no model file at {path}; pass an existing .skops file, an MLflow model folder or "

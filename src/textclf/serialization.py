@@ -6,8 +6,6 @@ its defaults nor listed here, and we name the offending types in the error.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -37,20 +35,13 @@ def trusted_types() -> list[str]:
 
 
 def dump_model(model: Any, path: Path) -> Path:
-    """Write ``model`` to ``path`` as a skops file, atomically."""
+    """Write ``model`` to ``path`` as a skops file, atomically, with the permissions a plain
+    ``open`` would give it."""
     import skops.io as sio
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        sio.dump(model, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    from textclf.files import write_atomically
+
+    return write_atomically(path, sio.dumps(model))
 
 
 def load_model_file(path: Path) -> Any:
