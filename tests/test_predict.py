@@ -868,6 +868,23 @@ def test_a_saved_folder_loads_back_as_the_same_classifier(
     assert Classifier(tiny_pipeline).save(folder) == [folder / "boilerplate.skops"]
     assert not (folder / "topics.skops").exists()
     assert load(folder).topic_model is None  # nothing registered in the empty store either
+    # A save that fails on the topic model leaves the new content model alone, not paired with
+    # the topic model of an earlier save.
+    clf.save(folder)
+    import textclf.serialization
+
+    real_dump = textclf.serialization.dump_model
+
+    def fail_on_topics(model: Any, path: Path) -> Path:
+        if path.name == "topics.skops":
+            raise OSError(28, "No space left on device")
+        return real_dump(model, path)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(textclf.serialization, "dump_model", fail_on_topics)
+        with pytest.raises(OSError, match="No space left"):
+            clf.save(folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["boilerplate.skops"]
     # A file where the folder should be is refused.
     (tmp_path / "file").write_text("x")
     with pytest.raises(InputError, match="not a folder"):

@@ -479,9 +479,9 @@ class Classifier:
     def save(self, directory: str | os.PathLike[str]) -> list[Path]:
         """Write the model to ``directory`` as plain skops files, to load on a machine without
         the MLflow store: ``boilerplate.skops`` and, with a topic model, ``topics.skops``.
-        ``load(directory)`` reads both back. Each file is written atomically; a
-        ``topics.skops`` left there by an earlier save is removed when this classifier has no
-        topic model, so that the folder never pairs models of two saves. The decision (threshold,
+        ``load(directory)`` reads both back. Each file is written atomically, and a
+        ``topics.skops`` left there by an earlier save is removed first, so that the folder
+        never pairs models of two saves, even when a write fails. The decision (threshold,
         presets) is part of the model; ``favor`` and the input limits are not saved.
         Returns the paths written.
 
@@ -494,12 +494,11 @@ class Classifier:
         folder = Path(directory)
         if folder.exists() and not folder.is_dir():
             raise InputError(f"{folder} exists and is not a folder")
-        written = [dump_model(self._pipeline, folder / SAVED_MODEL_FILE)]
         topics = folder / SAVED_TOPIC_FILE
+        topics.unlink(missing_ok=True)  # first: a failed save leaves no pair of two saves
+        written = [dump_model(self._pipeline, folder / SAVED_MODEL_FILE)]
         if self._topic_model is not None:
             written.append(dump_model(self._topic_model, topics))
-        else:
-            topics.unlink(missing_ok=True)
         return written
 
     # ------------------------------------------------------------------ one page
