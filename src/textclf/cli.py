@@ -369,7 +369,7 @@ def _walk(folder: Path) -> Iterator[Path]:
         yield from _visible(Path(root) / f for f in files)
 
 
-def _read(item: _Input, limit: int, encoding: str | None = None) -> bytes:
+def _read(item: _Input, limit: int, encoding: str | None) -> bytes:
     """The bytes of one input (as UTF-8 when its ``encoding`` is given), refusing files over
     ``limit`` bytes and binary data."""
     if item.path is None:

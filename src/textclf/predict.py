@@ -790,10 +790,12 @@ class Classifier:
             checked = self._checked(page, "an HTML page")
             text = html_to_text(_clean_text(checked) if isinstance(checked, str) else checked)
         else:
-            from textclf.render import decode_text
-
             checked = self._checked(page, "a page")
-            text = decode_text(checked) if isinstance(checked, bytes) else checked
+            if isinstance(checked, bytes):
+                from textclf.render import decode_text
+
+                checked = decode_text(checked)
+            text = checked
         text = _clean_text(text)
         # Counted before splitting: even blank lines cost memory once split.
         self._check_line_count(text.count("\n") + text.count("\r") - text.count("\r\n") + 1)

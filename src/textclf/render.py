@@ -37,15 +37,7 @@ def decode_html(data: bytes) -> str:
     cp1252 and the like (an English page with a single "It’s" is enough), which turned their
     quotes and accents into mojibake ("Itâ€™s") that matched neither the gold text nor a word.
     """
-    text = _as_utf8(data)
-    if text is not None:
-        return text
-    from resiliparse.parse.encoding import bytes_to_str, detect_encoding
-
-    encoding = detect_encoding(data, from_html_meta=True) or "utf-8"
-    if encoding == "utf-8":  # declared as UTF-8 (or undetected), but it is not
-        encoding = detect_encoding(data) or "utf-8"
-    return bytes_to_str(data, encoding, errors="replace")
+    return _decode(data, html=True)
 
 
 def decode_text(data: bytes) -> str:
@@ -62,12 +54,21 @@ def decode_text(data: bytes) -> str:
     >>> decode_text("Caf\u00e9".encode("cp1252")), decode_text("Caf\u00e9".encode() + b"\\xff")
     ('Café', 'Café\ufffd')
     """
+    return _decode(data, html=False)
+
+
+def _decode(data: bytes, *, html: bool) -> str:
+    """:func:`decode_html` (``html``: the charset the page declares comes before detection)
+    and :func:`decode_text`."""
     text = _as_utf8(data)
     if text is not None:
         return text
     from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 
-    return bytes_to_str(data, detect_encoding(data) or "cp1252", errors="replace")
+    encoding = detect_encoding(data, from_html_meta=True) if html else None
+    if encoding in (None, "utf-8"):  # none declared, or UTF-8 declared but the bytes are not
+        encoding = detect_encoding(data) or ("utf-8" if html else "cp1252")
+    return bytes_to_str(data, encoding, errors="replace")
 
 
 def _as_utf8(data: bytes) -> str | None:
